@@ -1,0 +1,68 @@
+"""pollapp: a readers' poll beside an editorial ranked list."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PACKAGE_DIR = Path(__file__).parent
+
+
+def _templates_dir() -> str:
+    # A wheel carries the templates inside the package; a source checkout keeps
+    # them at the top of the repository.
+    bundled = PACKAGE_DIR / "templates"
+    return str(bundled if bundled.is_dir() else PACKAGE_DIR.parent / "templates")
+
+
+def _secret_key(app: Flask) -> str:
+    if app.config["PRODUCTION"]:
+        raise RuntimeError(
+            "pollapp refuses to start in production without a secret key: "
+            "set POLLAPP_SECRET_KEY to a long random string (for example the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`)."
+        )
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure the app."""
+    app = Flask(__name__, instance_relative_config=True, template_folder=_templates_dir())
+    app.config.from_object("pollapp.config")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("POLLAPP")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        database = Path(app.instance_path) / "pollapp.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+    if app.config["PRODUCTION"]:
+        app.config.setdefault("SESSION_COOKIE_SECURE", True)
+
+    from . import api, cli, database, errors, security, views
+    from .extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    database.configure_engine(app)
+    migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+    errors.register_error_handlers(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
+    cli.register(app)
+    return app

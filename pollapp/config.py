@@ -1,0 +1,32 @@
+"""Built-in defaults. ``instance/config.py`` and ``POLLAPP_*`` variables override them."""
+
+from __future__ import annotations
+
+# Production refuses to start without a SECRET_KEY; development makes one.
+PRODUCTION = False
+SECRET_KEY: str | None = None
+
+SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite in the instance folder
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+# Largest request body accepted; a ballot is a few hundred bytes.
+MAX_CONTENT_LENGTH = 64 * 1024
+
+WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session cookie
+
+# Rate limits on ballot submission, per client address.
+RATELIMIT_ENABLED = True
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_BALLOTS = "30 per minute;300 per hour"
+RATELIMIT_HEADERS_ENABLED = True
+
+READER_COOKIE = "pollapp_reader"
+READER_COOKIE_MAX_AGE = 60 * 60 * 24 * 400  # about 13 months, the longest browsers keep
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+
+# Set to the number of proxies in front of the app (X-Forwarded-For hops to trust).
+PROXY_FIX_X_FOR = 0
+
+# Frame ancestors allowed to embed the poll page (CSP syntax), e.g. "https://blog.example".
+EMBED_ALLOWED_ORIGINS = "'none'"

@@ -1,0 +1,68 @@
+"""The reader cookie: a signed random token that makes one reader one ballot.
+
+The database stores only a hash of the token, never the token itself nor the
+reader's address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import Flask, Response, current_app, g, request
+from itsdangerous import BadSignature, URLSafeSerializer
+
+SALT = "pollapp-reader"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def _token_from_cookie() -> str | None:
+    raw = request.cookies.get(current_app.config["READER_COOKIE"])
+    if not raw:
+        return None
+    try:
+        token = _serializer().loads(raw)
+    except BadSignature:
+        return None
+    return token if isinstance(token, str) and len(token) == 43 else None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def current_reader() -> str | None:
+    """The hashed identity of the reader making this request, if they have a cookie."""
+    token = _token_from_cookie()
+    return _hash(token) if token else None
+
+
+def ensure_reader() -> str:
+    """The reader's hashed identity, issuing a new cookie with the response if needed."""
+    token = _token_from_cookie()
+    if token is None:
+        token = secrets.token_urlsafe(32)
+        g.new_reader_token = token
+    return _hash(token)
+
+
+def _set_cookie(response: Response) -> Response:
+    token = g.pop("new_reader_token", None)
+    if token is not None:
+        config = current_app.config
+        response.set_cookie(
+            config["READER_COOKIE"],
+            _serializer().dumps(token),
+            max_age=config["READER_COOKIE_MAX_AGE"],
+            httponly=True,
+            samesite="Lax",
+            secure=bool(config.get("SESSION_COOKIE_SECURE")),
+        )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_set_cookie)

@@ -1,0 +1,345 @@
+"""What the app does with polls and ballots.
+
+The only module that touches both the database and the ranking mathematics;
+views, the API and the command line call it and nothing below it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from . import ranking
+from .catalogue import PollSpec
+from .extensions import db
+from .models import Ballot, Entry, Poll, TallyCell, utcnow
+
+IMPORT_BATCH = 20_000
+
+
+class PollClosed(Exception):
+    """The poll no longer takes ballots."""
+
+
+class InvalidBallot(ValueError):
+    """A ballot that breaks the rules, with a sentence a reader understands."""
+
+
+@dataclass(frozen=True)
+class EntryView:
+    key: str
+    editor_rank: int
+    drama: str
+    scene: str
+    couple: str
+    blurb: str
+
+
+@dataclass(frozen=True)
+class Results:
+    """A poll's outcome with the entries' text attached."""
+
+    poll: Poll
+    outcome: ranking.Outcome
+    entries: dict[str, EntryView]
+    positions: dict[str, list[int]]
+
+
+# ---------------------------------------------------------------- polls
+
+
+def sync_polls(specs: Iterable[PollSpec]) -> list[str]:
+    """Create or update polls from their files; never touches ballots.
+
+    Status and results visibility are set only when a poll is created, so a
+    poll closed from the command line stays closed. Returns a line per poll.
+    """
+    report = []
+    for spec in specs:
+        poll = db.session.execute(select(Poll).where(Poll.slug == spec.slug)).scalar_one_or_none()
+        if poll is None:
+            poll = Poll(
+                slug=spec.slug, status=spec.status, results_visibility=spec.results_visibility, revision=0
+            )
+            db.session.add(poll)
+            action = "created"
+        else:
+            action = "updated"
+        poll.title, poll.intro, poll.borda_rule = spec.title, spec.intro, spec.borda_rule
+        existing = {entry.key: entry for entry in poll.entries}
+        wanted = {entry.key for entry in spec.entries}
+        removed = sorted(set(existing) - wanted)
+        if removed and poll.id is not None and _has_ballots(poll):
+            raise InvalidBallot(
+                f"poll {spec.slug!r} has ballots, so its entries cannot be removed ({', '.join(removed)}); "
+                "keep them in the file"
+            )
+        for key in removed:
+            poll.entries.remove(existing[key])
+        # Park editor ranks out of the way so a reordering never trips the unique constraint.
+        for entry in existing.values():
+            entry.editor_rank += 10_000
+        db.session.flush()
+        for rank, item in enumerate(spec.entries, start=1):
+            entry = existing.get(item.key) or Entry(key=item.key)
+            entry.editor_rank, entry.drama, entry.scene = rank, item.drama, item.scene
+            entry.couple, entry.blurb = item.couple, item.blurb
+            if entry.id is None:
+                poll.entries.append(entry)
+        db.session.flush()
+        report.append(f"{spec.slug}: {action}, {len(spec.entries)} entries")
+    db.session.commit()
+    return report
+
+
+def _has_ballots(poll: Poll) -> bool:
+    return db.session.execute(select(Ballot.id).where(Ballot.poll_id == poll.id).limit(1)).first() is not None
+
+
+def find_poll(slug: str) -> Poll | None:
+    return db.session.execute(select(Poll).where(Poll.slug == slug)).scalar_one_or_none()
+
+
+def first_poll() -> Poll | None:
+    """The poll the home page shows: the newest open one, else the newest."""
+    return db.session.execute(
+        select(Poll).order_by((Poll.status == "open").desc(), Poll.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def all_polls() -> list[Poll]:
+    return list(db.session.execute(select(Poll).order_by(Poll.id)).scalars())
+
+
+def set_status(poll: Poll, status: str) -> None:
+    poll.status = status
+    db.session.commit()
+
+
+def entry_views(poll: Poll) -> list[EntryView]:
+    return [EntryView(e.key, e.editor_rank, e.drama, e.scene, e.couple, e.blurb) for e in poll.entries]
+
+
+def entry_keys(poll: Poll) -> list[str]:
+    return [entry.key for entry in poll.entries]
+
+
+def can_see_results(poll: Poll, has_voted: bool) -> bool:
+    if poll.results_visibility == "always" or poll.status == "closed":
+        return True
+    return poll.results_visibility == "after_vote" and has_voted
+
+
+# ---------------------------------------------------------------- ballots
+
+
+def check_ranking(poll: Poll, ranking_keys: Sequence[str]) -> list[str]:
+    """Return the ranking if it is a valid ballot for the poll, else raise InvalidBallot."""
+    try:
+        ranking.check_ballot(ranking_keys, entry_keys(poll))
+    except ValueError as error:
+        raise InvalidBallot(str(error)) from error
+    return list(ranking_keys)
+
+
+def reader_ballot(poll: Poll, reader: str | None) -> list[str] | None:
+    """The ranking this reader last cast in this poll, if any."""
+    if reader is None:
+        return None
+    stored = db.session.execute(
+        select(Ballot.ranking).where(Ballot.poll_id == poll.id, Ballot.reader == reader)
+    ).scalar_one_or_none()
+    return stored.split(",") if stored else None
+
+
+def cast_ballot(poll: Poll, reader: str, ranking_keys: Sequence[str]) -> bool:
+    """Store a reader's ballot, replacing their earlier one; True if it replaced one.
+
+    One transaction: the ballot and the tally move together or not at all.
+    """
+    if not poll.is_open:
+        raise PollClosed
+    new = check_ranking(poll, ranking_keys)
+    entry_ids = {entry.key: entry.id for entry in poll.entries}
+    poll_id = poll.id
+    session = db.session
+    try:
+        # Writing first takes the poll's write lock (a row lock on PostgreSQL,
+        # the database lock on SQLite), so the read below cannot go stale and
+        # two ballots from one reader are applied one after the other.
+        locked = session.execute(
+            update(Poll)
+            .where(Poll.id == poll_id, Poll.status == "open")
+            .values(revision=Poll.revision + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if locked.rowcount == 0:
+            raise PollClosed
+        old = session.execute(
+            select(Ballot.id, Ballot.ranking).where(Ballot.poll_id == poll_id, Ballot.reader == reader)
+        ).first()
+        deltas: Counter[tuple[int, int, int]] = Counter()
+        for key, k, p in ranking.ballot_cells(new):
+            deltas[entry_ids[key], k, p] += 1
+        if old is None:
+            session.execute(insert(Ballot).values(poll_id=poll_id, reader=reader, ranking=",".join(new)))
+        else:
+            for key, k, p in ranking.ballot_cells(old.ranking.split(",")):
+                deltas[entry_ids[key], k, p] -= 1
+            session.execute(
+                update(Ballot)
+                .where(Ballot.id == old.id)
+                .values(ranking=",".join(new), updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+        _add_to_tally(poll_id, deltas)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return old is not None
+
+
+def _add_to_tally(poll_id: int, deltas: Counter[tuple[int, int, int]]) -> None:
+    """Apply tally changes. Cells losing a ballot exist already and are updated;
+    cells gaining one are inserted or incremented."""
+    cells = [((e, k, p), d) for (e, k, p), d in sorted(deltas.items()) if d != 0]
+    losing = [
+        {"b_poll": poll_id, "b_entry": e, "b_length": k, "b_position": p, "b_delta": d}
+        for (e, k, p), d in cells
+        if d < 0
+    ]
+    gaining = [
+        {"poll_id": poll_id, "entry_id": e, "length": k, "position": p, "ballots": d}
+        for (e, k, p), d in cells
+        if d > 0
+    ]
+    if losing:
+        table = TallyCell.__table__
+        db.session.execute(
+            table.update()
+            .where(
+                table.c.poll_id == bindparam("b_poll"),
+                table.c.entry_id == bindparam("b_entry"),
+                table.c.length == bindparam("b_length"),
+                table.c.position == bindparam("b_position"),
+            )
+            .values(ballots=table.c.ballots + bindparam("b_delta")),
+            losing,
+        )
+    if gaining:
+        dialect = db.session.get_bind().dialect.name
+        dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = dialect_insert(TallyCell).values(gaining)
+        statement = statement.on_conflict_do_update(
+            index_elements=["poll_id", "entry_id", "length", "position"],
+            set_={"ballots": TallyCell.ballots + statement.excluded.ballots},
+        )
+        db.session.execute(statement)
+
+
+# ---------------------------------------------------------------- results
+
+
+def stored_tally(poll: Poll) -> Counter[tuple[str, int, int]]:
+    """The running tally, keyed by entry key."""
+    rows = db.session.execute(
+        select(Entry.key, TallyCell.length, TallyCell.position, TallyCell.ballots)
+        .join(Entry, Entry.id == TallyCell.entry_id)
+        .where(TallyCell.poll_id == poll.id)
+    )
+    return Counter({(key, k, p): n for key, k, p, n in rows if n})
+
+
+def recount(poll: Poll) -> Counter[tuple[str, int, int]]:
+    """The tally counted afresh from every stored ballot."""
+    rankings = db.session.execute(
+        select(Ballot.ranking).where(Ballot.poll_id == poll.id).execution_options(yield_per=10_000)
+    ).scalars()
+    return ranking.tally(r.split(",") for r in rankings)
+
+
+def results(poll: Poll) -> Results:
+    """The comparison of the editors' order with the readers', from the tally."""
+    counts = stored_tally(poll)
+    keys = entry_keys(poll)
+    return Results(
+        poll=poll,
+        outcome=ranking.outcome(counts, keys, poll.borda_rule),  # type: ignore[arg-type]
+        entries={view.key: view for view in entry_views(poll)},
+        positions=ranking.position_matrix(counts, keys),
+    )
+
+
+def tally_differences(poll: Poll) -> list[str]:
+    """Where the running tally disagrees with a recount, a line per cell."""
+    stored, counted = stored_tally(poll), recount(poll)
+    return [
+        f"{key} length {k} position {p}: tally {stored[key, k, p]}, recount {counted[key, k, p]}"
+        for key, k, p in sorted(set(stored) | set(counted))
+        if stored[key, k, p] != counted[key, k, p]
+    ]
+
+
+def rebuild_tally(poll: Poll) -> None:
+    """Replace the running tally with a recount, in one transaction."""
+    counted = recount(poll)
+    entry_ids = {entry.key: entry.id for entry in poll.entries}
+    db.session.execute(delete(TallyCell).where(TallyCell.poll_id == poll.id))
+    _add_to_tally(poll.id, Counter({(entry_ids[key], k, p): n for (key, k, p), n in counted.items()}))
+    db.session.execute(update(Poll).where(Poll.id == poll.id).values(revision=Poll.revision + 1))
+    db.session.commit()
+
+
+def ballot_total(poll: Poll) -> int:
+    return db.session.execute(select(func.count()).where(Ballot.poll_id == poll.id)).scalar_one()
+
+
+# ---------------------------------------------------------------- import and export
+
+
+def ballot_rankings(poll: Poll) -> Iterator[list[str]]:
+    """Every stored ranking in the order cast, streamed from the database."""
+    rows = db.session.execute(
+        select(Ballot.ranking)
+        .where(Ballot.poll_id == poll.id)
+        .order_by(Ballot.id)
+        .execution_options(yield_per=5_000)
+    ).scalars()
+    for stored in rows:
+        yield stored.split(",")
+
+
+def import_ballots(poll: Poll, rankings: Sequence[Sequence[str]]) -> int:
+    """Add already checked rankings as reader-less ballots, in one transaction."""
+    entry_ids = {entry.key: entry.id for entry in poll.entries}
+    try:
+        db.session.execute(update(Poll).where(Poll.id == poll.id).values(revision=Poll.revision + 1))
+        for start in range(0, len(rankings), IMPORT_BATCH):
+            batch = rankings[start : start + IMPORT_BATCH]
+            now = utcnow()
+            db.session.execute(
+                insert(Ballot),
+                [
+                    {
+                        "poll_id": poll.id,
+                        "reader": None,
+                        "ranking": ",".join(r),
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for r in batch
+                ],
+            )
+        counted = ranking.tally(rankings)
+        _add_to_tally(poll.id, Counter({(entry_ids[key], k, p): n for (key, k, p), n in counted.items()}))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return len(rankings)

@@ -1,0 +1,105 @@
+"""Shared fixtures: a fresh app and database per test (flaskr's conftest)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from pollapp import create_app
+from pollapp.catalogue import shipped_polls
+from pollapp.extensions import db
+from pollapp.services import sync_polls
+from sqlalchemy import create_engine, text
+
+POLL = "kdrama-kisses-2014"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+TEST_DATABASE_URL = os.environ.get("POLLAPP_TEST_DATABASE_URL")
+
+
+def database_uri(tmp_path: Path) -> str:
+    """SQLite in the test's own folder, or the PostgreSQL test database emptied."""
+    if TEST_DATABASE_URL:
+        engine = create_engine(TEST_DATABASE_URL)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        return TEST_DATABASE_URL
+    return f"sqlite:///{tmp_path / 'pollapp.sqlite3'}"
+
+
+@pytest.fixture
+def app_config(tmp_path: Path) -> dict[str, object]:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test secret key",
+        "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, object]) -> Iterator[Flask]:
+    app = create_app(app_config)
+    with app.app_context():
+        db.create_all()
+        sync_polls(shipped_polls())
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def keys(app: Flask) -> list[str]:
+    """The poll's entry keys in the editors' order."""
+    from pollapp import services
+
+    with app.app_context():
+        return services.entry_keys(services.find_poll(POLL))
+
+
+def csrf_token(client: FlaskClient, path: str = f"/polls/{POLL}") -> str:
+    """Load a page and return the CSRF token its form carries."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def vote(client: FlaskClient, ranking: list[str], slug: str = POLL):
+    """Cast a ballot through the JSON API."""
+    return client.post(f"/api/polls/{slug}/ballots", json={"ranking": ranking})
+
+
+def debian_ballots() -> list[list[int]]:
+    """The Debian 2007 ballots as lists of 1-based alternative numbers (skips when absent)."""
+    path = SHARED_DATA / "debian-2007-leader.soi"
+    if not path.exists():
+        pytest.skip(f"the Debian 2007 ballots are not at {path}")
+    ballots: list[list[int]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        count, _, order = line.partition(":")
+        ranking = [int(a) for a in order.split(",")]
+        ballots.extend([ranking] * int(count))
+    return ballots
