@@ -129,7 +129,7 @@ def tally_points(
 
     >>> counts = tally([["b", "a"], ["a"]])
     >>> [str(p) for p in tally_points(counts, "abcd", "averaged").values()]
-    ['6', '4', '3/2', '3/2']
+    ['5', '4', '3/2', '3/2']
     """
     n = len(entries)
     ballots_of_length: Counter[int] = Counter()
