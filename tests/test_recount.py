@@ -1,0 +1,313 @@
+"""End to end: every number the app publishes equals an independent recount of its ballots CSV."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import random
+import re
+from fractions import Fraction
+from typing import NamedTuple
+
+import pytest
+from pollapp import services
+from pollapp.extensions import db
+
+import oracle
+from conftest import POLL, debian_ballots, vote
+
+RULES = ["averaged", "truncated", "modified"]
+RESULTS_HEADER = ["community_rank", "editor_rank", "key", "drama", "scene", "points", "first_place_votes"]
+
+
+def set_rule(app, rule):
+    with app.app_context():
+        services.find_poll(POLL).borda_rule = rule
+        db.session.commit()
+
+
+def random_ranking(rng, keys):
+    """A ballot of random length, leaning towards a few favourites so that ranks spread out."""
+    weights = [1 + 3 * (i % 3 == 0) + 2 * (i == len(keys) - 1) for i in range(len(keys))]
+    pool, ranking = list(keys), []
+    for _ in range(min(len(keys), rng.choice([1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9]))):
+        pick = rng.choices(range(len(pool)), weights=[weights[keys.index(k)] for k in pool])[0]
+        ranking.append(pool.pop(pick))
+    return ranking
+
+
+def cast_ballots(app, keys, rng, readers, revotes):
+    """Cast ballots from distinct readers, then let some vote again; return the ballots that count,
+    in the order the readers first voted."""
+    clients, counted = [], []
+    for _ in range(readers):
+        reader = app.test_client()
+        ranking = random_ranking(rng, keys)
+        response = vote(reader, ranking)
+        assert response.status_code == 201, response.get_json()
+        assert response.get_json() == {"ranking": ranking, "replaced": False}
+        clients.append(reader)
+        counted.append(ranking)
+    for _ in range(revotes):
+        i = rng.randrange(readers)
+        ranking = random_ranking(rng, keys)
+        response = vote(clients[i], ranking)
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json() == {"ranking": ranking, "replaced": True}
+        counted[i] = ranking
+    return counted
+
+
+def entry_text(client):
+    entries = client.get(f"/api/polls/{POLL}").get_json()["entries"]
+    return {e["key"]: e for e in entries}
+
+
+def results_csv_rows(client):
+    response = client.get(f"/polls/{POLL}/results.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True), newline="")))
+    assert rows[0][: len(RESULTS_HEADER)] == RESULTS_HEADER
+    return rows[1:]
+
+
+def page_numbers(client):
+    """The numbers on the HTML results page: the table, the summary, the agreement facts."""
+    page = client.get(f"/polls/{POLL}/results").get_data(as_text=True)
+    rows = []
+    for key, body in re.findall(r'<tr data-key="([^"]+)">(.*?)</tr>', page, re.S):
+        cells = [
+            html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", body, re.S)
+        ]
+        rows.append((key, *cells))
+    summary = re.search(r"<strong>(\d+)</strong> ballots?\s*· Borda count, <strong>(\w+)</strong> rule", page)
+    assert summary, "the page shows no ballot count and rule"
+    facts = dict(
+        (html.unescape(dt), html.unescape(re.sub(r"<[^>]+>", "", dd)).strip())
+        for dt, dd in re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", page, re.S)
+    )
+    return rows, int(summary.group(1)), summary.group(2), facts
+
+
+def shown_correlation(text):
+    return None if text == "undefined" else float(text.replace("−", "-"))
+
+
+def move_text(move):
+    return f"▲ up {move}" if move > 0 else (f"▼ down {-move}" if move < 0 else "= same")
+
+
+def assert_close(actual, expected, tolerance=1e-12):
+    if expected is None:
+        assert actual is None
+    else:
+        assert actual is not None and abs(actual - expected) <= tolerance, (actual, expected)
+
+
+def assert_extreme(shown, expected, direction, text):
+    """The biggest riser (or faller) shown is an entry with the largest move the recount finds."""
+    moves = [row.move * direction for row in expected.rows]
+    best = max(moves)
+    if expected.ballots == 0 or best <= 0:
+        assert shown == "none"
+        return
+    word = "up" if direction > 0 else "down"
+    found = re.fullmatch(rf"(.*), {word} (\d+) \(editors (\d+), readers (\d+)\)", shown)
+    assert found, shown
+    name, move, editor_rank, community_rank = found.group(1), *map(int, found.groups()[1:])
+    row = next(row for row in expected.rows if row.editor_rank == editor_rank)
+    assert (move, row.community_rank, row.move * direction) == (best, community_rank, best)
+    assert name == f"{text[row.key]['drama']}: {text[row.key]['scene']}"
+
+
+def assert_app_matches_recount(client, expected, keys):
+    """Compare the results CSV, the JSON results and the HTML page with the recount."""
+    text = entry_text(client)
+
+    csv_rows = results_csv_rows(client)
+    assert [(int(r[0]), int(r[1]), r[2], r[3], r[4], Fraction(r[5]), int(r[6])) for r in csv_rows] == [
+        (
+            row.community_rank,
+            row.editor_rank,
+            row.key,
+            text[row.key]["drama"],
+            text[row.key]["scene"],
+            row.points,
+            row.first_place_votes,
+        )
+        for row in expected.rows
+    ]
+
+    document = client.get(f"/api/polls/{POLL}/results").get_json()
+    assert document["slug"] == POLL
+    assert document["ballots"] == expected.ballots
+    assert document["borda_rule"] == expected.rule
+    assert [
+        (
+            e["key"],
+            e["editor_rank"],
+            e["community_rank"],
+            Fraction(e["points"]),
+            e["first_place_votes"],
+            e["drama"],
+            e["scene"],
+        )
+        for e in document["entries"]
+    ] == [
+        (
+            row.key,
+            row.editor_rank,
+            row.community_rank,
+            row.points,
+            row.first_place_votes,
+            text[row.key]["drama"],
+            text[row.key]["scene"],
+        )
+        for row in expected.rows
+    ]
+    assert_close(document["agreement"]["kendall_tau"], expected.kendall_tau)
+    assert_close(document["agreement"]["spearman_rho"], expected.spearman_rho)
+
+    rows, ballots, rule, facts = page_numbers(client)
+    assert (ballots, rule) == (expected.ballots, expected.rule)
+    assert [
+        (key, int(c), int(e), move, Fraction(points), int(firsts)) for key, c, e, move, points, firsts in rows
+    ] == [
+        (
+            row.key,
+            row.community_rank,
+            row.editor_rank,
+            move_text(row.move),
+            row.points,
+            row.first_place_votes,
+        )
+        for row in expected.rows
+    ]
+    # The page rounds to three decimals.
+    assert_close(shown_correlation(facts["Kendall's tau-b"]), expected.kendall_tau, 0.0005 + 1e-12)
+    assert_close(shown_correlation(facts["Spearman's rho"]), expected.spearman_rho, 0.0005 + 1e-12)
+    assert_extreme(facts["Biggest riser"], expected, +1, text)
+    assert_extreme(facts["Biggest faller"], expected, -1, text)
+    assert set(keys) == set(text)
+
+
+def download_ballots(client):
+    response = client.get(f"/polls/{POLL}/ballots.csv")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_an_empty_poll_matches_the_recount(client, keys):
+    expected = oracle.recount_csv(download_ballots(client), keys, "averaged")
+    assert expected.ballots == 0
+    assert [row.community_rank for row in expected.rows] == [1] * len(keys)
+    assert expected.kendall_tau is None and expected.spearman_rho is None
+    assert_app_matches_recount(client, expected, keys)
+
+
+@pytest.mark.parametrize("seed", [2014, 9])
+def test_ballots_cast_through_the_api_recount_to_the_published_results(app, client, keys, seed):
+    rng = random.Random(seed)
+    counted = cast_ballots(app, keys, rng, readers=45, revotes=15)
+    ballots_text = download_ballots(client)
+    assert oracle.read_ballots(ballots_text, keys) == counted
+    for rule in RULES:
+        set_rule(app, rule)
+        expected = oracle.recount_csv(ballots_text, keys, rule)
+        assert expected.ballots == 45
+        assert_app_matches_recount(client, expected, keys)
+
+
+def test_a_single_ballot_recounts_to_the_published_results(app, client, keys):
+    reader = app.test_client()
+    assert vote(reader, [keys[4]]).status_code == 201
+    ballots_text = download_ballots(client)
+    for rule in RULES:
+        set_rule(app, rule)
+        expected = oracle.recount_csv(ballots_text, keys, rule)
+        assert expected.rows[0].key == keys[4]
+        assert_app_matches_recount(client, expected, keys)
+
+
+class TieCase(NamedTuple):
+    rule: str
+    points: tuple[Fraction, Fraction, Fraction, Fraction]  # editor ranks 3, 6 and 8, then any other
+
+
+TIE_CASES = [
+    # Ballots (3, 6), (6, 3) and (8) over nine scenes. Averaged: a two-scene ballot leaves 3 to each
+    # of the other seven, a one-scene ballot 7/2 to each of the other eight.
+    TieCase("averaged", (Fraction(37, 2), Fraction(37, 2), Fraction(14), Fraction(19, 2))),
+    TieCase("truncated", (Fraction(15), Fraction(15), Fraction(8), Fraction(0))),
+    TieCase("modified", (Fraction(3), Fraction(3), Fraction(1), Fraction(0))),
+]
+
+
+@pytest.mark.parametrize("case", TIE_CASES, ids=lambda c: c.rule)
+def test_tied_scenes_share_a_rank_everywhere(app, client, keys, case):
+    for ranking in ([keys[2], keys[5]], [keys[5], keys[2]], [keys[7]]):
+        assert vote(app.test_client(), ranking).status_code == 201
+    set_rule(app, case.rule)
+    expected = oracle.recount_csv(download_ballots(client), keys, case.rule)
+    assert [(row.key, row.community_rank, row.points) for row in expected.rows] == [
+        (keys[2], 1, case.points[0]),
+        (keys[5], 1, case.points[1]),
+        (keys[7], 3, case.points[2]),
+        *[(key, 4, case.points[3]) for key in keys if key not in (keys[2], keys[5], keys[7])],
+    ]
+    assert_app_matches_recount(client, expected, keys)
+
+
+def write_ballots_csv(path, rankings, size):
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(["ballot"] + [f"rank_{p}" for p in range(1, size + 1)])
+        for number, ranking in enumerate(rankings, start=1):
+            writer.writerow([number, *ranking, *[""] * (size - len(ranking))])
+
+
+def test_the_debian_2007_ballots_recount_to_the_published_results(app, client, runner, keys, tmp_path):
+    rankings = [[keys[alternative - 1] for alternative in ballot] for ballot in debian_ballots()]
+    assert len(rankings) == 482
+    imported = tmp_path / "debian.csv"
+    write_ballots_csv(imported, rankings, len(keys))
+
+    result = runner.invoke(args=["ballots", "import", "--poll", POLL, str(imported)])
+    assert result.exit_code == 0, result.output
+    assert "Imported 482 ballots" in result.output
+
+    verified = runner.invoke(args=["tally", "verify", "--poll", POLL])
+    assert verified.exit_code == 0, verified.output
+    assert "matches a recount" in verified.output
+
+    exported = tmp_path / "exported.csv"
+    result = runner.invoke(args=["ballots", "export", "--poll", POLL, str(exported)])
+    assert result.exit_code == 0, result.output
+    assert exported.read_bytes() == imported.read_bytes()
+
+    ballots_text = download_ballots(client)
+    assert ballots_text.encode("utf-8") == imported.read_bytes()
+    assert oracle.read_ballots(ballots_text, keys) == rankings
+    for rule in RULES:
+        set_rule(app, rule)
+        expected = oracle.recount_csv(ballots_text, keys, rule)
+        assert expected.ballots == 482
+        assert_app_matches_recount(client, expected, keys)
+
+
+def test_imported_ballots_join_the_ones_cast_online(app, client, runner, keys, tmp_path):
+    rng = random.Random(7)
+    counted = cast_ballots(app, keys, rng, readers=10, revotes=3)
+    rankings = [[keys[alternative - 1] for alternative in ballot] for ballot in debian_ballots()[:60]]
+    imported = tmp_path / "some.csv"
+    write_ballots_csv(imported, rankings, len(keys))
+    assert runner.invoke(args=["ballots", "import", "--poll", POLL, str(imported)]).exit_code == 0
+    ballots_text = download_ballots(client)
+    assert oracle.read_ballots(ballots_text, keys) == counted + rankings
+    verified = runner.invoke(args=["tally", "verify", "--poll", POLL])
+    assert verified.exit_code == 0, verified.output
+    for rule in RULES:
+        set_rule(app, rule)
+        assert_app_matches_recount(client, oracle.recount_csv(ballots_text, keys, rule), keys)
