@@ -48,8 +48,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         database = Path(app.instance_path) / "pollapp.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
-    if app.config["PRODUCTION"]:
-        app.config.setdefault("SESSION_COOKIE_SECURE", True)
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = bool(app.config["PRODUCTION"])
 
     from . import api, cli, database, errors, security, views
     from .extensions import csrf, db, limiter, migrate

@@ -9,9 +9,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, jsonify, request
 
 from . import readers, services
-from .extensions import limiter
 from .openapi import openapi_document
-from .views import CLOSED, ballot_limit, poll_or_404, results_visible
+from .views import CLOSED, limit_ballots, poll_or_404, results_visible
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -72,17 +71,28 @@ def _same_origin() -> bool:
     origin = request.headers.get("Origin")
     if not origin or origin == "null":
         return origin is None
-    return urlsplit(origin).netloc == request.host
+    try:
+        return urlsplit(origin).netloc == request.host
+    except ValueError:  # not a URL at all, e.g. "http://["
+        return False
 
 
 def _ranking_from_body() -> list[str]:
     if request.mimetype != "application/json":
         abort(415, "Send the ballot as JSON with Content-Type: application/json.")
+    data = request.get_data(cache=False)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(data) >= limit:
+        # A streamed (chunked) body is cut off at the limit without an error;
+        # reading on past the limit raises 413.
+        request.stream.read(1)
     try:
-        body = json.loads(request.get_data(cache=False).decode("utf-8"))
+        body = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         abort(400, "The body is not valid UTF-8 text.")
-    except (ValueError, RecursionError):
+    except RecursionError:
+        abort(400, 'The body is nested far too deeply to be a ballot. Send {"ranking": ["key", ...]}.')
+    except ValueError:
         abort(400, 'The body is not valid JSON. Send {"ranking": ["key", ...]}.')
     if not isinstance(body, dict):
         abort(400, 'The body must be a JSON object: {"ranking": ["key", ...]}.')
@@ -100,7 +110,7 @@ def _ranking_from_body() -> list[str]:
 
 
 @bp.post("/polls/<slug>/ballots")
-@limiter.limit(ballot_limit)
+@limit_ballots
 def cast(slug: str) -> tuple[Response, int]:
     """Cast or replace the calling reader's ballot."""
     if not _same_origin():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from . import exports, services
@@ -27,6 +28,7 @@ poll_option = click.option("--poll", "slug", required=True, metavar="SLUG", help
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the schema and load the shipped polls. Safe to repeat."""
     from flask import current_app
@@ -53,6 +55,17 @@ def export_ballots(slug: str, file: BinaryIO) -> None:
         file.write(chunk.encode("utf-8"))
 
 
+def _utf8_lines(handle: BinaryIO) -> Iterator[str]:
+    """Decode a file line by line, so a bad byte is reported with its line."""
+    for number, line in enumerate(handle, start=1):
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise exports.BallotFileError(
+                f"line {number}: not UTF-8 text ({error.reason} at byte {error.start + 1} of the line)"
+            ) from error
+
+
 @ballots.command("import")
 @poll_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -60,20 +73,18 @@ def import_ballots(slug: str, file: Path) -> None:
     """Add the ballots in a CSV FILE to a poll; one bad row and nothing is imported."""
     poll = _poll(slug)
     try:
-        with file.open(encoding="utf-8", newline="") as handle:
-            rankings = exports.read_ballots_csv(handle, services.entry_keys(poll))
-    except UnicodeDecodeError as error:
-        raise click.ClickException(
-            f"{file}: not UTF-8 text ({error.reason} at byte {error.start})."
-        ) from error
+        with file.open("rb") as handle:
+            rankings = exports.read_ballots_csv(_utf8_lines(handle), services.entry_keys(poll))
     except exports.BallotFileError as error:
-        raise click.ClickException(f"{file}: {error} Nothing was imported.") from error
+        stop = "" if str(error).endswith(".") else "."
+        raise click.ClickException(f"{file}: {error}{stop} Nothing was imported.") from error
     count = services.import_ballots(poll, rankings)
     click.echo(f"Imported {count} ballots into {slug}.")
 
 
 @click.command("results")
 @poll_option
+@with_appcontext
 def results(slug: str) -> None:
     """Print the editors' order beside the readers' as a table."""
     result = services.results(_poll(slug))

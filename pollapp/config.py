@@ -23,6 +23,8 @@ RATELIMIT_HEADERS_ENABLED = True
 READER_COOKIE = "pollapp_reader"
 READER_COOKIE_MAX_AGE = 60 * 60 * 24 * 400  # about 13 months, the longest browsers keep
 SESSION_COOKIE_SAMESITE = "Lax"
+# None: Secure (HTTPS only) in production, not in development. Also applies to the reader cookie.
+SESSION_COOKIE_SECURE: bool | None = None
 SESSION_COOKIE_HTTPONLY = True
 
 # Set to the number of proxies in front of the app (X-Forwarded-For hops to trust).

@@ -38,11 +38,14 @@ def _retry_after() -> int:
     return max(1, int(current.reset_at - time.time()))
 
 
-def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
+def handle_http_error(error: HTTPException) -> tuple[Response | str, int, list[tuple[str, str]]]:
     status = error.code or 500
     custom = error.description and error.description != type(error).description
     message = error.description if custom else MESSAGES.get(status, error.description)
-    return error_response(status, message or "The request failed.")
+    body, status = error_response(status, message or "The request failed.")
+    # Keep the headers the error carries, such as Allow on a 405.
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    return body, status, headers
 
 
 def handle_csrf_error(error: CSRFError) -> tuple[Response | str, int]:

@@ -79,7 +79,7 @@ class Ballot(db.Model):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
-    # A keyed hash of the reader's random cookie token; NULL for imported ballots.
+    # SHA-256 of the reader's random cookie token (never the token); NULL for imported ballots.
     reader: Mapped[str | None] = mapped_column(String(64))
     # Entry keys, most loved first, joined by commas.
     ranking: Mapped[str] = mapped_column(Text)

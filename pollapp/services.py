@@ -9,17 +9,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from . import ranking
-from .catalogue import PollSpec
+from .catalogue import KEY_PATTERN, PollSpec
 from .extensions import db
 from .models import Ballot, Entry, Poll, TallyCell, utcnow
 
 IMPORT_BATCH = 20_000
+SLUG_LENGTH = Poll.__table__.c.slug.type.length
 
 
 class PollClosed(Exception):
@@ -102,6 +104,10 @@ def _has_ballots(poll: Poll) -> bool:
 
 
 def find_poll(slug: str) -> Poll | None:
+    # Only a well-formed slug reaches the database: nothing else can match, and
+    # PostgreSQL refuses a query holding a NUL character with an error.
+    if len(slug) > SLUG_LENGTH or not KEY_PATTERN.fullmatch(slug):
+        return None
     return db.session.execute(select(Poll).where(Poll.slug == slug)).scalar_one_or_none()
 
 
@@ -157,6 +163,46 @@ def reader_ballot(poll: Poll, reader: str | None) -> list[str] | None:
     return stored.split(",") if stored else None
 
 
+# Statements on the ballot path, built once: a reused statement keeps its cache
+# key, and Core statements skip the ORM's bulk-update bookkeeping.
+_polls, _ballots, _cells = Poll.__table__, Ballot.__table__, TallyCell.__table__
+_BUMP_POLL = (
+    _polls.update()
+    .where(_polls.c.id == bindparam("b_poll"), _polls.c.status == "open")
+    .values(revision=_polls.c.revision + 1)
+)
+_READER_BALLOT = (
+    select(_ballots.c.id, _ballots.c.ranking)
+    .where(_ballots.c.poll_id == bindparam("b_poll"), _ballots.c.reader == bindparam("b_reader"))
+    .with_for_update()
+)
+_REPLACE_BALLOT = (
+    _ballots.update()
+    .where(_ballots.c.id == bindparam("b_id"))
+    .values(ranking=bindparam("b_ranking"), updated_at=bindparam("b_now"))
+)
+
+
+def _dialect_statements(dialect_insert: Any) -> tuple[Any, Any]:
+    new_ballot = (
+        dialect_insert(_ballots)
+        .on_conflict_do_nothing(index_elements=["poll_id", "reader"])
+        .returning(_ballots.c.id)
+    )
+    # A cell gaining its first ballot is inserted; any other cell changes by its delta.
+    change_cell = dialect_insert(_cells).on_conflict_do_update(
+        index_elements=["poll_id", "entry_id", "length", "position"],
+        set_={"ballots": _cells.c.ballots + bindparam("b_delta")},
+    )
+    return new_ballot, change_cell
+
+
+_DIALECT_STATEMENTS = {
+    "postgresql": _dialect_statements(postgresql_insert),
+    "sqlite": _dialect_statements(sqlite_insert),
+}
+
+
 def cast_ballot(poll: Poll, reader: str, ranking_keys: Sequence[str]) -> bool:
     """Store a reader's ballot, replacing their earlier one; True if it replaced one.
 
@@ -166,81 +212,50 @@ def cast_ballot(poll: Poll, reader: str, ranking_keys: Sequence[str]) -> bool:
         raise PollClosed
     new = check_ranking(poll, ranking_keys)
     entry_ids = {entry.key: entry.id for entry in poll.entries}
-    poll_id = poll.id
+    poll_id, joined, now = poll.id, ",".join(new), utcnow()
+    deltas = Counter((entry_ids[key], k, p) for key, k, p in ranking.ballot_cells(new))
     session = db.session
+    new_ballot, _change_cell = _DIALECT_STATEMENTS[session.get_bind().dialect.name]
     try:
-        # Writing first takes the poll's write lock (a row lock on PostgreSQL,
-        # the database lock on SQLite), so the read below cannot go stale and
-        # two ballots from one reader are applied one after the other.
-        locked = session.execute(
-            update(Poll)
-            .where(Poll.id == poll_id, Poll.status == "open")
-            .values(revision=Poll.revision + 1)
-            .execution_options(synchronize_session=False)
+        # Locks are taken in one order by every ballot: the reader's ballot, the
+        # tally cells (sorted), the poll. The first statement writes, so on
+        # SQLite it takes the database's write lock and nothing read after it
+        # can go stale; on PostgreSQL a second ballot from the same reader waits
+        # for the first, here or at the row lock below.
+        inserted = session.execute(
+            new_ballot,
+            {"poll_id": poll_id, "reader": reader, "ranking": joined, "created_at": now, "updated_at": now},
         )
-        if locked.rowcount == 0:
-            raise PollClosed
-        old = session.execute(
-            select(Ballot.id, Ballot.ranking).where(Ballot.poll_id == poll_id, Ballot.reader == reader)
-        ).first()
-        deltas: Counter[tuple[int, int, int]] = Counter()
-        for key, k, p in ranking.ballot_cells(new):
-            deltas[entry_ids[key], k, p] += 1
-        if old is None:
-            session.execute(insert(Ballot).values(poll_id=poll_id, reader=reader, ranking=",".join(new)))
-        else:
-            for key, k, p in ranking.ballot_cells(old.ranking.split(",")):
-                deltas[entry_ids[key], k, p] -= 1
-            session.execute(
-                update(Ballot)
-                .where(Ballot.id == old.id)
-                .values(ranking=",".join(new), updated_at=utcnow())
-                .execution_options(synchronize_session=False)
+        replaced = inserted.first() is None
+        if replaced:
+            old = session.execute(_READER_BALLOT, {"b_poll": poll_id, "b_reader": reader}).one()
+            deltas.subtract(
+                (entry_ids[key], k, p) for key, k, p in ranking.ballot_cells(old.ranking.split(","))
             )
+            session.execute(_REPLACE_BALLOT, {"b_id": old.id, "b_ranking": joined, "b_now": now})
         _add_to_tally(poll_id, deltas)
+        # The poll's row is the one row every ballot writes: bumped last, it is
+        # held only until the commit. A poll closed meanwhile refuses the ballot.
+        if session.execute(_BUMP_POLL, {"b_poll": poll_id}).rowcount == 0:
+            raise PollClosed
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    return old is not None
+    return replaced
 
 
 def _add_to_tally(poll_id: int, deltas: Counter[tuple[int, int, int]]) -> None:
-    """Apply tally changes. Cells losing a ballot exist already and are updated;
-    cells gaining one are inserted or incremented."""
-    cells = [((e, k, p), d) for (e, k, p), d in sorted(deltas.items()) if d != 0]
-    losing = [
-        {"b_poll": poll_id, "b_entry": e, "b_length": k, "b_position": p, "b_delta": d}
-        for (e, k, p), d in cells
-        if d < 0
+    """Apply tally changes in one statement, cells in sorted order so that
+    concurrent ballots lock them in the same order and never deadlock."""
+    changes = [
+        {"poll_id": poll_id, "entry_id": e, "length": k, "position": p, "ballots": max(d, 0), "b_delta": d}
+        for (e, k, p), d in sorted(deltas.items())
+        if d != 0
     ]
-    gaining = [
-        {"poll_id": poll_id, "entry_id": e, "length": k, "position": p, "ballots": d}
-        for (e, k, p), d in cells
-        if d > 0
-    ]
-    if losing:
-        table = TallyCell.__table__
-        db.session.execute(
-            table.update()
-            .where(
-                table.c.poll_id == bindparam("b_poll"),
-                table.c.entry_id == bindparam("b_entry"),
-                table.c.length == bindparam("b_length"),
-                table.c.position == bindparam("b_position"),
-            )
-            .values(ballots=table.c.ballots + bindparam("b_delta")),
-            losing,
-        )
-    if gaining:
-        dialect = db.session.get_bind().dialect.name
-        dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = dialect_insert(TallyCell).values(gaining)
-        statement = statement.on_conflict_do_update(
-            index_elements=["poll_id", "entry_id", "length", "position"],
-            set_={"ballots": TallyCell.ballots + statement.excluded.ballots},
-        )
-        db.session.execute(statement)
+    if changes:
+        change_cell = _DIALECT_STATEMENTS[db.session.get_bind().dialect.name][1]
+        db.session.execute(change_cell, changes)
 
 
 # ---------------------------------------------------------------- results
@@ -294,10 +309,6 @@ def rebuild_tally(poll: Poll) -> None:
     _add_to_tally(poll.id, Counter({(entry_ids[key], k, p): n for (key, k, p), n in counted.items()}))
     db.session.execute(update(Poll).where(Poll.id == poll.id).values(revision=Poll.revision + 1))
     db.session.commit()
-
-
-def ballot_total(poll: Poll) -> int:
-    return db.session.execute(select(func.count()).where(Ballot.poll_id == poll.id)).scalar_one()
 
 
 # ---------------------------------------------------------------- import and export

@@ -15,7 +15,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from . import exports, readers, services
+from . import charts, exports, readers, services
 from .extensions import limiter
 from .forms import ballot_form
 from .models import Poll
@@ -36,6 +36,10 @@ def correlation_filter(value: float | None) -> str:
 
 def ballot_limit() -> str:
     return str(current_app.config["RATELIMIT_BALLOTS"])
+
+
+# One budget per client address for every way of casting a ballot (form and API).
+limit_ballots = limiter.shared_limit(ballot_limit, scope="ballots", methods=["POST"])
 
 
 CLOSED = "This poll is closed and no longer takes ballots. The results are final."
@@ -62,7 +66,7 @@ def index() -> str:
 
 
 @bp.route("/polls/<slug>", methods=["GET", "POST"])
-@limiter.limit(ballot_limit, methods=["POST"])
+@limit_ballots
 def show_poll(slug: str) -> str | BaseResponse:
     """Show the editors' list beside the ballot, and take a ballot."""
     poll = poll_or_404(slug)
@@ -105,9 +109,11 @@ def results(slug: str) -> str | tuple[str, int]:
     mine = services.reader_ballot(poll, readers.current_reader())
     if not services.can_see_results(poll, mine is not None):
         return render_template("results_hidden.html", poll=poll), 403
+    result = services.results(poll)
     return render_template(
         "results.html",
-        result=services.results(poll),
+        result=result,
+        charts=charts.draw_all(result),
         poll=poll,
         mine=mine,
         rule_description=RULE_DESCRIPTIONS[poll.borda_rule],  # type: ignore[index]

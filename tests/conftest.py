@@ -10,11 +10,16 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from hypothesis import HealthCheck, settings
 from pollapp import create_app
 from pollapp.catalogue import shipped_polls
 from pollapp.extensions import db
 from pollapp.services import sync_polls
 from sqlalchemy import create_engine, text
+
+# These machines are shared and noisy: a slow example is not a failure.
+settings.register_profile("pollapp", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("pollapp")
 
 POLL = "kdrama-kisses-2014"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

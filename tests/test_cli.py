@@ -1,0 +1,308 @@
+"""The command line: init-db, ballots export/import, results, poll open/close, tally verify/rebuild."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import pytest
+from flask import Flask
+from pollapp import create_app
+from pollapp.extensions import db
+from pollapp.models import Ballot, Entry, TallyCell
+from sqlalchemy import delete, select, update
+
+from conftest import POLL, vote
+from dbstate import ballot_count, database_state, tally_differences
+
+HEADER = "ballot," + ",".join(f"rank_{p}" for p in range(1, 10))
+
+
+def invoke(runner, *args: str):
+    return runner.invoke(args=list(args))
+
+
+def cast(app, keys: list[str], *rankings: list[int]) -> None:
+    for ranking in rankings:
+        assert vote(app.test_client(), [keys[i] for i in ranking]).status_code == 201
+
+
+# ---------------------------------------------------------------- init-db
+
+
+@pytest.fixture
+def alembic_logging() -> Iterator[None]:
+    """Put back the logging set-up that Alembic's env.py replaces when init-db runs."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    loggers = {
+        name: (logger.disabled, logger.level, logger.handlers[:], logger.propagate)
+        for name, logger in logging.Logger.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+    yield
+    root.handlers[:], root.level = handlers, level
+    for name, logger in logging.Logger.manager.loggerDict.items():
+        if isinstance(logger, logging.Logger):
+            logger.disabled, logger.level, logger.handlers[:], logger.propagate = loggers.get(
+                name, (False, logging.NOTSET, [], True)
+            )
+
+
+@pytest.fixture
+def fresh(app_config, alembic_logging) -> Iterator[Flask]:
+    """An app on an empty database: no schema, no poll."""
+    app = create_app(app_config)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_init_db_creates_the_schema_and_loads_the_poll_and_is_safe_to_repeat(fresh):
+    runner = fresh.test_cli_runner()
+    first = invoke(runner, "init-db")
+    assert first.exit_code == 0, first.output
+    assert f"{POLL}: created, 9 entries" in first.output
+    assert "Database ready." in first.output
+    client = fresh.test_client()
+    entries = client.get(f"/api/polls/{POLL}").get_json()["entries"]
+    keys = [entry["key"] for entry in entries]
+    assert len(keys) == 9 and keys[0] == "pinocchio-hand-to-mouth"
+    assert vote(client, [keys[4], keys[2]]).status_code == 201
+    assert vote(fresh.test_client(), [keys[0]]).status_code == 201
+    before = database_state(fresh)
+
+    again = invoke(runner, "init-db")
+    assert again.exit_code == 0, again.output
+    assert f"{POLL}: updated, 9 entries" in again.output
+    assert database_state(fresh) == before
+    assert vote(client, [keys[1]]).get_json() == {"ranking": [keys[1]], "replaced": True}
+    assert tally_differences(fresh, POLL) == []
+
+
+def test_init_db_keeps_a_closed_poll_closed(fresh):
+    runner = fresh.test_cli_runner()
+    invoke(runner, "init-db")
+    invoke(runner, "poll", "close", POLL)
+    assert invoke(runner, "init-db").exit_code == 0
+    assert fresh.test_client().get(f"/api/polls/{POLL}").get_json()["status"] == "closed"
+
+
+# ---------------------------------------------------------------- export and import
+
+
+def test_export_then_import_is_an_exact_round_trip(app, runner, keys, tmp_path):
+    cast(app, keys, [8, 0], [8], [1, 8, 0], list(range(9)), [3, 5, 7, 1])
+    exported = tmp_path / "ballots.csv"
+    result = invoke(runner, "ballots", "export", "--poll", POLL, str(exported))
+    assert result.exit_code == 0, result.output
+    original = exported.read_bytes()
+    assert original.startswith(HEADER.encode() + b"\r\n")
+    assert original.count(b"\r\n") == 6
+    results_before = app.test_client().get(f"/api/polls/{POLL}/results").get_json()
+
+    with app.app_context():  # start again from an empty poll
+        db.session.execute(delete(TallyCell))
+        db.session.execute(delete(Ballot))
+        db.session.commit()
+    assert ballot_count(app) == 0
+
+    result = invoke(runner, "ballots", "import", "--poll", POLL, str(exported))
+    assert result.exit_code == 0, result.output
+    assert "Imported 5 ballots" in result.output
+    again = tmp_path / "again.csv"
+    invoke(runner, "ballots", "export", "--poll", POLL, str(again))
+    assert again.read_bytes() == original
+    assert app.test_client().get(f"/api/polls/{POLL}/results").get_json() == results_before
+    assert tally_differences(app, POLL) == []
+
+
+def test_export_to_standard_output_matches_the_download(app, client, runner, keys):
+    cast(app, keys, [2, 4], [6])
+    result = invoke(runner, "ballots", "export", "--poll", POLL)
+    assert result.exit_code == 0
+    assert result.stdout_bytes == client.get(f"/polls/{POLL}/ballots.csv").get_data()
+
+
+def test_import_adds_to_the_ballots_already_there(app, runner, keys, tmp_path):
+    cast(app, keys, [0])
+    path = tmp_path / "more.csv"
+    path.write_bytes(f"{HEADER}\r\n1,{keys[1]},{keys[2]},,,,,,,\r\n2,{keys[3]},,,,,,,,\r\n".encode())
+    assert invoke(runner, "ballots", "import", "--poll", POLL, str(path)).exit_code == 0
+    assert ballot_count(app) == 3
+    with app.app_context():
+        readers = db.session.execute(select(Ballot.reader).order_by(Ballot.id)).scalars().all()
+    assert readers[0] is not None and readers[1:] == [None, None]
+    assert tally_differences(app, POLL) == []
+
+
+def test_import_accepts_fewer_columns_a_bom_and_plain_newlines(app, runner, keys, tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_bytes(f"\ufeffballot,rank_1,rank_2\n1,{keys[1]},{keys[2]}\n\n2,{keys[3]},\n".encode())
+    result = invoke(runner, "ballots", "import", "--poll", POLL, str(path))
+    assert result.exit_code == 0, result.output
+    assert ballot_count(app) == 2
+
+
+class BadFile(NamedTuple):
+    name: str
+    content: bytes
+    words: str
+
+
+def good_rows(keys: list[str]) -> str:
+    return f"{HEADER}\r\n1,{keys[0]},{keys[1]},,,,,,,\r\n2,{keys[2]},,,,,,,,\r\n"
+
+
+GOOD, K0, K1 = b"{good}", b"{k0}", b"{k1}"
+TOO_MANY_RANKS = b"ballot," + b",".join(b"rank_%d" % p for p in range(1, 11)) + b"\r\n"
+BAD_FILES = [
+    BadFile("an unknown key", GOOD + b"3,no-such-scene,,,,,,,,\r\n", "line 4: There is no entry called"),
+    BadFile("a repeated key", GOOD + b"3,{k0},{k0},,,,,,,\r\n", "line 4: Each entry can be ranked only once"),
+    BadFile("a gap", GOOD + b"3,{k0},,{k1},,,,,,\r\n", "line 4: an empty rank comes before a filled one"),
+    BadFile("a gap at the start", GOOD + b"3,,{k1},,,,,,,\r\n", "line 4: an empty rank comes before"),
+    BadFile("too few cells", GOOD + b"3,{k0}\r\n", "line 4: 2 cells, but the header has 10"),
+    BadFile("too many cells", GOOD + b"3,{k0},,,,,,,,,\r\n", "line 4: 11 cells, but the header has 10"),
+    BadFile("a wrong header", b"voter,rank_1,rank_2\r\n1,{k0},\r\n", "line 1: expected the header ballot,"),
+    BadFile("ranks out of order", b"ballot,rank_2,rank_1\r\n1,{k0},\r\n", "line 1: expected the header"),
+    BadFile("more ranks than scenes", TOO_MANY_RANKS, "line 1: 10 rank columns"),
+    BadFile("not UTF-8", GOOD + b"3,caf\xe9,,,,,,,,\r\n", "line 4: not UTF-8"),
+    BadFile("an empty file", b"", "the file is empty"),
+    BadFile("broken quoting", GOOD + b'3,"{k0}"x,,,,,,,,\r\n', "line 4: not valid CSV"),
+]
+
+
+@pytest.mark.parametrize("case", BAD_FILES, ids=[case.name for case in BAD_FILES])
+def test_import_refuses_a_bad_file_whole_naming_the_line(app, runner, keys, tmp_path, case):
+    cast(app, keys, [5, 6])
+    before = database_state(app)
+    content = case.content.replace(GOOD, good_rows(keys).encode())
+    content = content.replace(K0, keys[0].encode()).replace(K1, keys[1].encode())
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    result = invoke(runner, "ballots", "import", "--poll", POLL, str(path))
+    assert result.exit_code == 1, result.output
+    assert case.words in result.output
+    assert "Nothing was imported." in result.output
+    assert "Traceback" not in result.output
+    assert database_state(app) == before
+
+
+def test_import_refuses_a_missing_file_and_an_unknown_poll(app, runner, tmp_path):
+    missing = invoke(runner, "ballots", "import", "--poll", POLL, str(tmp_path / "nope.csv"))
+    assert missing.exit_code == 2
+    assert "does not exist" in missing.output
+    path = tmp_path / "ok.csv"
+    path.write_text(f"{HEADER}\r\n", encoding="utf-8")
+    unknown = invoke(runner, "ballots", "import", "--poll", "no-such-poll", str(path))
+    assert unknown.exit_code == 1
+    assert f"There is no poll called 'no-such-poll' (known polls: {POLL})" in unknown.output
+
+
+# ---------------------------------------------------------------- results
+
+
+def test_results_prints_a_readable_table(app, runner, keys):
+    cast(app, keys, [8, 0], [8], [1, 8, 0])
+    result = invoke(runner, "results", "--poll", POLL)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "The most romantic K-drama kisses of 2014"
+    assert lines[1] == "3 ballots, Borda rule: averaged"
+    header = lines.index(next(line for line in lines if line.split()[:2] == ["Readers", "Editors"]))
+    assert set(lines[header + 1]) == {"-"}
+    table = [line.split() for line in lines[header + 2 : lines.index("", header)]]
+    # readers, editors, move, points, first places, then the scene
+    assert table[0][:5] == ["1", "9", "+8", "23", "2"]
+    assert " ".join(table[0][5:]) == "Pinocchio: Toast kiss"
+    assert table[1][:5] == ["2", "1", "-1", "16.5", "0"]
+    assert table[2][:5] == ["3", "2", "-1", "14.5", "1"]
+    assert table[4][:5] == ["4", "4", "=", "9", "0"]
+    assert len(table) == 9
+    assert any(line.startswith("Kendall's tau-b: 0.") for line in lines)
+    assert any(line.startswith("Spearman's rho: 0.") for line in lines)
+
+
+def test_results_of_an_unknown_poll_is_a_clear_error(runner):
+    result = invoke(runner, "results", "--poll", "no-such-poll")
+    assert result.exit_code == 1
+    assert "There is no poll called 'no-such-poll'" in result.output
+
+
+# ---------------------------------------------------------------- poll open and close
+
+
+def test_poll_close_and_open(app, client, runner, keys):
+    result = invoke(runner, "poll", "close", POLL)
+    assert (result.exit_code, result.output) == (0, f"{POLL} is closed.\n")
+    assert vote(client, [keys[0]]).status_code == 409
+    result = invoke(runner, "poll", "open", POLL)
+    assert (result.exit_code, result.output) == (0, f"{POLL} is open.\n")
+    assert vote(client, [keys[0]]).status_code == 201
+
+
+def test_poll_close_of_an_unknown_poll_fails(runner):
+    result = invoke(runner, "poll", "close", "no-such-poll")
+    assert result.exit_code == 1
+    assert "There is no poll called 'no-such-poll'" in result.output
+
+
+# ---------------------------------------------------------------- tally verify and rebuild
+
+
+def corrupt(app, key: str, length: int, position: int, by: int) -> None:
+    with app.app_context():
+        entry_id = db.session.execute(select(Entry.id).where(Entry.key == key)).scalar_one()
+        db.session.execute(
+            update(TallyCell)
+            .where(TallyCell.entry_id == entry_id, TallyCell.length == length, TallyCell.position == position)
+            .values(ballots=TallyCell.ballots + by)
+        )
+        db.session.commit()
+
+
+def test_tally_verify_passes_on_a_consistent_tally(app, runner, keys):
+    cast(app, keys, [0, 1], [1, 0, 2])
+    result = invoke(runner, "tally", "verify", "--poll", POLL)
+    assert result.exit_code == 0, result.output
+    assert "matches a recount" in result.output
+
+
+def test_tally_verify_finds_a_corrupt_cell_and_rebuild_repairs_it(app, client, runner, keys):
+    cast(app, keys, [0, 1], [1, 0, 2], [0])
+    good = client.get(f"/api/polls/{POLL}/results").get_json()
+    corrupt(app, keys[1], length=3, position=1, by=5)
+    assert client.get(f"/api/polls/{POLL}/results").get_json() != good
+
+    result = invoke(runner, "tally", "verify", "--poll", POLL)
+    assert result.exit_code == 1
+    assert f"{keys[1]} length 3 position 1: tally 6, recount 1" in result.output
+    assert "differs from a recount in 1 places" in result.output
+
+    result = invoke(runner, "tally", "rebuild", "--poll", POLL)
+    assert result.exit_code == 0, result.output
+    assert "rebuilt" in result.output
+    assert invoke(runner, "tally", "verify", "--poll", POLL).exit_code == 0
+    assert client.get(f"/api/polls/{POLL}/results").get_json() == good
+
+
+def test_tally_verify_finds_a_missing_cell(app, runner, keys):
+    cast(app, keys, [4, 2])
+    with app.app_context():
+        entry_id = db.session.execute(select(Entry.id).where(Entry.key == keys[2])).scalar_one()
+        db.session.execute(delete(TallyCell).where(TallyCell.entry_id == entry_id))
+        db.session.commit()
+    result = invoke(runner, "tally", "verify", "--poll", POLL)
+    assert result.exit_code == 1
+    assert f"{keys[2]} length 2 position 2: tally 0, recount 1" in result.output
+    assert invoke(runner, "tally", "rebuild", "--poll", POLL).exit_code == 0
+    assert tally_differences(app, POLL) == []
+
+
+def test_rebuild_keeps_every_ballot(app, runner, keys):
+    cast(app, keys, [0], [1], [2, 3])
+    before = database_state(app)["ballots"]
+    invoke(runner, "tally", "rebuild", "--poll", POLL)
+    assert database_state(app)["ballots"] == before

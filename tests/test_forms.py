@@ -1,0 +1,279 @@
+"""The ballot form that works without JavaScript: POST, redirect, flash; errors kept beside their fields."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from typing import NamedTuple
+
+import pytest
+
+from conftest import POLL, csrf_token, vote
+from dbstate import ballot_count, database_state
+
+PAGE = f"/polls/{POLL}"
+SIZE = 9
+
+
+class BallotPage(HTMLParser):
+    """The rank selects of a page, what each has selected, and the text that follows each one."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.selected: dict[str, list[str]] = {}
+        self.options: dict[str, list[str]] = {}
+        self.after: dict[str, str] = {}
+        self._select: str | None = None
+        self._last: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "select" and (attributes.get("name") or "").startswith("rank_"):
+            self._select = self._last = attributes["name"]
+            self.selected[self._select] = []
+            self.options[self._select] = []
+            self.after[self._select] = ""
+        elif tag == "option" and self._select is not None:
+            value = attributes.get("value") or ""
+            self.options[self._select].append(value)
+            if "selected" in attributes:
+                self.selected[self._select].append(value)
+        elif tag == "form" and self._last is not None:
+            self._last = None
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "form":
+            self._last = None
+
+    def handle_data(self, data: str) -> None:
+        if self._select is None and self._last is not None:
+            self.after[self._last] += data
+
+    def choice(self, position: int) -> str:
+        """The value a rank select shows: the selected option, else the first."""
+        name = f"rank_{position}"
+        chosen = self.selected[name]
+        assert len(chosen) <= 1, f"{name} has several options selected: {chosen}"
+        return chosen[0] if chosen else self.options[name][0]
+
+    def choices(self) -> list[str]:
+        return [self.choice(p) for p in range(1, SIZE + 1)]
+
+
+def form_data(client, ranking: list[str], token: str | None = "fetch") -> dict[str, str]:
+    data = {f"rank_{p}": key for p, key in enumerate(ranking, start=1)}
+    data.update({f"rank_{p}": "" for p in range(len(ranking) + 1, SIZE + 1)})
+    if token == "fetch":
+        data["csrf_token"] = csrf_token(client)
+    elif token is not None:
+        data["csrf_token"] = token
+    return data
+
+
+def post_ballot(client, ranking: list[str], **kwargs):
+    return client.post(PAGE, data=form_data(client, ranking, **kwargs))
+
+
+# ---------------------------------------------------------------- a good ballot
+
+
+def test_a_valid_ballot_redirects_to_the_results_and_says_so(app, client, keys):
+    response = post_ballot(client, [keys[3], keys[0], keys[8]])
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/polls/{POLL}/results"
+    assert ballot_count(app) == 1
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your ballot is in" in page
+    # A flash is shown once.
+    assert "Your ballot is in" not in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert client.get(f"/api/polls/{POLL}/results").get_json()["entries"][0]["key"] == keys[3]
+
+
+def test_a_revote_through_the_form_replaces_and_says_so(app, client, keys):
+    post_ballot(client, [keys[3]])
+    client.get(f"{PAGE}/results")  # the first flash is shown and gone
+    response = post_ballot(client, [keys[5], keys[6]], token="fetch")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "replaced your earlier one" in page
+    assert "Your ballot is in" not in page
+    assert [row[3] for row in database_state(app)["ballots"]] == [f"{keys[5]},{keys[6]}"]
+
+
+def test_the_form_and_the_api_share_one_reader(app, client, keys):
+    vote(client, [keys[1]])
+    response = post_ballot(client, [keys[2]])
+    assert response.status_code == 302
+    assert "replaced your earlier one" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert ballot_count(app) == 1
+
+
+def test_a_ballot_of_all_nine_through_the_form(client, keys):
+    assert post_ballot(client, list(reversed(keys))).status_code == 302
+    entries = client.get(f"/api/polls/{POLL}/results").get_json()["entries"]
+    assert [entry["key"] for entry in entries] == list(reversed(keys))
+
+
+# ---------------------------------------------------------------- pre-filling
+
+
+def test_a_new_reader_gets_an_empty_ballot_not_the_editors_order(client, keys):
+    page = BallotPage(client.get(PAGE).get_data(as_text=True))
+    assert sorted(page.selected) == sorted(f"rank_{p}" for p in range(1, SIZE + 1))
+    assert page.choices() == [""] * SIZE
+    # Every select offers every scene, so nothing is decided for the reader.
+    assert all(set(keys) < set(options) for options in page.options.values())
+
+
+def test_a_returning_reader_sees_their_own_ballot(client, keys):
+    vote(client, [keys[7], keys[2], keys[4]])
+    page = BallotPage(client.get(PAGE).get_data(as_text=True))
+    assert page.choices() == [keys[7], keys[2], keys[4]] + [""] * 6
+
+
+def test_another_reader_does_not_see_someone_elses_ballot(app, client, keys):
+    vote(client, [keys[7], keys[2]])
+    page = BallotPage(app.test_client().get(PAGE).get_data(as_text=True))
+    assert page.choices() == [""] * SIZE
+
+
+# ---------------------------------------------------------------- bad ballots
+
+
+class BadBallot(NamedTuple):
+    name: str
+    choices: dict[int, str]  # position -> index into keys, or a literal value
+    fields: tuple[int, ...]  # the ranks the error belongs beside
+    words: str
+
+
+BAD_BALLOTS = [
+    BadBallot("a gap at rank 2", {1: "k0", 3: "k1"}, (2,), "close the gap"),
+    BadBallot("a gap at rank 1", {2: "k4"}, (1,), "close the gap"),
+    BadBallot("a gap of several ranks", {1: "k0", 2: "k1", 6: "k2"}, (3, 4, 5), "close the gap"),
+    BadBallot("the same scene twice", {1: "k0", 2: "k0"}, (2,), "Already ranked at 1"),
+    BadBallot("a repeat further down", {1: "k3", 2: "k5", 3: "k6", 4: "k5"}, (4,), "Already ranked at 2"),
+    BadBallot("nothing ranked", {}, (1,), "Pick the scene you love most"),
+    BadBallot("a scene that does not exist", {1: "k0", 2: "no-such-scene"}, (2,), "Not a valid choice"),
+]
+
+
+def resolve(keys: list[str], choices: dict[int, str]) -> list[str]:
+    values = [""] * SIZE
+    for position, choice in choices.items():
+        values[position - 1] = keys[int(choice[1:])] if choice[:1] == "k" and choice[1:].isdigit() else choice
+    return values
+
+
+@pytest.mark.parametrize("case", BAD_BALLOTS, ids=[case.name for case in BAD_BALLOTS])
+def test_a_bad_ballot_is_refused_beside_the_field_and_keeps_the_choices(app, client, keys, case):
+    vote(client, [keys[8]])  # an earlier ballot, which a refused one must leave alone
+    before = database_state(app)
+    values = resolve(keys, case.choices)
+    data = {f"rank_{p}": value for p, value in enumerate(values, start=1)}
+    data["csrf_token"] = csrf_token(client)
+    response = client.post(PAGE, data=data)
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    page = BallotPage(html)
+    beside = [p for p in range(1, SIZE + 1) if case.words in page.after[f"rank_{p}"]]
+    assert beside == list(case.fields), page.after
+    # The reader's choices are still selected (an unknown value cannot be, and falls back to empty).
+    known = set(keys)
+    assert page.choices() == [value if value in known else "" for value in values]
+    assert "Traceback" not in html
+    assert database_state(app) == before
+
+
+def test_a_refused_ballot_does_not_flash_success(client, keys):
+    data = form_data(client, [keys[0], keys[0]])
+    client.post(PAGE, data=data)
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "Your ballot is in" not in page
+
+
+# ---------------------------------------------------------------- CSRF
+
+
+class BadToken(NamedTuple):
+    name: str
+    token: str | None
+
+
+BAD_TOKENS = [
+    BadToken("no token", None),
+    BadToken("an empty token", ""),
+    BadToken("a made-up token", "IjAxMjM0NTY3ODlhYmNkZWYi.Zm9v.YmFy"),
+]
+
+
+@pytest.mark.parametrize("case", BAD_TOKENS, ids=[case.name for case in BAD_TOKENS])
+def test_a_post_without_a_valid_csrf_token_is_refused(app, client, keys, case):
+    client.get(PAGE)  # the reader has a session, as a real visitor would
+    before = database_state(app)
+    response = client.post(PAGE, data=form_data(client, [keys[0]], token=case.token))
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "did not come from this site" in html
+    assert "Reload the page" in html
+    assert database_state(app) == before
+
+
+def test_a_token_from_another_session_is_refused(app, client, keys):
+    stranger = app.test_client()
+    token = csrf_token(stranger)
+    client.get(PAGE)
+    response = client.post(PAGE, data=form_data(client, [keys[0]], token=token))
+    assert response.status_code == 400
+    assert "did not come from this site" in response.get_data(as_text=True)
+    assert ballot_count(app) == 0
+
+
+def test_a_cross_site_form_without_a_session_is_refused(app, keys):
+    browser = app.test_client()
+    response = browser.post(PAGE, data={"rank_1": keys[0]}, headers={"Origin": "https://evil.example"})
+    assert response.status_code == 400
+    assert ballot_count(app) == 0
+
+
+# ---------------------------------------------------------------- other refusals
+
+
+def test_a_closed_poll_refuses_the_form_with_409(app, client, runner, keys):
+    token = csrf_token(client)
+    runner.invoke(args=["poll", "close", POLL])
+    before = database_state(app)
+    response = client.post(PAGE, data={**form_data(client, [keys[0]], token=None), "csrf_token": token})
+    assert response.status_code == 409
+    assert response.mimetype == "text/html"
+    assert "closed" in response.get_data(as_text=True)
+    assert database_state(app) == before
+
+
+def test_the_form_of_an_unknown_poll_is_404(app, client, keys):
+    token = csrf_token(client)
+    response = client.post("/polls/no-such-poll", data={"csrf_token": token, "rank_1": keys[0]})
+    assert response.status_code == 404
+    assert "There is no poll called" in response.get_data(as_text=True)
+    assert ballot_count(app) == 0
+
+
+def test_an_oversized_form_is_413(app, client, keys):
+    data = form_data(client, [keys[0]])
+    data["padding"] = "x" * 70_000
+    response = client.post(PAGE, data=data)
+    assert response.status_code == 413
+    assert response.mimetype == "text/html"
+    assert "too large" in response.get_data(as_text=True)
+    assert ballot_count(app) == 0
+
+
+def test_the_poll_page_refuses_other_methods_with_405(client):
+    response = client.delete(PAGE)
+    assert response.status_code == 405
+    assert response.mimetype == "text/html"
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
