@@ -22,7 +22,7 @@ settings.register_profile("pollapp", deadline=None, suppress_health_check=[Healt
 settings.load_profile("pollapp")
 
 POLL = "kdrama-kisses-2014"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parent / "data"
 TEST_DATABASE_URL = os.environ.get("POLLAPP_TEST_DATABASE_URL")
 
 
@@ -97,7 +97,7 @@ def vote(client: FlaskClient, ranking: list[str], slug: str = POLL):
 
 def debian_ballots() -> list[list[int]]:
     """The Debian 2007 ballots as lists of 1-based alternative numbers (skips when absent)."""
-    path = SHARED_DATA / "debian-2007-leader.soi"
+    path = DATA / "debian-2007-leader.soi"
     if not path.exists():
         pytest.skip(f"the Debian 2007 ballots are not at {path}")
     ballots: list[list[int]] = []
