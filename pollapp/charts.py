@@ -163,26 +163,12 @@ def slope_chart(result: Results) -> Markup:
             class_="slope-line",
             stroke_dasharray="6 4" if standing.move < 0 else None,
         )
-        _el(group, "circle", cx=SLOPE_LEFT, cy=y1, r=DOT, class_="slope-dot")
-        _el(
-            group,
-            "text",
-            str(standing.editor_rank),
-            x=SLOPE_LEFT,
-            y=y1 + 5,
-            class_="dot-label",
-            text_anchor="middle",
-        )
-        _el(group, "circle", cx=SLOPE_RIGHT, cy=y2, r=DOT, class_="slope-dot")
-        _el(
-            group,
-            "text",
-            str(standing.community_rank),
-            x=SLOPE_RIGHT,
-            y=y2 + 5,
-            class_="dot-label",
-            text_anchor="middle",
-        )
+        for x, y, rank in (
+            (SLOPE_LEFT, y1, standing.editor_rank),
+            (SLOPE_RIGHT, y2, standing.community_rank),
+        ):
+            _el(group, "circle", cx=x, cy=y, r=DOT, class_="slope-dot")
+            _el(group, "text", str(rank), x=x, y=y + 5, class_="dot-label", text_anchor="middle")
         _el(group, "text", entry.drama, x=SLOPE_RIGHT + DOT + 10, y=y2 - 3, class_="row-label")
         detail = _el(group, "text", x=SLOPE_RIGHT + DOT + 10, y=y2 + 14, class_="row-detail")
         detail.text = f"{entry.scene} "
