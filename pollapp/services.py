@@ -11,9 +11,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 
 from . import ranking
 from .catalogue import KEY_PATTERN, PollSpec
@@ -108,7 +109,9 @@ def find_poll(slug: str) -> Poll | None:
     # PostgreSQL refuses a query holding a NUL character with an error.
     if len(slug) > SLUG_LENGTH or not KEY_PATTERN.fullmatch(slug):
         return None
-    return db.session.execute(select(Poll).where(Poll.slug == slug)).scalar_one_or_none()
+    # Every caller goes on to the entries: one query brings both.
+    found = select(Poll).options(joinedload(Poll.entries)).where(Poll.slug == slug)
+    return db.session.execute(found).unique().scalar_one_or_none()
 
 
 def first_poll() -> Poll | None:
@@ -215,7 +218,7 @@ def cast_ballot(poll: Poll, reader: str, ranking_keys: Sequence[str]) -> bool:
     poll_id, joined, now = poll.id, ",".join(new), utcnow()
     deltas = Counter((entry_ids[key], k, p) for key, k, p in ranking.ballot_cells(new))
     session = db.session
-    new_ballot, _change_cell = _DIALECT_STATEMENTS[session.get_bind().dialect.name]
+    new_ballot = _DIALECT_STATEMENTS[session.get_bind().dialect.name][0]
     try:
         # Locks are taken in one order by every ballot: the reader's ballot, the
         # tally cells (sorted), the poll. The first statement writes, so on
@@ -263,12 +266,13 @@ def _add_to_tally(poll_id: int, deltas: Counter[tuple[int, int, int]]) -> None:
 
 def stored_tally(poll: Poll) -> Counter[tuple[str, int, int]]:
     """The running tally, keyed by entry key."""
+    keys = {entry.id: entry.key for entry in poll.entries}
     rows = db.session.execute(
-        select(Entry.key, TallyCell.length, TallyCell.position, TallyCell.ballots)
-        .join(Entry, Entry.id == TallyCell.entry_id)
-        .where(TallyCell.poll_id == poll.id)
+        select(_cells.c.entry_id, _cells.c.length, _cells.c.position, _cells.c.ballots).where(
+            _cells.c.poll_id == poll.id
+        )
     )
-    return Counter({(key, k, p): n for key, k, p, n in rows if n})
+    return Counter({(keys[entry], k, p): n for entry, k, p, n in rows if n})
 
 
 def recount(poll: Poll) -> Counter[tuple[str, int, int]]:
@@ -314,41 +318,55 @@ def rebuild_tally(poll: Poll) -> None:
 # ---------------------------------------------------------------- import and export
 
 
-def ballot_rankings(poll: Poll) -> Iterator[list[str]]:
-    """Every stored ranking in the order cast, streamed from the database."""
-    rows = db.session.execute(
-        select(Ballot.ranking)
-        .where(Ballot.poll_id == poll.id)
-        .order_by(Ballot.id)
+def stored_rankings(poll: Poll) -> Iterator[str]:
+    """Every stored ranking in the order cast, as stored (keys joined by commas), streamed.
+
+    A generator, so the query runs when a streamed response starts reading it.
+    """
+    yield from db.session.execute(
+        select(_ballots.c.ranking)
+        .where(_ballots.c.poll_id == poll.id)
+        .order_by(_ballots.c.id)
         .execution_options(yield_per=5_000)
     ).scalars()
-    for stored in rows:
+
+
+def ballot_rankings(poll: Poll) -> Iterator[list[str]]:
+    """Every stored ranking in the order cast, streamed from the database."""
+    for stored in stored_rankings(poll):
         yield stored.split(",")
 
 
 def import_ballots(poll: Poll, rankings: Sequence[Sequence[str]]) -> int:
     """Add already checked rankings as reader-less ballots, in one transaction."""
     entry_ids = {entry.key: entry.id for entry in poll.entries}
+    stored = [",".join(r) for r in rankings]
+    # Real ballots repeat: each distinct ranking's cells are counted once, times its ballots.
+    deltas: Counter[tuple[int, int, int]] = Counter()
+    for text, times in Counter(stored).items():
+        for key, k, p in ranking.ballot_cells(text.split(",")):
+            deltas[entry_ids[key], k, p] += times
     try:
-        db.session.execute(update(Poll).where(Poll.id == poll.id).values(revision=Poll.revision + 1))
-        for start in range(0, len(rankings), IMPORT_BATCH):
-            batch = rankings[start : start + IMPORT_BATCH]
-            now = utcnow()
+        now = utcnow()
+        for start in range(0, len(stored), IMPORT_BATCH):
             db.session.execute(
-                insert(Ballot),
+                _ballots.insert(),
                 [
                     {
                         "poll_id": poll.id,
                         "reader": None,
-                        "ranking": ",".join(r),
+                        "ranking": text,
                         "created_at": now,
                         "updated_at": now,
                     }
-                    for r in batch
+                    for text in stored[start : start + IMPORT_BATCH]
                 ],
             )
-        counted = ranking.tally(rankings)
-        _add_to_tally(poll.id, Counter({(entry_ids[key], k, p): n for (key, k, p), n in counted.items()}))
+        _add_to_tally(poll.id, deltas)
+        # The poll last, as cast_ballot does, so that every writer locks in one order.
+        db.session.execute(
+            update(_polls).where(_polls.c.id == poll.id).values(revision=_polls.c.revision + 1)
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -1,0 +1,124 @@
+"""The migrations build exactly the schema the models describe, and init-db can be repeated.
+
+``init-db`` runs as a separate process, as an operator would run it, so that
+Alembic's logging set-up stays out of the test process.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from pollapp import PACKAGE_DIR, create_app, models, services
+from pollapp.extensions import db
+from sqlalchemy import create_engine, inspect
+
+from conftest import POLL, vote
+from test_server import SECRET_KEY, app_environment, postgres_database
+
+MIGRATIONS = PACKAGE_DIR / "migrations"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'pollapp.sqlite3'}"
+    else:
+        with postgres_database("migrations") as uri:
+            yield uri
+
+
+def flask(uri: str, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", *args],
+        cwd=folder,
+        env=app_environment(uri),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def head_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1, f"the migrations have {len(heads)} heads; merge them"
+    return heads[0]
+
+
+def schema_differences(uri: str) -> list[object]:
+    """What Alembic's autogenerate would change to make the database match the models."""
+    assert models.Ballot.__table__.metadata is db.metadata
+    engine = create_engine(uri)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "compare_server_default": True}
+            )
+            assert context.get_current_revision() == head_revision()
+            return list(compare_metadata(context, db.metadata))
+    finally:
+        engine.dispose()
+
+
+def test_a_fresh_database_has_exactly_the_models_schema(database_uri, tmp_path):
+    flask(database_uri, tmp_path, "init-db")
+
+    assert schema_differences(database_uri) == []
+
+
+@contextmanager
+def app_on(uri: str) -> Iterator[Flask]:
+    """The app in this process, on a database ``init-db`` prepared."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": SECRET_KEY, "RATELIMIT_ENABLED": False})
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_init_db_twice_keeps_the_ballots(database_uri, tmp_path):
+    first = flask(database_uri, tmp_path, "init-db")
+    assert f"{POLL}: created" in first.stdout
+    with app_on(database_uri) as app:
+        with app.app_context():
+            keys = services.entry_keys(services.find_poll(POLL))
+        assert vote(app.test_client(), [keys[2], keys[0]]).status_code == 201
+        assert vote(app.test_client(), [keys[4]]).status_code == 201
+
+        second = flask(database_uri, tmp_path, "init-db")
+
+        assert f"{POLL}: updated" in second.stdout
+        with app.app_context():
+            poll = services.find_poll(POLL)
+            assert sorted(services.ballot_rankings(poll)) == sorted([[keys[2], keys[0]], [keys[4]]])
+            assert services.tally_differences(poll) == []
+    assert schema_differences(database_uri) == []
+
+
+def test_downgrade_to_nothing_then_init_db_rebuilds_the_schema(database_uri, tmp_path):
+    flask(database_uri, tmp_path, "init-db")
+
+    flask(database_uri, tmp_path, "db", "downgrade", "base")
+
+    engine = create_engine(database_uri)
+    try:
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    finally:
+        engine.dispose()
+    flask(database_uri, tmp_path, "init-db")
+    assert schema_differences(database_uri) == []
