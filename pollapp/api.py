@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from . import readers, services
 from .openapi import openapi_document
-from .views import CLOSED, limit_ballots, poll_or_404, results_visible
+from .views import CLOSED, limit_ballots, no_such_poll, poll_or_404, results_visible
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -115,10 +115,12 @@ def cast(slug: str) -> tuple[Response, int]:
     """Cast or replace the calling reader's ballot."""
     if not _same_origin():
         abort(403, "Ballots are accepted only from this site's own pages or from scripts.")
-    found = poll_or_404(slug)
+    box = services.ballot_box(slug)
+    if box is None:
+        no_such_poll(slug)
     ranking = _ranking_from_body()
     try:
-        replaced = services.cast_ballot(found, readers.ensure_reader(), ranking)
+        replaced = services.cast_ballot(box, readers.ensure_reader(), ranking)
     except services.PollClosed:
         abort(409, CLOSED)
     except services.InvalidBallot as error:
@@ -132,7 +134,14 @@ def results(slug: str) -> Response:
     found = poll_or_404(slug)
     if not results_visible(found):
         abort(403, "The results of this poll are not public yet.")
-    return jsonify(results_document(services.results(found)))
+    etag = f"results-{found.id}-{found.revision}"
+    if request.if_none_match.contains(etag):
+        unchanged = Response(status=304)
+        unchanged.set_etag(etag)
+        return unchanged
+    response = jsonify(results_document(services.results(found)))
+    response.set_etag(etag)
+    return response
 
 
 @bp.get("/openapi.json")

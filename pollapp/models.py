@@ -33,8 +33,8 @@ class Poll(db.Model):
     borda_rule: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(10), default="open")
     results_visibility: Mapped[str] = mapped_column(String(20), default="always")
-    # Bumped inside every ballot transaction: it serialises writers on one poll
-    # and versions the results (ETag).
+    # Bumped by every change that can move the results (a ballot, an import, a
+    # rebuild, a new poll file): the results' ETag.
     revision: Mapped[int] = mapped_column(BigInteger, default=0)
 
     entries: Mapped[list[Entry]] = relationship(

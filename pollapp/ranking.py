@@ -134,18 +134,23 @@ def tally_points(
     n = len(entries)
     ballots_of_length: Counter[int] = Counter()
     ranked_on_length: Counter[tuple[K, int]] = Counter()
-    points = {entry: Fraction(0) for entry in entries}
+    # Whole points from ranked positions first, in integers: the fractions of
+    # unranked shares are added once per entry and ballot length, not per cell.
+    ranked_points = dict.fromkeys(entries, 0)
     for (entry, k, p), count in counts.items():
         if count == 0:
             continue
         if p == 1:
             ballots_of_length[k] += count
         ranked_on_length[entry, k] += count
-        points[entry] += count * position_points(n, k, p, rule)
+        ranked_points[entry] += count * position_points(n, k, p, rule)
+    points = {}
     for entry in entries:
-        for k, ballots in ballots_of_length.items():
-            unranked = ballots - ranked_on_length[entry, k]
-            points[entry] += unranked * unranked_points(n, k, rule)
+        shares = sum(
+            (ballots - ranked_on_length[entry, k]) * unranked_points(n, k, rule)
+            for k, ballots in ballots_of_length.items()
+        )
+        points[entry] = ranked_points[entry] + Fraction(shares)
     return points
 
 

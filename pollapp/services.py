@@ -71,8 +71,12 @@ def sync_polls(specs: Iterable[PollSpec]) -> list[str]:
             )
             db.session.add(poll)
             action = "created"
+        elif _definition(poll) == _spec_definition(spec):
+            report.append(f"{spec.slug}: unchanged, {len(spec.entries)} entries")
+            continue
         else:
             action = "updated"
+            poll.revision += 1  # the results' text, rule or order may change
         poll.title, poll.intro, poll.borda_rule = spec.title, spec.intro, spec.borda_rule
         existing = {entry.key: entry for entry in poll.entries}
         wanted = {entry.key for entry in spec.entries}
@@ -100,14 +104,28 @@ def sync_polls(specs: Iterable[PollSpec]) -> list[str]:
     return report
 
 
+def _definition(poll: Poll) -> tuple[object, ...]:
+    entries = tuple((e.key, e.drama, e.scene, e.couple, e.blurb) for e in poll.entries)
+    return (poll.title, poll.intro, poll.borda_rule, entries)
+
+
+def _spec_definition(spec: PollSpec) -> tuple[object, ...]:
+    entries = tuple((e.key, e.drama, e.scene, e.couple, e.blurb) for e in spec.entries)
+    return (spec.title, spec.intro, spec.borda_rule, entries)
+
+
 def _has_ballots(poll: Poll) -> bool:
     return db.session.execute(select(Ballot.id).where(Ballot.poll_id == poll.id).limit(1)).first() is not None
 
 
-def find_poll(slug: str) -> Poll | None:
+def _plausible_slug(slug: str) -> bool:
     # Only a well-formed slug reaches the database: nothing else can match, and
     # PostgreSQL refuses a query holding a NUL character with an error.
-    if len(slug) > SLUG_LENGTH or not KEY_PATTERN.fullmatch(slug):
+    return len(slug) <= SLUG_LENGTH and KEY_PATTERN.fullmatch(slug) is not None
+
+
+def find_poll(slug: str) -> Poll | None:
+    if not _plausible_slug(slug):
         return None
     # Every caller goes on to the entries: one query brings both.
     found = select(Poll).options(joinedload(Poll.entries)).where(Poll.slug == slug)
@@ -145,15 +163,6 @@ def can_see_results(poll: Poll, has_voted: bool) -> bool:
 
 
 # ---------------------------------------------------------------- ballots
-
-
-def check_ranking(poll: Poll, ranking_keys: Sequence[str]) -> list[str]:
-    """Return the ranking if it is a valid ballot for the poll, else raise InvalidBallot."""
-    try:
-        ranking.check_ballot(ranking_keys, entry_keys(poll))
-    except ValueError as error:
-        raise InvalidBallot(str(error)) from error
-    return list(ranking_keys)
 
 
 def reader_ballot(poll: Poll, reader: str | None) -> list[str] | None:
@@ -206,40 +215,82 @@ _DIALECT_STATEMENTS = {
 }
 
 
-def cast_ballot(poll: Poll, reader: str, ranking_keys: Sequence[str]) -> bool:
+@dataclass(frozen=True)
+class BallotBox:
+    """What casting a ballot needs to know of a poll: far lighter than loading it."""
+
+    poll_id: int
+    is_open: bool
+    entry_ids: dict[str, int]  # entry key -> id, in the editors' order
+
+    @classmethod
+    def of(cls, poll: Poll | BallotBox) -> BallotBox:
+        if isinstance(poll, BallotBox):
+            return poll
+        return cls(poll.id, poll.is_open, {entry.key: entry.id for entry in poll.entries})
+
+
+_entries = Entry.__table__
+_BALLOT_BOX = (
+    select(_polls.c.id, _polls.c.status, _entries.c.key, _entries.c.id)
+    .join(_entries, _entries.c.poll_id == _polls.c.id)
+    .where(_polls.c.slug == bindparam("b_slug"))
+    .order_by(_entries.c.editor_rank)
+)
+
+
+def ballot_box(slug: str) -> BallotBox | None:
+    """The poll a ballot is for, read in one small query; None if there is none."""
+    if not _plausible_slug(slug):
+        return None
+    rows = db.session.connection().execute(_BALLOT_BOX, {"b_slug": slug}).all()
+    if not rows:
+        return None
+    return BallotBox(rows[0][0], rows[0][1] == "open", {key: entry_id for _p, _s, key, entry_id in rows})
+
+
+def cast_ballot(poll: Poll | BallotBox, reader: str, ranking_keys: Sequence[str]) -> bool:
     """Store a reader's ballot, replacing their earlier one; True if it replaced one.
 
     One transaction: the ballot and the tally move together or not at all.
     """
-    if not poll.is_open:
+    box = BallotBox.of(poll)
+    if not box.is_open:
         raise PollClosed
-    new = check_ranking(poll, ranking_keys)
-    entry_ids = {entry.key: entry.id for entry in poll.entries}
-    poll_id, joined, now = poll.id, ",".join(new), utcnow()
+    entry_ids = box.entry_ids
+    try:
+        ranking.check_ballot(ranking_keys, list(entry_ids))
+    except ValueError as error:
+        raise InvalidBallot(str(error)) from error
+    new = list(ranking_keys)
+    poll_id, joined, now = box.poll_id, ",".join(new), utcnow()
     deltas = Counter((entry_ids[key], k, p) for key, k, p in ranking.ballot_cells(new))
     session = db.session
-    new_ballot = _DIALECT_STATEMENTS[session.get_bind().dialect.name][0]
+    # Core statements on the session's connection: the same transaction
+    # without the ORM's per-statement bookkeeping, which the ballot path does not use.
+    connection = session.connection()
+    new_ballot = _DIALECT_STATEMENTS[connection.dialect.name][0]
     try:
         # Locks are taken in one order by every ballot: the reader's ballot, the
         # tally cells (sorted), the poll. The first statement writes, so on
         # SQLite it takes the database's write lock and nothing read after it
         # can go stale; on PostgreSQL a second ballot from the same reader waits
         # for the first, here or at the row lock below.
-        inserted = session.execute(
+        inserted = connection.execute(
             new_ballot,
             {"poll_id": poll_id, "reader": reader, "ranking": joined, "created_at": now, "updated_at": now},
         )
         replaced = inserted.first() is None
         if replaced:
-            old = session.execute(_READER_BALLOT, {"b_poll": poll_id, "b_reader": reader}).one()
+            old = connection.execute(_READER_BALLOT, {"b_poll": poll_id, "b_reader": reader}).one()
             deltas.subtract(
                 (entry_ids[key], k, p) for key, k, p in ranking.ballot_cells(old.ranking.split(","))
             )
-            session.execute(_REPLACE_BALLOT, {"b_id": old.id, "b_ranking": joined, "b_now": now})
+            connection.execute(_REPLACE_BALLOT, {"b_id": old.id, "b_ranking": joined, "b_now": now})
         _add_to_tally(poll_id, deltas)
         # The poll's row is the one row every ballot writes: bumped last, it is
         # held only until the commit. A poll closed meanwhile refuses the ballot.
-        if session.execute(_BUMP_POLL, {"b_poll": poll_id}).rowcount == 0:
+        if connection.execute(_BUMP_POLL, {"b_poll": poll_id}).rowcount == 0:
             raise PollClosed
         session.commit()
     except BaseException:
@@ -257,8 +308,8 @@ def _add_to_tally(poll_id: int, deltas: Counter[tuple[int, int, int]]) -> None:
         if d != 0
     ]
     if changes:
-        change_cell = _DIALECT_STATEMENTS[db.session.get_bind().dialect.name][1]
-        db.session.execute(change_cell, changes)
+        connection = db.session.connection()
+        connection.execute(_DIALECT_STATEMENTS[connection.dialect.name][1], changes)
 
 
 # ---------------------------------------------------------------- results

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import (
     Blueprint,
     Response,
@@ -52,8 +54,12 @@ def results_visible(poll: Poll) -> bool:
 def poll_or_404(slug: str) -> Poll:
     poll = services.find_poll(slug)
     if poll is None:
-        abort(404, f"There is no poll called “{slug[:80]}”.")
+        no_such_poll(slug)
     return poll
+
+
+def no_such_poll(slug: str) -> NoReturn:
+    abort(404, f"There is no poll called “{slug[:80]}”.")
 
 
 @bp.get("/")

@@ -427,3 +427,16 @@ def test_openapi_document_is_served_as_json(client):
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.get_json()["openapi"].startswith("3.1")
+
+
+def test_results_carry_an_etag_that_changes_with_every_ballot(client, keys):
+    first = client.get(f"/api/polls/{POLL}/results")
+    etag = first.headers["ETag"]
+    again = client.get(f"/api/polls/{POLL}/results", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    assert vote(client, [keys[3]]).status_code == 201
+    after = client.get(f"/api/polls/{POLL}/results", headers={"If-None-Match": etag})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != etag
+    assert after.get_json()["ballots"] == 1

@@ -76,7 +76,7 @@ def test_init_db_creates_the_schema_and_loads_the_poll_and_is_safe_to_repeat(fre
 
     again = invoke(runner, "init-db")
     assert again.exit_code == 0, again.output
-    assert f"{POLL}: updated, 9 entries" in again.output
+    assert f"{POLL}: unchanged, 9 entries" in again.output
     assert database_state(fresh) == before
     assert vote(client, [keys[1]]).get_json() == {"ranking": [keys[1]], "replaced": True}
     assert tally_differences(fresh, POLL) == []
@@ -306,3 +306,19 @@ def test_rebuild_keeps_every_ballot(app, runner, keys):
     before = database_state(app)["ballots"]
     invoke(runner, "tally", "rebuild", "--poll", POLL)
     assert database_state(app)["ballots"] == before
+
+
+def test_a_changed_poll_file_updates_the_poll_and_moves_the_results_etag(app, client, keys):
+    from dataclasses import replace
+
+    from pollapp import services
+    from pollapp.catalogue import shipped_polls
+
+    etag = client.get(f"/api/polls/{POLL}/results").headers["ETag"]
+    spec = replace(shipped_polls()[0], borda_rule="modified")
+    with app.app_context():
+        assert services.sync_polls([spec]) == [f"{POLL}: updated, 9 entries"]
+        assert services.sync_polls([spec]) == [f"{POLL}: unchanged, 9 entries"]
+    results = client.get(f"/api/polls/{POLL}/results", headers={"If-None-Match": etag})
+    assert results.status_code == 200
+    assert results.get_json()["borda_rule"] == "modified"

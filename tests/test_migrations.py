@@ -102,7 +102,7 @@ def test_init_db_twice_keeps_the_ballots(database_uri, tmp_path):
 
         second = flask(database_uri, tmp_path, "init-db")
 
-        assert f"{POLL}: updated" in second.stdout
+        assert f"{POLL}: unchanged" in second.stdout
         with app.app_context():
             poll = services.find_poll(POLL)
             assert sorted(services.ballot_rankings(poll)) == sorted([[keys[2], keys[0]], [keys[4]]])
