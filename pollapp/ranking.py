@@ -144,13 +144,14 @@ def tally_points(
             ballots_of_length[k] += count
         ranked_on_length[entry, k] += count
         ranked_points[entry] += count * position_points(n, k, p, rule)
+    # Unranked shares are whole or half points: count them in halves.
+    halves = {k: int(2 * unranked_points(n, k, rule)) for k in ballots_of_length}
     points = {}
     for entry in entries:
-        shares = sum(
-            (ballots - ranked_on_length[entry, k]) * unranked_points(n, k, rule)
-            for k, ballots in ballots_of_length.items()
+        shared = sum(
+            (ballots - ranked_on_length[entry, k]) * halves[k] for k, ballots in ballots_of_length.items()
         )
-        points[entry] = ranked_points[entry] + Fraction(shares)
+        points[entry] = ranked_points[entry] + Fraction(shared, 2)
     return points
 
 
@@ -223,30 +224,40 @@ def kendall_tau_b(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     return (concordant - discordant) / math.sqrt(denominator)
 
 
+def doubled_average_ranks(values: Sequence[float]) -> list[int]:
+    """Twice the average ranks: whole numbers, so correlations stay exact and fast.
+
+    >>> doubled_average_ranks([10, 20, 20, 30])
+    [2, 5, 5, 8]
+    """
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    doubled = [0] * len(values)
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+            end += 1
+        for i in order[start : end + 1]:
+            doubled[i] = start + end + 2
+        start = end + 1
+    return doubled
+
+
 def average_ranks(values: Sequence[float]) -> list[Fraction]:
     """Ranks 1..n, tied values sharing the mean of their ranks (scipy ``rankdata``).
 
     >>> [str(r) for r in average_ranks([10, 20, 20, 30])]
     ['1', '5/2', '5/2', '4']
     """
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    ranks: list[Fraction] = [Fraction(0)] * len(values)
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
-            end += 1
-        mean = Fraction(start + end + 2, 2)
-        for i in order[start : end + 1]:
-            ranks[i] = mean
-        start = end + 1
-    return ranks
+    return [Fraction(d, 2) for d in doubled_average_ranks(values)]
 
 
 def spearman_rho(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     """Spearman's rho: Pearson's r of the average ranks (``scipy.stats.spearmanr``).
 
     None where it is undefined (fewer than two items, or a side all tied).
+    Pearson's r is unchanged by scaling, so it is taken of the doubled ranks,
+    each centred as N·r − Σr to stay in whole numbers.
 
     >>> spearman_rho([1, 2, 3], [1, 3, 2])
     0.5
@@ -255,14 +266,15 @@ def spearman_rho(xs: Sequence[float], ys: Sequence[float]) -> float | None:
         raise ValueError("the two rankings differ in length")
     if len(xs) < 2:
         return None
-    rx, ry = average_ranks(xs), average_ranks(ys)
-    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
-    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
-    vx = sum((a - mx) ** 2 for a in rx)
-    vy = sum((b - my) ** 2 for b in ry)
+    rx, ry = doubled_average_ranks(xs), doubled_average_ranks(ys)
+    size, sx, sy = len(rx), sum(rx), sum(ry)
+    dx = [size * a - sx for a in rx]
+    dy = [size * b - sy for b in ry]
+    cov = sum(a * b for a, b in zip(dx, dy, strict=True))
+    vx, vy = sum(a * a for a in dx), sum(b * b for b in dy)
     if vx == 0 or vy == 0:
         return None
-    return float(cov) / math.sqrt(vx * vy)
+    return cov / math.sqrt(vx * vy)
 
 
 @dataclass(frozen=True)
