@@ -11,13 +11,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from . import ranking
-from .catalogue import KEY_PATTERN, PollSpec
+from .catalogue import ENTRY_FIELDS, KEY_PATTERN, PollFileError, PollSpec
 from .extensions import db
 from .models import Ballot, Entry, Poll, TallyCell, utcnow
 
@@ -59,8 +59,8 @@ class Results:
 def sync_polls(specs: Iterable[PollSpec]) -> list[str]:
     """Create or update polls from their files; never touches ballots.
 
-    Status and results visibility are set only when a poll is created, so a
-    poll closed from the command line stays closed. Returns a line per poll.
+    Status is set only when a poll is created, so a poll closed from the
+    command line stays closed. Returns a line per poll.
     """
     report = []
     for spec in specs:
@@ -71,18 +71,19 @@ def sync_polls(specs: Iterable[PollSpec]) -> list[str]:
             )
             db.session.add(poll)
             action = "created"
-        elif _definition(poll) == _spec_definition(spec):
+        elif _definition(poll) == _definition(spec):
             report.append(f"{spec.slug}: unchanged, {len(spec.entries)} entries")
             continue
         else:
             action = "updated"
-            poll.revision += 1  # the results' text, rule or order may change
+            _bump_revision(poll.id)  # the results' text, rule or order may change
         poll.title, poll.intro, poll.borda_rule = spec.title, spec.intro, spec.borda_rule
+        poll.results_visibility = spec.results_visibility
         existing = {entry.key: entry for entry in poll.entries}
         wanted = {entry.key for entry in spec.entries}
         removed = sorted(set(existing) - wanted)
         if removed and poll.id is not None and _has_ballots(poll):
-            raise InvalidBallot(
+            raise PollFileError(
                 f"poll {spec.slug!r} has ballots, so its entries cannot be removed ({', '.join(removed)}); "
                 "keep them in the file"
             )
@@ -104,14 +105,14 @@ def sync_polls(specs: Iterable[PollSpec]) -> list[str]:
     return report
 
 
-def _definition(poll: Poll) -> tuple[object, ...]:
-    entries = tuple((e.key, e.drama, e.scene, e.couple, e.blurb) for e in poll.entries)
-    return (poll.title, poll.intro, poll.borda_rule, entries)
+def _definition(poll: Poll | PollSpec) -> tuple[object, ...]:
+    """What a poll file decides, from the database or from the file alike."""
+    entries = tuple(tuple(getattr(e, field) for field in ENTRY_FIELDS) for e in poll.entries)
+    return (poll.title, poll.intro, poll.borda_rule, poll.results_visibility, entries)
 
 
-def _spec_definition(spec: PollSpec) -> tuple[object, ...]:
-    entries = tuple((e.key, e.drama, e.scene, e.couple, e.blurb) for e in spec.entries)
-    return (spec.title, spec.intro, spec.borda_rule, entries)
+def _bump_revision(poll_id: int) -> None:
+    db.session.connection().execute(_BUMP_ANY_POLL, {"b_poll": poll_id})
 
 
 def _has_ballots(poll: Poll) -> bool:
@@ -152,6 +153,11 @@ def entry_views(poll: Poll) -> list[EntryView]:
     return [EntryView(e.key, e.editor_rank, e.drama, e.scene, e.couple, e.blurb) for e in poll.entries]
 
 
+def entry_ids(poll: Poll) -> dict[str, int]:
+    """Entry key -> database id, in the editors' order."""
+    return {entry.key: entry.id for entry in poll.entries}
+
+
 def entry_keys(poll: Poll) -> list[str]:
     return [entry.key for entry in poll.entries]
 
@@ -178,11 +184,10 @@ def reader_ballot(poll: Poll, reader: str | None) -> list[str] | None:
 # Statements on the ballot path, built once: a reused statement keeps its cache
 # key, and Core statements skip the ORM's bulk-update bookkeeping.
 _polls, _ballots, _cells = Poll.__table__, Ballot.__table__, TallyCell.__table__
-_BUMP_POLL = (
-    _polls.update()
-    .where(_polls.c.id == bindparam("b_poll"), _polls.c.status == "open")
-    .values(revision=_polls.c.revision + 1)
+_BUMP_ANY_POLL = (
+    _polls.update().where(_polls.c.id == bindparam("b_poll")).values(revision=_polls.c.revision + 1)
 )
+_BUMP_POLL = _BUMP_ANY_POLL.where(_polls.c.status == "open")
 _READER_BALLOT = (
     select(_ballots.c.id, _ballots.c.ranking)
     .where(_ballots.c.poll_id == bindparam("b_poll"), _ballots.c.reader == bindparam("b_reader"))
@@ -227,7 +232,7 @@ class BallotBox:
     def of(cls, poll: Poll | BallotBox) -> BallotBox:
         if isinstance(poll, BallotBox):
             return poll
-        return cls(poll.id, poll.is_open, {entry.key: entry.id for entry in poll.entries})
+        return cls(poll.id, poll.is_open, entry_ids(poll))
 
 
 _entries = Entry.__table__
@@ -328,10 +333,19 @@ def stored_tally(poll: Poll) -> Counter[tuple[str, int, int]]:
 
 def recount(poll: Poll) -> Counter[tuple[str, int, int]]:
     """The tally counted afresh from every stored ballot."""
-    rankings = db.session.execute(
-        select(Ballot.ranking).where(Ballot.poll_id == poll.id).execution_options(yield_per=10_000)
-    ).scalars()
-    return ranking.tally(r.split(",") for r in rankings)
+    return ranking.tally(ballot_rankings(poll))
+
+
+def _hold_ballots(poll: Poll) -> None:
+    """Keep ballots from changing until this transaction ends, so a recount and
+    the tally are read (and rewritten) at one moment."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # Waits for ballots being cast and holds new ones back until the commit.
+        connection.exec_driver_sql("LOCK TABLE ballot IN SHARE MODE")
+    else:
+        # A write takes SQLite's one write lock; every later read is consistent.
+        _bump_revision(poll.id)
 
 
 def results(poll: Poll) -> Results:
@@ -348,7 +362,11 @@ def results(poll: Poll) -> Results:
 
 def tally_differences(poll: Poll) -> list[str]:
     """Where the running tally disagrees with a recount, a line per cell."""
-    stored, counted = stored_tally(poll), recount(poll)
+    try:
+        _hold_ballots(poll)
+        stored, counted = stored_tally(poll), recount(poll)
+    finally:
+        db.session.rollback()
     return [
         f"{key} length {k} position {p}: tally {stored[key, k, p]}, recount {counted[key, k, p]}"
         for key, k, p in sorted(set(stored) | set(counted))
@@ -358,12 +376,17 @@ def tally_differences(poll: Poll) -> list[str]:
 
 def rebuild_tally(poll: Poll) -> None:
     """Replace the running tally with a recount, in one transaction."""
-    counted = recount(poll)
-    entry_ids = {entry.key: entry.id for entry in poll.entries}
-    db.session.execute(delete(TallyCell).where(TallyCell.poll_id == poll.id))
-    _add_to_tally(poll.id, Counter({(entry_ids[key], k, p): n for (key, k, p), n in counted.items()}))
-    db.session.execute(update(Poll).where(Poll.id == poll.id).values(revision=Poll.revision + 1))
-    db.session.commit()
+    ids = entry_ids(poll)
+    try:
+        _hold_ballots(poll)
+        counted = recount(poll)
+        db.session.execute(delete(TallyCell).where(TallyCell.poll_id == poll.id))
+        _add_to_tally(poll.id, Counter({(ids[key], k, p): n for (key, k, p), n in counted.items()}))
+        _bump_revision(poll.id)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 # ---------------------------------------------------------------- import and export
@@ -390,13 +413,13 @@ def ballot_rankings(poll: Poll) -> Iterator[list[str]]:
 
 def import_ballots(poll: Poll, rankings: Sequence[Sequence[str]]) -> int:
     """Add already checked rankings as reader-less ballots, in one transaction."""
-    entry_ids = {entry.key: entry.id for entry in poll.entries}
+    ids = entry_ids(poll)
     stored = [",".join(r) for r in rankings]
     # Real ballots repeat: each distinct ranking's cells are counted once, times its ballots.
     deltas: Counter[tuple[int, int, int]] = Counter()
     for text, times in Counter(stored).items():
         for key, k, p in ranking.ballot_cells(text.split(",")):
-            deltas[entry_ids[key], k, p] += times
+            deltas[ids[key], k, p] += times
     try:
         now = utcnow()
         for start in range(0, len(stored), IMPORT_BATCH):
@@ -415,9 +438,7 @@ def import_ballots(poll: Poll, rankings: Sequence[Sequence[str]]) -> int:
             )
         _add_to_tally(poll.id, deltas)
         # The poll last, as cast_ballot does, so that every writer locks in one order.
-        db.session.execute(
-            update(_polls).where(_polls.c.id == poll.id).values(revision=_polls.c.revision + 1)
-        )
+        _bump_revision(poll.id)
         db.session.commit()
     except BaseException:
         db.session.rollback()
