@@ -34,7 +34,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 SLUG = "kdrama-kisses-2014"
-DEBIAN = ROOT.parent / "shared" / "data" / "debian-2007-leader.soi"
+DEBIAN = ROOT / "tests" / "data" / "debian-2007-leader.soi"
 START_TIMEOUT = 60.0
 POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -8,18 +8,13 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from . import readers, services
+from . import exports, readers, services
 from .openapi import openapi_document
 from .views import CLOSED, limit_ballots, no_such_poll, poll_or_404, results_visible
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 RANKING_KEY_LIMIT = 200
-
-
-def points_number(points: Any) -> int | float:
-    value = float(points)
-    return int(value) if value.is_integer() else value
 
 
 def results_document(result: services.Results) -> dict[str, Any]:
@@ -35,7 +30,7 @@ def results_document(result: services.Results) -> dict[str, Any]:
                 "scene": entry.scene,
                 "editor_rank": s.editor_rank,
                 "community_rank": s.community_rank,
-                "points": points_number(s.points),
+                "points": exports.points_value(s.points),
                 "first_place_votes": s.first_place_votes,
             }
             for s in outcome.standings

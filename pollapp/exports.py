@@ -44,31 +44,24 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Itera
     yield buffer.getvalue()
 
 
-def format_points(points: object) -> str:
-    """Points as the shortest exact decimal: 12, 12.5 (Borda points are halves at worst)."""
+def points_value(points: object) -> int | float:
+    """Points as a plain number, exact: Borda points are whole or half (12, 12.5)."""
     value = float(points)  # type: ignore[arg-type]
-    return str(int(value)) if value.is_integer() else str(value)
+    return int(value) if value.is_integer() else value
+
+
+def format_points(points: object) -> str:
+    return str(points_value(points))
 
 
 def ballots_header(size: int) -> list[str]:
     return ["ballot"] + [f"rank_{p}" for p in range(1, size + 1)]
 
 
-def ballot_rows(rankings: Iterable[Sequence[str]], size: int) -> Iterator[list[object]]:
-    for number, ranked in enumerate(rankings, start=1):
-        yield [number, *ranked, *[""] * (size - len(ranked))]
-
-
 def ballots_csv(poll: Poll) -> Iterator[str]:
-    size = len(poll.entries)
-    if all(_plain_cell(entry.key) for entry in poll.entries):
-        return _plain_ballots_csv(size, services.stored_rankings(poll))
-    return csv_chunks(ballots_header(size), ballot_rows(services.ballot_rankings(poll), size))
-
-
-def _plain_cell(text: str) -> bool:
-    """True if the writer would put ``text`` in a cell unchanged: nothing to quote or neutralise."""
-    return bool(text) and neutralise(text) == text and not any(c in text for c in ',"\r\n')
+    # Entry keys are lowercase letters, digits and hyphens (catalogue.KEY_PATTERN):
+    # plain CSV cells that need neither quoting nor neutralising.
+    return _plain_ballots_csv(len(poll.entries), services.stored_rankings(poll))
 
 
 def _plain_ballots_csv(size: int, stored: Iterable[str]) -> Iterator[str]:

@@ -42,7 +42,7 @@ def current_reader() -> str | None:
 
 def ensure_reader() -> str:
     """The reader's hashed identity, issuing a new cookie with the response if needed."""
-    token = _token_from_cookie()
+    token = _token_from_cookie() or g.get("new_reader_token")
     if token is None:
         token = secrets.token_urlsafe(32)
         g.new_reader_token = token

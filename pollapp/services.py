@@ -162,10 +162,11 @@ def entry_keys(poll: Poll) -> list[str]:
     return [entry.key for entry in poll.entries]
 
 
-def can_see_results(poll: Poll, has_voted: bool) -> bool:
+def can_see_results(poll: Poll, reader: str | None) -> bool:
+    """Whether this reader may see the poll's results now (asks for their ballot only if it matters)."""
     if poll.results_visibility == "always" or poll.status == "closed":
         return True
-    return poll.results_visibility == "after_vote" and has_voted
+    return poll.results_visibility == "after_vote" and reader_ballot(poll, reader) is not None
 
 
 # ---------------------------------------------------------------- ballots

@@ -48,7 +48,7 @@ CLOSED = "This poll is closed and no longer takes ballots. The results are final
 
 
 def results_visible(poll: Poll) -> bool:
-    return services.can_see_results(poll, services.reader_ballot(poll, readers.current_reader()) is not None)
+    return services.can_see_results(poll, readers.current_reader())
 
 
 def poll_or_404(slug: str) -> Poll:
@@ -82,8 +82,9 @@ def show_poll(slug: str) -> str | BaseResponse:
     if form.is_submitted() and not poll.is_open:
         abort(409, CLOSED)
     if form.validate_on_submit():
+        reader = readers.ensure_reader()
         try:
-            replaced = services.cast_ballot(poll, readers.ensure_reader(), form.ranking)
+            replaced = services.cast_ballot(poll, reader, form.ranking)
         except services.PollClosed:
             abort(409, CLOSED)
         except services.InvalidBallot as error:
@@ -93,7 +94,9 @@ def show_poll(slug: str) -> str | BaseResponse:
                 flash("Your new ballot replaced your earlier one.", "success")
             else:
                 flash("Thank you! Your ballot is in.", "success")
-            return redirect(url_for("views.results", slug=slug))
+            # A poll that shows results only later sends the reader back to it.
+            shown = "views.results" if services.can_see_results(poll, reader) else "views.show_poll"
+            return redirect(url_for(shown, slug=slug))
     elif not form.is_submitted() and earlier:
         for field, key in zip(form.position_fields(), earlier, strict=False):
             field.data = key
@@ -104,7 +107,7 @@ def show_poll(slug: str) -> str | BaseResponse:
         entries=entries,
         form=form,
         earlier=earlier,
-        results_visible=services.can_see_results(poll, earlier is not None),
+        results_visible=results_visible(poll),
     ), status  # type: ignore[return-value]
 
 
@@ -113,7 +116,7 @@ def results(slug: str) -> str | tuple[str, int]:
     """Show the readers' ranking beside the editors'."""
     poll = poll_or_404(slug)
     mine = services.reader_ballot(poll, readers.current_reader())
-    if not services.can_see_results(poll, mine is not None):
+    if not results_visible(poll):
         return render_template("results_hidden.html", poll=poll), 403
     result = services.results(poll)
     return render_template(

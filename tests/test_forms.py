@@ -277,3 +277,21 @@ def test_the_poll_page_refuses_other_methods_with_405(client):
     assert response.status_code == 405
     assert response.mimetype == "text/html"
     assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+@pytest.mark.parametrize(
+    ("visibility", "lands_on"), [("after_close", f"/polls/{POLL}"), ("after_vote", f"/polls/{POLL}/results")]
+)
+def test_after_voting_the_reader_lands_where_they_may_look(app, client, keys, visibility, lands_on):
+    from pollapp import services
+    from pollapp.extensions import db
+
+    with app.app_context():
+        services.find_poll(POLL).results_visibility = visibility
+        db.session.commit()
+    response = client.post(f"/polls/{POLL}", data={"csrf_token": csrf_token(client), "rank_1": keys[2]})
+    assert response.status_code == 302
+    assert response.headers["Location"] == lands_on
+    page = client.get(lands_on)
+    assert page.status_code == 200
+    assert "Your ballot is in" in page.get_data(as_text=True)
