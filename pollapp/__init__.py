@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,10 +29,21 @@ def _secret_key(app: Flask) -> str:
             "`python -c 'import secrets; print(secrets.token_hex(32))'`)."
         )
     path = Path(app.instance_path) / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
+    try:
+        # Exclusive create: of several workers starting at once, one writes the
+        # key and the others read it; nobody else may read it at any moment.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_hex(32))
+    for _ in range(50):  # another worker may be between creating and writing it
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty: delete it and start again, or set POLLAPP_SECRET_KEY.")
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

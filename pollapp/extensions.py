@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import request
+import hashlib
+import hmac
+
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -15,8 +18,13 @@ class Base(DeclarativeBase):
 
 
 def client_address() -> str:
-    """The address rate limits are counted against (the proxy-fixed remote address)."""
-    return request.remote_addr or "unknown"
+    """Who rate limits count against: a keyed hash of the client's address.
+
+    The limiter's store (memory or Redis) never holds a raw address.
+    """
+    address = (request.remote_addr or "unknown").encode()
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, address, hashlib.sha256).hexdigest()[:32]
 
 
 db = SQLAlchemy(model_class=Base)

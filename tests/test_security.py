@@ -386,3 +386,18 @@ def test_rate_limits_can_be_turned_off(make_app):
     client = app.test_client()
     keys = [e["key"] for e in client.get(f"/api/polls/{POLL}").get_json()["entries"]]
     assert [vote(client, [key]).status_code for key in keys[:4]] == [201, 200, 200, 200]
+
+
+def test_rate_limits_count_a_keyed_hash_never_the_address(make_app):
+    from pollapp.extensions import client_address
+
+    app = make_app()
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.77"}):
+        first = client_address()
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.78"}):
+        second = client_address()
+    assert "203.0.113" not in first
+    assert first != second
+    other = make_app(SECRET_KEY="another key")
+    with other.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.77"}):
+        assert client_address() != first
