@@ -64,7 +64,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = bool(app.config["PRODUCTION"])
 
-    from . import api, cli, database, errors, security, views
+    from . import api, cli, database, errors, readers, security, views
     from .extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
@@ -73,6 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     security.init_app(app)
+    readers.init_app(app)
     errors.register_error_handlers(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
