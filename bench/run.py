@@ -18,7 +18,6 @@ import json
 import os
 import random
 import resource
-import secrets
 import shutil
 import socket
 import statistics
@@ -193,35 +192,13 @@ def serving(name: str, app: str, uri: str, options: Options, folder: Path) -> It
 @contextmanager
 def postgres_database(url: str) -> Iterator[str | None]:
     """A database of our own on the PostgreSQL server at ``url``; None if it does not answer."""
-    try:
-        import psycopg
-        from sqlalchemy.engine import make_url
-    except ImportError:
-        yield None
-        return
-    parsed = make_url(url)
-    settings = {
-        "host": parsed.host or "127.0.0.1",
-        "port": parsed.port or 5432,
-        "user": parsed.username or "postgres",
-        "password": parsed.password,
-        "dbname": "postgres",
-        "connect_timeout": 3,
-        "autocommit": True,
-    }
-    try:
-        admin = psycopg.connect(**{k: v for k, v in settings.items() if v is not None})
-    except psycopg.OperationalError as error:
-        say(f"PostgreSQL does not answer at {settings['host']}:{settings['port']}: skipped ({error})")
-        yield None
-        return
-    name = f"pollapp_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield parsed.set(database=name).render_as_string(hide_password=False)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    sys.path.insert(0, str(ROOT / "tests"))
+    from scratch import scratch_postgres
+
+    with scratch_postgres(url, "bench") as uri:
+        if uri is None:
+            say(f"PostgreSQL does not answer at {url}: skipped")
+        yield uri
 
 
 # ---------------------------------------------------------------- load

@@ -17,6 +17,8 @@ from pollapp.extensions import db
 from pollapp.services import sync_polls
 from sqlalchemy import create_engine, text
 
+from scratch import scratch_postgres
+
 # These machines are shared and noisy: a slow example is not a failure.
 settings.register_profile("pollapp", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("pollapp")
@@ -24,9 +26,10 @@ settings.load_profile("pollapp")
 POLL = "kdrama-kisses-2014"
 DATA = Path(__file__).resolve().parent / "data"
 TEST_DATABASE_URL = os.environ.get("POLLAPP_TEST_DATABASE_URL")
+POSTGRES_URL = TEST_DATABASE_URL or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def database_uri(tmp_path: Path) -> str:
+def fresh_database_uri(tmp_path: Path) -> str:
     """SQLite in the test's own folder, or the PostgreSQL test database emptied."""
     if TEST_DATABASE_URL:
         engine = create_engine(TEST_DATABASE_URL)
@@ -38,6 +41,20 @@ def database_uri(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'pollapp.sqlite3'}"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each kind of database in turn, empty: SQLite in the test's folder, then a
+    scratch PostgreSQL database (skipped when no server answers)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'pollapp.sqlite3'}"
+        return
+    tag = request.module.__name__.removeprefix("test_")
+    with scratch_postgres(POSTGRES_URL, tag) as uri:
+        if uri is None:
+            pytest.skip(f"PostgreSQL does not answer at {POSTGRES_URL}")
+        yield uri
+
+
 @pytest.fixture
 def app_config(tmp_path: Path) -> dict[str, object]:
     instance = tmp_path / "instance"
@@ -45,7 +62,7 @@ def app_config(tmp_path: Path) -> dict[str, object]:
     return {
         "TESTING": True,
         "SECRET_KEY": "test secret key",
-        "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": fresh_database_uri(tmp_path),
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
     }

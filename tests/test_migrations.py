@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -23,18 +22,9 @@ from pollapp.extensions import db
 from sqlalchemy import create_engine, inspect
 
 from conftest import POLL, vote
-from test_server import SECRET_KEY, app_environment, postgres_database
+from test_server import SECRET_KEY, app_environment
 
 MIGRATIONS = PACKAGE_DIR / "migrations"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'pollapp.sqlite3'}"
-    else:
-        with postgres_database("migrations") as uri:
-            yield uri
 
 
 def flask(uri: str, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -23,7 +23,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from http.cookies import SimpleCookie
@@ -33,7 +32,6 @@ import pytest
 from itsdangerous import URLSafeSerializer
 from pollapp.config import READER_COOKIE
 from pollapp.readers import SALT
-from sqlalchemy.engine import make_url
 
 from conftest import POLL
 from oracle import read_ballots, recount
@@ -46,51 +44,9 @@ THREADS = 4
 REQUEST_TIMEOUT = 30.0
 START_TIMEOUT = 60.0
 BALLOTS_PATH = f"/api/polls/{POLL}/ballots"
-POSTGRES_URL = (
-    os.environ.get("POLLAPP_TEST_DATABASE_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 # ---------------------------------------------------------------- databases
-
-
-@contextmanager
-def postgres_database(tag: str) -> Iterator[str]:
-    """A PostgreSQL database of our own beside the test database, dropped afterwards.
-
-    Skips when no PostgreSQL server answers.
-    """
-    psycopg = pytest.importorskip("psycopg")
-    url = make_url(POSTGRES_URL)
-    admin = {
-        "host": url.host or "127.0.0.1",
-        "port": url.port or 5432,
-        "user": url.username or "postgres",
-        "password": url.password,
-        "dbname": "postgres",
-        "connect_timeout": 3,
-        "autocommit": True,
-    }
-    try:
-        connection = psycopg.connect(**{k: v for k, v in admin.items() if v is not None})
-    except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL does not answer at {admin['host']}:{admin['port']} ({error})")
-    name = f"pollapp_{tag}_{os.getpid()}_{secrets.token_hex(4)}"
-    with connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'pollapp.sqlite3'}"
-    else:
-        with postgres_database("server") as uri:
-            yield uri
 
 
 # ---------------------------------------------------------------- the server
