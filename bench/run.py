@@ -19,7 +19,6 @@ import os
 import random
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,10 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+# The process and database helpers the server tests use too.
+sys.path.insert(0, str(ROOT / "tests"))
+from harness import children, free_port, gunicorn_command, scratch_postgres  # noqa: E402
+
 SLUG = "kdrama-kisses-2014"
 DEBIAN = ROOT / "tests" / "data" / "debian-2007-leader.soi"
 START_TIMEOUT = 60.0
@@ -71,25 +74,6 @@ def flask(uri: str, *args: str, timeout: float = 3600) -> subprocess.CompletedPr
     return done
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def children(pid: int) -> set[int]:
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        state, parent = text.rpartition(")")[2].split()[:2]
-        if int(parent) == pid and state != "Z":
-            found.add(int(stat.parent.name))
-    return found
-
-
 def peak_rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -113,23 +97,7 @@ class Server:
         self.options = options
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                    "--workers",
-                    str(options.workers),
-                    "--worker-class",
-                    "gthread",
-                    "--threads",
-                    str(options.threads),
-                    "--timeout",
-                    "300",
-                    "--no-control-socket",
-                    app,
-                ],
+                gunicorn_command(app, self.port, options.workers, options.threads, "--timeout", "300"),
                 cwd=BENCH,
                 env=app_environment(uri),
                 stdout=log,
@@ -192,9 +160,6 @@ def serving(name: str, app: str, uri: str, options: Options, folder: Path) -> It
 @contextmanager
 def postgres_database(url: str) -> Iterator[str | None]:
     """A database of our own on the PostgreSQL server at ``url``; None if it does not answer."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from scratch import scratch_postgres
-
     with scratch_postgres(url, "bench") as uri:
         if uri is None:
             say(f"PostgreSQL does not answer at {url}: skipped")

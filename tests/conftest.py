@@ -17,7 +17,7 @@ from pollapp.extensions import db
 from pollapp.services import sync_polls
 from sqlalchemy import create_engine, text
 
-from scratch import scratch_postgres
+from harness import scratch_postgres
 
 # These machines are shared and noisy: a slow example is not a failure.
 settings.register_profile("pollapp", deadline=None, suppress_health_check=[HealthCheck.too_slow])

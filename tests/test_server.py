@@ -15,7 +15,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -34,6 +33,7 @@ from pollapp.config import READER_COOKIE
 from pollapp.readers import SALT
 
 from conftest import POLL
+from harness import children, free_port, gunicorn_command
 from oracle import read_ballots, recount
 
 pytestmark = pytest.mark.server
@@ -73,20 +73,6 @@ def app_environment(uri: str) -> dict[str, str]:
     return env
 
 
-def children(pid: int) -> set[int]:
-    """The live processes whose parent is ``pid``."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        state, parent = text.rpartition(")")[2].split()[:2]
-        if int(parent) == pid and state != "Z":
-            found.add(int(stat.parent.name))
-    return found
-
-
 class Server:
     """gunicorn serving pollapp on a loopback port."""
 
@@ -96,30 +82,19 @@ class Server:
         self.log = folder / "gunicorn.log"
         init = self.flask("init-db")
         assert init.returncode == 0, init.stderr
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                    "--workers",
-                    str(WORKERS),
-                    "--worker-class",
-                    "gthread",
-                    "--threads",
-                    str(THREADS),
+                gunicorn_command(
+                    "pollapp:create_app()",
+                    self.port,
+                    WORKERS,
+                    THREADS,
                     "--timeout",
                     "60",
                     "--graceful-timeout",
                     "5",
-                    "--no-control-socket",
-                    "pollapp:create_app()",
-                ],
+                ),
                 cwd=folder,
                 env=self.env,
                 stdout=log,

@@ -1,0 +1,87 @@
+"""What the server tests and the benchmark share: scratch PostgreSQL databases,
+loopback ports, gunicorn command lines and its worker processes."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+
+@contextmanager
+def scratch_postgres(url: str, tag: str) -> Iterator[str | None]:
+    """A database of our own on the server ``url`` names, as a URL; None if no server answers."""
+    try:
+        import psycopg
+    except ImportError:
+        yield None
+        return
+    parsed = make_url(url)
+    settings = {
+        "host": parsed.host or "127.0.0.1",
+        "port": parsed.port or 5432,
+        "user": parsed.username or "postgres",
+        "password": parsed.password,
+        "dbname": "postgres",
+        "connect_timeout": 3,
+        "autocommit": True,
+    }
+    try:
+        admin = psycopg.connect(**{k: v for k, v in settings.items() if v is not None})
+    except psycopg.OperationalError:
+        yield None
+        return
+    name = f"pollapp_{tag}_{os.getpid()}_{secrets.token_hex(4)}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield parsed.set(database=name).render_as_string(hide_password=False)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    """A loopback port nobody is listening on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def gunicorn_command(app: str, port: int, workers: int, threads: int, *options: str) -> list[str]:
+    """gunicorn with gthread workers serving ``app`` on a loopback port."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--no-control-socket",
+        *options,
+        app,
+    ]
+
+
+def children(pid: int) -> set[int]:
+    """The live processes whose parent is ``pid`` (gunicorn's workers)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        state, parent = text.rpartition(")")[2].split()[:2]
+        if int(parent) == pid and state != "Z":
+            found.add(int(stat.parent.name))
+    return found
