@@ -189,6 +189,9 @@ _BUMP_ANY_POLL = (
     _polls.update().where(_polls.c.id == bindparam("b_poll")).values(revision=_polls.c.revision + 1)
 )
 _BUMP_POLL = _BUMP_ANY_POLL.where(_polls.c.status == "open")
+_POLL_TALLY = select(_cells.c.entry_id, _cells.c.length, _cells.c.position, _cells.c.ballots).where(
+    _cells.c.poll_id == bindparam("b_poll")
+)
 _READER_BALLOT = (
     select(_ballots.c.id, _ballots.c.ranking)
     .where(_ballots.c.poll_id == bindparam("b_poll"), _ballots.c.reader == bindparam("b_reader"))
@@ -324,11 +327,7 @@ def _add_to_tally(poll_id: int, deltas: Counter[tuple[int, int, int]]) -> None:
 def stored_tally(poll: Poll) -> Counter[tuple[str, int, int]]:
     """The running tally, keyed by entry key."""
     keys = {entry.id: entry.key for entry in poll.entries}
-    rows = db.session.execute(
-        select(_cells.c.entry_id, _cells.c.length, _cells.c.position, _cells.c.ballots).where(
-            _cells.c.poll_id == poll.id
-        )
-    )
+    rows = db.session.connection().execute(_POLL_TALLY, {"b_poll": poll.id}).tuples()
     return Counter({(keys[entry], k, p): n for entry, k, p, n in rows if n})
 
 
