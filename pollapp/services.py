@@ -327,7 +327,7 @@ def _add_to_tally(poll_id: int, deltas: Counter[tuple[int, int, int]]) -> None:
 def stored_tally(poll: Poll) -> Counter[tuple[str, int, int]]:
     """The running tally, keyed by entry key."""
     keys = {entry.id: entry.key for entry in poll.entries}
-    rows = db.session.connection().execute(_POLL_TALLY, {"b_poll": poll.id}).tuples()
+    rows = db.session.connection().execute(_POLL_TALLY, {"b_poll": poll.id})
     return Counter({(keys[entry], k, p): n for entry, k, p, n in rows if n})
 
 
