@@ -68,14 +68,18 @@ def index() -> str:
     poll = services.first_poll()
     if poll is None:
         abort(404, "No poll is loaded yet. Run `flask --app pollapp init-db` to load the shipped polls.")
-    return show_poll(poll.slug)
+    return poll_page(poll)
 
 
 @bp.route("/polls/<slug>", methods=["GET", "POST"])
 @limit_ballots
 def show_poll(slug: str) -> str | BaseResponse:
     """Show the editors' list beside the ballot, and take a ballot."""
-    poll = poll_or_404(slug)
+    return poll_page(poll_or_404(slug))
+
+
+def poll_page(poll: Poll) -> str | BaseResponse:
+    slug = poll.slug
     entries = services.entry_views(poll)
     earlier = services.reader_ballot(poll, readers.current_reader())
     form = ballot_form(entries)
