@@ -33,7 +33,14 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 # The process and database helpers the server tests use too.
 sys.path.insert(0, str(ROOT / "tests"))
-from harness import children, free_port, gunicorn_command, scratch_postgres  # noqa: E402
+from harness import (  # noqa: E402
+    app_environment,
+    children,
+    free_port,
+    gunicorn_command,
+    run_flask,
+    scratch_postgres,
+)
 
 SLUG = "kdrama-kisses-2014"
 DEBIAN = ROOT / "tests" / "data" / "debian-2007-leader.soi"
@@ -48,27 +55,11 @@ def say(message: str) -> None:
 # ---------------------------------------------------------------- processes
 
 
-def app_environment(uri: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("POLLAPP_", "FLASK_"))}
-    env.update(
-        FLASK_APP="pollapp",
-        POLLAPP_SQLALCHEMY_DATABASE_URI=uri,
-        POLLAPP_SECRET_KEY="benchmark secret key",
-        # The limiter would (rightly) refuse a load generator on one address.
-        POLLAPP_RATELIMIT_ENABLED="false",
-    )
-    return env
+SECRET_KEY = "benchmark secret key"
 
 
 def flask(uri: str, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", *args],
-        cwd=BENCH,
-        env=app_environment(uri),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    done = run_flask(app_environment(uri, SECRET_KEY), BENCH, *args, timeout=timeout)
     if done.returncode != 0:
         raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done
@@ -99,7 +90,7 @@ class Server:
             self.process = subprocess.Popen(
                 gunicorn_command(app, self.port, options.workers, options.threads, "--timeout", "300"),
                 cwd=BENCH,
-                env=app_environment(uri),
+                env=app_environment(uri, SECRET_KEY),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -174,7 +165,7 @@ def wrk(url: str, seconds: float, connections: int, threads: int, script: str, *
         "wrk",
         f"-t{threads}",
         f"-c{connections}",
-        f"-d{seconds}s",
+        f"-d{max(1, round(seconds))}s",  # wrk takes whole seconds only
         "--timeout",
         "30s",
         "-s",

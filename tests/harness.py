@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,3 +86,30 @@ def children(pid: int) -> set[int]:
         if int(parent) == pid and state != "Z":
             found.add(int(stat.parent.name))
     return found
+
+
+def app_environment(uri: str, secret_key: str) -> dict[str, str]:
+    """The environment of a pollapp process on ``uri``: this one's, less any
+    POLLAPP_/FLASK_ settings, with rate limits off (one address sends all the load)."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("POLLAPP_", "FLASK_"))}
+    env.update(
+        FLASK_APP="pollapp",
+        POLLAPP_SQLALCHEMY_DATABASE_URI=uri,
+        POLLAPP_SECRET_KEY=secret_key,
+        POLLAPP_RATELIMIT_ENABLED="false",
+    )
+    return env
+
+
+def run_flask(
+    env: dict[str, str], folder: Path, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``flask ARGS`` in a process of its own, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

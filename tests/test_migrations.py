@@ -7,7 +7,6 @@ Alembic's logging set-up stays out of the test process.
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,20 +21,14 @@ from pollapp.extensions import db
 from sqlalchemy import create_engine, inspect
 
 from conftest import POLL, vote
-from test_server import SECRET_KEY, app_environment
+from harness import app_environment, run_flask
+from test_server import SECRET_KEY
 
 MIGRATIONS = PACKAGE_DIR / "migrations"
 
 
 def flask(uri: str, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", *args],
-        cwd=folder,
-        env=app_environment(uri),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_flask(app_environment(uri, SECRET_KEY), folder, *args)
     assert done.returncode == 0, done.stderr
     return done
 

@@ -16,7 +16,6 @@ import random
 import secrets
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -33,7 +32,7 @@ from pollapp.config import READER_COOKIE
 from pollapp.readers import SALT
 
 from conftest import POLL
-from harness import children, free_port, gunicorn_command
+from harness import app_environment, children, free_port, gunicorn_command, run_flask
 from oracle import read_ballots, recount
 
 pytestmark = pytest.mark.server
@@ -62,22 +61,11 @@ class Reply:
         return json.loads(self.body)
 
 
-def app_environment(uri: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("POLLAPP_", "FLASK_"))}
-    env.update(
-        FLASK_APP="pollapp",
-        POLLAPP_SQLALCHEMY_DATABASE_URI=uri,
-        POLLAPP_SECRET_KEY=SECRET_KEY,
-        POLLAPP_RATELIMIT_ENABLED="false",
-    )
-    return env
-
-
 class Server:
     """gunicorn serving pollapp on a loopback port."""
 
     def __init__(self, uri: str, folder: Path) -> None:
-        self.env = app_environment(uri)
+        self.env = app_environment(uri, SECRET_KEY)
         self.folder = folder
         self.log = folder / "gunicorn.log"
         init = self.flask("init-db")
@@ -102,14 +90,7 @@ class Server:
             )
 
     def flask(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "flask", *args],
-            cwd=self.folder,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_flask(self.env, self.folder, *args)
 
     def wait_until_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
