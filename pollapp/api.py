@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from . import exports, readers, services
 from .openapi import openapi_document
@@ -110,12 +111,16 @@ def cast(slug: str) -> tuple[Response, int]:
     """Cast or replace the calling reader's ballot."""
     if not _same_origin():
         abort(403, "Ballots are accepted only from this site's own pages or from scripts.")
-    box = services.ballot_box(slug)
-    if box is None:
-        no_such_poll(slug)
-    ranking = _ranking_from_body()
     try:
-        replaced = services.cast_ballot(box, readers.ensure_reader(), ranking)
+        ranking = _ranking_from_body()
+    except HTTPException:
+        # A ballot for a poll that does not exist is refused for that first.
+        poll_or_404(slug)
+        raise
+    try:
+        replaced = services.cast_ballot(slug, readers.ensure_reader(), ranking)
+    except services.NoSuchPoll:
+        no_such_poll(slug)
     except services.PollClosed:
         abort(409, CLOSED)
     except services.InvalidBallot as error:

@@ -13,9 +13,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from . import tally_triggers
 from .extensions import db
 
 
@@ -85,6 +87,8 @@ class Ballot(db.Model):
     ranking: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # How many times the reader has replaced this ballot with a new one.
+    replacements: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     __table_args__ = (UniqueConstraint("poll_id", "reader", name="one_ballot_per_reader"),)
 
@@ -101,3 +105,7 @@ class TallyCell(db.Model):
     ballots: Mapped[int] = mapped_column(BigInteger, default=0)
 
     __table_args__ = (CheckConstraint("ballots >= 0", name="tally_not_negative"),)
+
+
+# Readers' ballots are counted into the tally by the database itself.
+tally_triggers.install(db.metadata)

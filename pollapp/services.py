@@ -9,24 +9,30 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, literal_column, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
-from . import ranking
+from . import ranking, tally_triggers
 from .catalogue import ENTRY_FIELDS, KEY_PATTERN, PollFileError, PollSpec
 from .extensions import db
 from .models import Ballot, Entry, Poll, TallyCell, utcnow
 
 IMPORT_BATCH = 20_000
 SLUG_LENGTH = Poll.__table__.c.slug.type.length
+KEY_LENGTH = Entry.__table__.c.key.type.length
 
 
 class PollClosed(Exception):
     """The poll no longer takes ballots."""
+
+
+class NoSuchPoll(LookupError):
+    """There is no poll by that name."""
 
 
 class InvalidBallot(ValueError):
@@ -182,135 +188,118 @@ def reader_ballot(poll: Poll, reader: str | None) -> list[str] | None:
     return stored.split(",") if stored else None
 
 
-# Statements on the ballot path, built once: a reused statement keeps its cache
-# key, and Core statements skip the ORM's bulk-update bookkeeping.
+# Statements built once: a reused statement keeps its compiled form cached.
 _polls, _ballots, _cells = Poll.__table__, Ballot.__table__, TallyCell.__table__
 _BUMP_ANY_POLL = (
     _polls.update().where(_polls.c.id == bindparam("b_poll")).values(revision=_polls.c.revision + 1)
 )
-_BUMP_POLL = _BUMP_ANY_POLL.where(_polls.c.status == "open")
 _POLL_TALLY = select(_cells.c.entry_id, _cells.c.length, _cells.c.position, _cells.c.ballots).where(
     _cells.c.poll_id == bindparam("b_poll")
 )
-_READER_BALLOT = (
-    select(_ballots.c.id, _ballots.c.ranking)
-    .where(_ballots.c.poll_id == bindparam("b_poll"), _ballots.c.reader == bindparam("b_reader"))
-    .with_for_update()
-)
-_REPLACE_BALLOT = (
-    _ballots.update()
-    .where(_ballots.c.id == bindparam("b_id"))
-    .values(ranking=bindparam("b_ranking"), updated_at=bindparam("b_now"))
-)
 
 
-def _dialect_statements(dialect_insert: Any) -> tuple[Any, Any]:
-    new_ballot = (
-        dialect_insert(_ballots)
-        .on_conflict_do_nothing(index_elements=["poll_id", "reader"])
-        .returning(_ballots.c.id)
+def _cast_statement(dialect_insert: Any) -> Any:
+    """Cast a reader's ballot, or replace their earlier one, in a poll named by slug.
+
+    Returns the ballot's count of replacements (0 for a first ballot) and no
+    row when there is no such poll. The tally triggers do the rest.
+    """
+    chosen_poll = select(
+        _polls.c.id,
+        bindparam("b_reader", type_=_ballots.c.reader.type),
+        bindparam("b_ranking", type_=_ballots.c.ranking.type),
+        bindparam("b_created", type_=_ballots.c.created_at.type),
+        bindparam("b_updated", type_=_ballots.c.updated_at.type),
+    ).where(_polls.c.slug == bindparam("b_slug"))
+    new = dialect_insert(_ballots).from_select(
+        ["poll_id", "reader", "ranking", "created_at", "updated_at"], chosen_poll, include_defaults=False
     )
-    # A cell gaining its first ballot is inserted; any other cell changes by its delta.
-    change_cell = dialect_insert(_cells).on_conflict_do_update(
+    return new.on_conflict_do_update(
+        index_elements=["poll_id", "reader"],
+        set_={
+            "ranking": new.excluded.ranking,
+            "updated_at": new.excluded.updated_at,
+            "replacements": _ballots.c.replacements + literal_column("1"),
+        },
+    ).returning(_ballots.c.replacements)
+
+
+def _change_cells_statement(dialect_insert: Any) -> Any:
+    """Apply one change to one tally cell: a cell gaining its first ballot is
+    inserted, any other moves by the change."""
+    return dialect_insert(_cells).on_conflict_do_update(
         index_elements=["poll_id", "entry_id", "length", "position"],
         set_={"ballots": _cells.c.ballots + bindparam("b_delta")},
     )
-    return new_ballot, change_cell
 
 
-_DIALECT_STATEMENTS = {
-    "postgresql": _dialect_statements(postgresql_insert),
-    "sqlite": _dialect_statements(sqlite_insert),
+_CAST = {"postgresql": _cast_statement(postgresql_insert), "sqlite": _cast_statement(sqlite_insert)}
+_CHANGE_CELLS = {
+    "postgresql": _change_cells_statement(postgresql_insert),
+    "sqlite": _change_cells_statement(sqlite_insert),
 }
 
 
-@dataclass(frozen=True)
-class BallotBox:
-    """What casting a ballot needs to know of a poll: far lighter than loading it."""
-
-    poll_id: int
-    is_open: bool
-    entry_ids: dict[str, int]  # entry key -> id, in the editors' order
-
-    @classmethod
-    def of(cls, poll: Poll | BallotBox) -> BallotBox:
-        if isinstance(poll, BallotBox):
-            return poll
-        return cls(poll.id, poll.is_open, entry_ids(poll))
+def _well_formed(keys: Sequence[str]) -> bool:
+    """Whether a ranking can be put to the database as it is: some keys, each a
+    plausible entry key, none twice. Whether they are this poll's entries is the
+    database's to say."""
+    return (
+        bool(keys)
+        and all(len(key) <= KEY_LENGTH and KEY_PATTERN.fullmatch(key) for key in keys)
+        and len(set(keys)) == len(keys)
+    )
 
 
-_entries = Entry.__table__
-_BALLOT_BOX = (
-    select(_polls.c.id, _polls.c.status, _entries.c.key, _entries.c.id)
-    .join(_entries, _entries.c.poll_id == _polls.c.id)
-    .where(_polls.c.slug == bindparam("b_slug"))
-    .order_by(_entries.c.editor_rank)
-)
-
-
-def ballot_box(slug: str) -> BallotBox | None:
-    """The poll a ballot is for, read in one small query; None if there is none."""
-    if not _plausible_slug(slug):
-        return None
-    rows = db.session.connection().execute(_BALLOT_BOX, {"b_slug": slug}).all()
-    if not rows:
-        return None
-    return BallotBox(rows[0][0], rows[0][1] == "open", {key: entry_id for _p, _s, key, entry_id in rows})
-
-
-def cast_ballot(poll: Poll | BallotBox, reader: str, ranking_keys: Sequence[str]) -> bool:
+def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str]) -> bool:
     """Store a reader's ballot, replacing their earlier one; True if it replaced one.
 
-    One transaction: the ballot and the tally move together or not at all.
+    ``poll`` is a poll or its slug. One statement in one transaction: the
+    ballot, its tally cells and the poll's revision move together or not at all.
+    Raises ``NoSuchPoll``, ``PollClosed`` or ``InvalidBallot``.
     """
-    box = BallotBox.of(poll)
-    if not box.is_open:
-        raise PollClosed
-    entry_ids = box.entry_ids
+    slug = poll if isinstance(poll, str) else poll.slug
+    keys = list(ranking_keys)
+    if not _well_formed(keys):
+        _refuse(slug, keys)
+    now = utcnow()
+    values = {"b_slug": slug, "b_reader": reader, "b_ranking": ",".join(keys), "b_created": now, "b_updated": now}
+    engine = db.engine
     try:
-        ranking.check_ballot(ranking_keys, list(entry_ids))
+        with engine.begin() as connection:
+            replacements = connection.execute(_CAST[engine.dialect.name], values).scalar()
+    except DBAPIError as error:
+        said = str(error.orig)
+        if tally_triggers.POLL_CLOSED in said:
+            raise PollClosed from None
+        if tally_triggers.NOT_A_RANKING in said:
+            _refuse(slug, keys)
+        raise
+    if replacements is None:
+        raise NoSuchPoll(slug)
+    return replacements > 0
+
+
+def _refuse(slug: str, keys: Sequence[str]) -> NoReturn:
+    """Raise the error that says why this ballot cannot be stored in this poll."""
+    poll = find_poll(slug)
+    if poll is None:
+        raise NoSuchPoll(slug)
+    if not poll.is_open:
+        raise PollClosed
+    try:
+        ranking.check_ballot(keys, entry_keys(poll))
     except ValueError as error:
         raise InvalidBallot(str(error)) from error
-    new = list(ranking_keys)
-    poll_id, joined, now = box.poll_id, ",".join(new), utcnow()
-    deltas = Counter((entry_ids[key], k, p) for key, k, p in ranking.ballot_cells(new))
-    session = db.session
-    # Core statements on the session's connection: the same transaction
-    # without the ORM's per-statement bookkeeping, which the ballot path does not use.
-    connection = session.connection()
-    new_ballot = _DIALECT_STATEMENTS[connection.dialect.name][0]
-    try:
-        # Locks are taken in one order by every ballot: the reader's ballot, the
-        # tally cells (sorted), the poll. The first statement writes, so on
-        # SQLite it takes the database's write lock and nothing read after it
-        # can go stale; on PostgreSQL a second ballot from the same reader waits
-        # for the first, here or at the row lock below.
-        inserted = connection.execute(
-            new_ballot,
-            {"poll_id": poll_id, "reader": reader, "ranking": joined, "created_at": now, "updated_at": now},
-        )
-        replaced = inserted.first() is None
-        if replaced:
-            old = connection.execute(_READER_BALLOT, {"b_poll": poll_id, "b_reader": reader}).one()
-            deltas.subtract(
-                (entry_ids[key], k, p) for key, k, p in ranking.ballot_cells(old.ranking.split(","))
-            )
-            connection.execute(_REPLACE_BALLOT, {"b_id": old.id, "b_ranking": joined, "b_now": now})
-        _add_to_tally(poll_id, deltas)
-        # The poll's row is the one row every ballot writes: bumped last, it is
-        # held only until the commit. A poll closed meanwhile refuses the ballot.
-        if connection.execute(_BUMP_POLL, {"b_poll": poll_id}).rowcount == 0:
-            raise PollClosed
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return replaced
+    raise InvalidBallot(
+        "The scene keys must be plain lowercase words joined by hyphens; "
+        "load the poll again to see what you can rank."
+    )
 
 
 def _add_to_tally(poll_id: int, deltas: Counter[tuple[int, int, int]]) -> None:
     """Apply tally changes in one statement, cells in sorted order so that
-    concurrent ballots lock them in the same order and never deadlock."""
+    concurrent writers lock them in the same order and never deadlock."""
     changes = [
         {"poll_id": poll_id, "entry_id": e, "length": k, "position": p, "ballots": max(d, 0), "b_delta": d}
         for (e, k, p), d in sorted(deltas.items())
@@ -318,7 +307,7 @@ def _add_to_tally(poll_id: int, deltas: Counter[tuple[int, int, int]]) -> None:
     ]
     if changes:
         connection = db.session.connection()
-        connection.execute(_DIALECT_STATEMENTS[connection.dialect.name][1], changes)
+        connection.execute(_CHANGE_CELLS[connection.dialect.name], changes)
 
 
 # ---------------------------------------------------------------- results

@@ -89,6 +89,8 @@ def poll_page(poll: Poll) -> str | BaseResponse:
         reader = readers.ensure_reader()
         try:
             replaced = services.cast_ballot(poll, reader, form.ranking)
+        except services.NoSuchPoll:
+            no_such_poll(slug)
         except services.PollClosed:
             abort(409, CLOSED)
         except services.InvalidBallot as error:

@@ -1,0 +1,32 @@
+"""Readers' ballots are counted into the tally by database triggers; ballots count their replacements
+
+Revision ID: 5c0e7d1f9a24
+Revises: 2a3725a48cc0
+Create Date: 2026-11-25 17:30:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from pollapp import tally_triggers
+
+# revision identifiers, used by Alembic.
+revision = "5c0e7d1f9a24"
+down_revision = "2a3725a48cc0"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("ballot") as batch:
+        batch.add_column(sa.Column("replacements", sa.Integer(), server_default=sa.text("0"), nullable=False))
+    for statement in tally_triggers.create(op.get_bind().dialect.name):
+        op.execute(statement)
+
+
+def downgrade():
+    for statement in tally_triggers.drop(op.get_bind().dialect.name):
+        op.execute(statement)
+    with op.batch_alter_table("ballot") as batch:
+        batch.drop_column("replacements")

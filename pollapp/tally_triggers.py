@@ -1,0 +1,150 @@
+"""The database keeps the running tally as readers' ballots are written.
+
+A reader's ballot is one statement (an insert, or an update when the reader
+votes again), and triggers on the ``ballot`` table do the rest inside the same
+statement: they refuse a ballot for a closed poll or one that is not a ranking
+of the poll's entries, move the tally cells (take the old ranking's cells off,
+put the new one's on), and bump the poll's revision. The ballot path is then
+one round trip, with nothing for the application to read first.
+
+The cells are the ones ``ranking.ballot_cells`` describes: for an entry ranked
+at position p on a ballot of length k, cell (entry, k, p) counts one more.
+``flask tally verify`` recounts them in Python from the raw ballots and reports
+any difference, and the tests do so after every kind of load.
+
+Imported ballots (no reader) are left to the importer, which adds their cells
+to the tally in bulk. Ballots are never deleted one by one; deleting a poll
+deletes its ballots and tally cells together.
+
+The SQL is kept here, in one place, for the models (``create_all``) and the
+migrations alike. Changing a trigger means a new migration that re-runs
+``create(dialect)``: ``drop`` and ``create`` replace every trigger at once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import DDL, MetaData, event
+
+# Words the triggers raise with; the ballot path maps them to its own errors.
+POLL_CLOSED = "pollapp: the poll is closed"
+NOT_A_RANKING = "pollapp: the ranking does not fit the poll"
+
+
+def _sqlite_array(row: str) -> str:
+    """The row's ranking as a JSON array, for json_each (entry keys need no escaping)."""
+    return f"""('["' || replace({row}.ranking, ',', '","') || '"]')"""
+
+
+def _sqlite_cells(row: str) -> str:
+    """(entry id, length, position) of every cell the row's ranking counts in."""
+    array = _sqlite_array(row)
+    return (
+        f"SELECT e.id, json_array_length({array}), j.key + 1 FROM json_each({array}) AS j "
+        f"JOIN entry AS e ON e.poll_id = {row}.poll_id AND e.key = j.value"
+    )
+
+
+def _sqlite_body(*, replacing: bool) -> str:
+    array = _sqlite_array("NEW")
+    take_off = (
+        "UPDATE tally_cell SET ballots = ballots - 1 "
+        f"WHERE poll_id = OLD.poll_id AND (entry_id, length, position) IN ({_sqlite_cells('OLD')});"
+        if replacing
+        else ""
+    )
+    return f"""
+    SELECT RAISE(ABORT, '{POLL_CLOSED}') FROM poll WHERE id = NEW.poll_id AND status <> 'open';
+    SELECT RAISE(ABORT, '{NOT_A_RANKING}')
+    WHERE json_array_length({array}) <> (
+        SELECT count(DISTINCT e.id) FROM json_each({array}) AS j
+        JOIN entry AS e ON e.poll_id = NEW.poll_id AND e.key = j.value
+    );
+    {take_off}
+    INSERT INTO tally_cell (poll_id, entry_id, length, position, ballots)
+    SELECT NEW.poll_id, cell.* , 1 FROM ({_sqlite_cells("NEW")}) AS cell WHERE true
+    ON CONFLICT (poll_id, entry_id, length, position) DO UPDATE SET ballots = ballots + 1;
+    UPDATE poll SET revision = revision + 1 WHERE id = NEW.poll_id;
+    """
+
+
+SQLITE_CREATE = [
+    f"""CREATE TRIGGER ballot_cast AFTER INSERT ON ballot
+    FOR EACH ROW WHEN NEW.reader IS NOT NULL
+    BEGIN {_sqlite_body(replacing=False)} END""",
+    f"""CREATE TRIGGER ballot_recast AFTER UPDATE OF ranking ON ballot
+    FOR EACH ROW WHEN NEW.reader IS NOT NULL
+    BEGIN {_sqlite_body(replacing=True)} END""",
+]
+SQLITE_DROP = ["DROP TRIGGER IF EXISTS ballot_cast", "DROP TRIGGER IF EXISTS ballot_recast"]
+
+# PostgreSQL takes row locks, so the cells are changed one by one in sorted
+# order, between the ballot's row and the poll's row, as every other writer of
+# the tally does: concurrent ballots then never deadlock. A cell is inserted
+# with its first ballot and otherwise moved by its change; the poll is checked
+# for being open as its row is locked, last.
+POSTGRESQL_CREATE = [
+    f"""CREATE FUNCTION ballot_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    added text[] := string_to_array(NEW.ranking, ',');
+    removed text[];
+    cell record;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        removed := string_to_array(OLD.ranking, ',');
+    END IF;
+    IF cardinality(added) <> (
+        SELECT count(DISTINCT e.id) FROM entry AS e WHERE e.poll_id = NEW.poll_id AND e.key = ANY (added)
+    ) THEN
+        RAISE EXCEPTION '{NOT_A_RANKING}' USING ERRCODE = 'check_violation';
+    END IF;
+    FOR cell IN
+        SELECT e.id AS entry_id, c.length, c.position, sum(c.change) AS change
+        FROM (
+            SELECT a.key, cardinality(added) AS length, a.position, 1 AS change
+            FROM unnest(added) WITH ORDINALITY AS a (key, position)
+            UNION ALL
+            SELECT r.key, cardinality(removed), r.position, -1
+            FROM unnest(removed) WITH ORDINALITY AS r (key, position)
+        ) AS c
+        JOIN entry AS e ON e.poll_id = NEW.poll_id AND e.key = c.key
+        GROUP BY e.id, c.length, c.position
+        HAVING sum(c.change) <> 0
+        ORDER BY e.id, c.length, c.position
+    LOOP
+        INSERT INTO tally_cell AS t (poll_id, entry_id, length, position, ballots)
+        VALUES (NEW.poll_id, cell.entry_id, cell.length, cell.position, greatest(cell.change, 0))
+        ON CONFLICT (poll_id, entry_id, length, position) DO UPDATE SET ballots = t.ballots + cell.change;
+    END LOOP;
+    UPDATE poll SET revision = revision + 1 WHERE id = NEW.poll_id AND status = 'open';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '{POLL_CLOSED}' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+END
+$$""",
+    """CREATE TRIGGER ballot_cast AFTER INSERT OR UPDATE OF ranking ON ballot
+    FOR EACH ROW WHEN (NEW.reader IS NOT NULL) EXECUTE FUNCTION ballot_tally()""",
+]
+POSTGRESQL_DROP = ["DROP TRIGGER IF EXISTS ballot_cast ON ballot", "DROP FUNCTION IF EXISTS ballot_tally()"]
+
+CREATE = {"sqlite": SQLITE_CREATE, "postgresql": POSTGRESQL_CREATE}
+DROP = {"sqlite": SQLITE_DROP, "postgresql": POSTGRESQL_DROP}
+
+
+def create(dialect: str) -> list[str]:
+    """The statements that install the triggers on a database of this dialect,
+    replacing any there are."""
+    if dialect not in CREATE:
+        raise RuntimeError(f"pollapp keeps its tally with triggers on SQLite and PostgreSQL, not {dialect}")
+    return DROP[dialect] + CREATE[dialect]
+
+
+def drop(dialect: str) -> list[str]:
+    return DROP.get(dialect, [])
+
+
+def install(metadata: MetaData) -> None:
+    """Create the triggers whenever ``metadata.create_all`` creates the tables."""
+    for dialect in CREATE:
+        for statement in create(dialect):
+            event.listen(metadata, "after_create", DDL(statement).execute_if(dialect=dialect))
