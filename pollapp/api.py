@@ -134,13 +134,13 @@ def results(slug: str) -> Response:
     found = poll_or_404(slug)
     if not results_visible(found):
         abort(403, "The results of this poll are not public yet.")
-    etag = f"results-{found.id}-{found.revision}"
-    if request.if_none_match.contains(etag):
+    tally = services.read_tally(found)
+    if request.if_none_match.contains(tally.tag):
         unchanged = Response(status=304)
-        unchanged.set_etag(etag)
+        unchanged.set_etag(tally.tag)
         return unchanged
-    response = jsonify(results_document(services.results(found)))
-    response.set_etag(etag)
+    response = jsonify(results_document(services.results(found, tally)))
+    response.set_etag(tally.tag)
     return response
 
 

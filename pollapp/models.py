@@ -35,8 +35,9 @@ class Poll(db.Model):
     borda_rule: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(10), default="open")
     results_visibility: Mapped[str] = mapped_column(String(20), default="always")
-    # Bumped by every change that can move the results (a ballot, an import, a
-    # rebuild, a new poll file): the results' ETag.
+    # Bumped when the poll file changes what the results say, and by imports and
+    # rebuilds; part of the results' ETag, with the tally itself. Ballots leave
+    # it alone, so that no row is written by every ballot.
     revision: Mapped[int] = mapped_column(BigInteger, default=0)
 
     entries: Mapped[list[Entry]] = relationship(

@@ -8,26 +8,43 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import lru_cache
 
 from flask import Flask, Response, current_app, g, request
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, Signer, URLSafeSerializer
 
 SALT = "pollapp-reader"
+TOKEN_LENGTH = 43  # secrets.token_urlsafe(32)
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+@lru_cache(maxsize=8)
+def _signer(secret_key: str) -> Signer:
+    return Signer(secret_key, salt=SALT)
+
+
+def sign(token: str, secret_key: str) -> str:
+    """The cookie value for a token: the token and its signature."""
+    return _signer(secret_key).sign(token).decode("ascii")
 
 
 def _token_from_cookie() -> str | None:
     raw = request.cookies.get(current_app.config["READER_COOKIE"])
     if not raw:
         return None
+    secret_key = str(current_app.config["SECRET_KEY"])
     try:
-        token = _serializer().loads(raw)
+        token = _signer(secret_key).unsign(raw).decode("ascii")
+    except (BadSignature, UnicodeError):
+        return None
+    if len(token) == TOKEN_LENGTH:
+        return token
+    # Cookies issued by earlier versions carry the token JSON-encoded inside the
+    # signed part; they are honoured until they expire, so nobody's ballot is orphaned.
+    try:
+        legacy = URLSafeSerializer(secret_key, salt=SALT).loads(raw)
     except BadSignature:
         return None
-    return token if isinstance(token, str) and len(token) == 43 else None
+    return legacy if isinstance(legacy, str) and len(legacy) == TOKEN_LENGTH else None
 
 
 def _hash(token: str) -> str:
@@ -55,7 +72,7 @@ def _set_cookie(response: Response) -> Response:
         config = current_app.config
         response.set_cookie(
             config["READER_COOKIE"],
-            _serializer().dumps(token),
+            sign(token, str(config["SECRET_KEY"])),
             max_age=config["READER_COOKIE_MAX_AGE"],
             httponly=True,
             samesite="Lax",

@@ -1,29 +1,58 @@
-"""Response headers every page carries, and trusting a reverse proxy."""
+"""Response headers every page carries, the session cookie's signer, and trusting a reverse proxy."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Flask, Response, current_app
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 
-def _headers(response: Response) -> Response:
-    frame_ancestors = current_app.config["EMBED_ALLOWED_ORIGINS"]
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+@lru_cache(maxsize=8)
+def _default_headers(frame_ancestors: str) -> tuple[tuple[str, str, str], ...]:
+    """(lowercase name, name, value) of each header a response gets unless it set its own."""
+    headers = {
+        "Content-Security-Policy": (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    }
     if frame_ancestors == "'none'":
-        response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        headers["X-Frame-Options"] = "DENY"
+    return tuple((name.lower(), name, value) for name, value in headers.items())
+
+
+def _headers(response: Response) -> Response:
+    headers = response.headers
+    present = {name.lower() for name in headers.keys()}
+    for lowered, name, value in _default_headers(current_app.config["EMBED_ALLOWED_ORIGINS"]):
+        if lowered not in present:
+            headers.add(name, value)
     return response
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, its signer built once per key rather than on every request."""
+
+    def __init__(self) -> None:
+        self._serializers: dict[object, URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self._serializers:
+            self._serializers[keys] = super().get_signing_serializer(app)
+        return self._serializers[keys]
 
 
 def init_app(app: Flask) -> None:
     hops = int(app.config["PROXY_FIX_X_FOR"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.session_interface = SessionInterface()
     app.after_request(_headers)

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from sqlalchemy import bindparam, delete, literal_column, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from . import ranking, tally_triggers
 from .catalogue import ENTRY_FIELDS, KEY_PATTERN, PollFileError, PollSpec
+from .database import DriverStatement, driver_error
 from .extensions import db
 from .models import Ballot, Entry, Poll, TallyCell, utcnow
 
@@ -193,8 +193,10 @@ _polls, _ballots, _cells = Poll.__table__, Ballot.__table__, TallyCell.__table__
 _BUMP_ANY_POLL = (
     _polls.update().where(_polls.c.id == bindparam("b_poll")).values(revision=_polls.c.revision + 1)
 )
-_POLL_TALLY = select(_cells.c.entry_id, _cells.c.length, _cells.c.position, _cells.c.ballots).where(
-    _cells.c.poll_id == bindparam("b_poll")
+_POLL_TALLY = (
+    select(_cells.c.entry_id, _cells.c.length, _cells.c.position, _cells.c.ballots)
+    .where(_cells.c.poll_id == bindparam("b_poll"))
+    .order_by(_cells.c.entry_id, _cells.c.length, _cells.c.position)
 )
 
 
@@ -233,7 +235,10 @@ def _change_cells_statement(dialect_insert: Any) -> Any:
     )
 
 
-_CAST = {"postgresql": _cast_statement(postgresql_insert), "sqlite": _cast_statement(sqlite_insert)}
+_CAST = {
+    "postgresql": DriverStatement(_cast_statement(postgresql_insert)),
+    "sqlite": DriverStatement(_cast_statement(sqlite_insert)),
+}
 _CHANGE_CELLS = {
     "postgresql": _change_cells_statement(postgresql_insert),
     "sqlite": _change_cells_statement(sqlite_insert),
@@ -255,7 +260,7 @@ def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str]) -> b
     """Store a reader's ballot, replacing their earlier one; True if it replaced one.
 
     ``poll`` is a poll or its slug. One statement in one transaction: the
-    ballot, its tally cells and the poll's revision move together or not at all.
+    ballot and its tally cells move together or not at all.
     Raises ``NoSuchPoll``, ``PollClosed`` or ``InvalidBallot``.
     """
     slug = poll if isinstance(poll, str) else poll.slug
@@ -266,18 +271,17 @@ def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str]) -> b
     values = {"b_slug": slug, "b_reader": reader, "b_ranking": ",".join(keys), "b_created": now, "b_updated": now}
     engine = db.engine
     try:
-        with engine.begin() as connection:
-            replacements = connection.execute(_CAST[engine.dialect.name], values).scalar()
-    except DBAPIError as error:
-        said = str(error.orig)
+        row = _CAST[engine.dialect.name].first_row(engine, values)
+    except driver_error(engine) as error:
+        said = str(error)
         if tally_triggers.POLL_CLOSED in said:
             raise PollClosed from None
         if tally_triggers.NOT_A_RANKING in said:
             _refuse(slug, keys)
         raise
-    if replacements is None:
+    if row is None:
         raise NoSuchPoll(slug)
-    return replacements > 0
+    return bool(row[0] > 0)
 
 
 def _refuse(slug: str, keys: Sequence[str]) -> NoReturn:
@@ -313,11 +317,27 @@ def _add_to_tally(poll_id: int, deltas: Counter[tuple[int, int, int]]) -> None:
 # ---------------------------------------------------------------- results
 
 
+@dataclass(frozen=True)
+class Tally:
+    """A poll's running tally as read at one moment."""
+
+    counts: Counter[tuple[str, int, int]]  # (entry key, length, position) -> ballots
+    tag: str  # differs whenever the results can: the results' ETag
+
+
+def read_tally(poll: Poll) -> Tally:
+    """The running tally, keyed by entry key, with its tag."""
+    keys = {entry.id: entry.key for entry in poll.entries}
+    rows = db.session.connection().execute(_POLL_TALLY, {"b_poll": poll.id}).all()
+    # Every cell is integers, and CPython hashes integers alike in every process
+    # (no hash randomisation), so all workers on all hosts agree on the tag.
+    tag = f"results-{poll.id}-{poll.revision}-{hash(tuple(map(tuple, rows))) & 0xFFFFFFFFFFFFFFFF:016x}"
+    return Tally(Counter({(keys[entry], k, p): n for entry, k, p, n in rows if n}), tag)
+
+
 def stored_tally(poll: Poll) -> Counter[tuple[str, int, int]]:
     """The running tally, keyed by entry key."""
-    keys = {entry.id: entry.key for entry in poll.entries}
-    rows = db.session.connection().execute(_POLL_TALLY, {"b_poll": poll.id})
-    return Counter({(keys[entry], k, p): n for entry, k, p, n in rows if n})
+    return read_tally(poll).counts
 
 
 def recount(poll: Poll) -> Counter[tuple[str, int, int]]:
@@ -337,9 +357,9 @@ def _hold_ballots(poll: Poll) -> None:
         _bump_revision(poll.id)
 
 
-def results(poll: Poll) -> Results:
+def results(poll: Poll, tally: Tally | None = None) -> Results:
     """The comparison of the editors' order with the readers', from the tally."""
-    counts = stored_tally(poll)
+    counts = (tally or read_tally(poll)).counts
     keys = entry_keys(poll)
     return Results(
         poll=poll,

@@ -3,9 +3,10 @@
 A reader's ballot is one statement (an insert, or an update when the reader
 votes again), and triggers on the ``ballot`` table do the rest inside the same
 statement: they refuse a ballot for a closed poll or one that is not a ranking
-of the poll's entries, move the tally cells (take the old ranking's cells off,
-put the new one's on), and bump the poll's revision. The ballot path is then
-one round trip, with nothing for the application to read first.
+of the poll's entries, and move the tally cells (take the old ranking's cells
+off, put the new one's on). The ballot path is then one round trip, with
+nothing for the application to read first. No row is written by every ballot
+(the poll's row is only read), so concurrent ballots do not queue on one lock.
 
 The cells are the ones ``ranking.ballot_cells`` describes: for an entry ranked
 at position p on a ballot of length k, cell (entry, k, p) counts one more.
@@ -63,7 +64,6 @@ def _sqlite_body(*, replacing: bool) -> str:
     INSERT INTO tally_cell (poll_id, entry_id, length, position, ballots)
     SELECT NEW.poll_id, cell.* , 1 FROM ({_sqlite_cells("NEW")}) AS cell WHERE true
     ON CONFLICT (poll_id, entry_id, length, position) DO UPDATE SET ballots = ballots + 1;
-    UPDATE poll SET revision = revision + 1 WHERE id = NEW.poll_id;
     """
 
 
@@ -78,10 +78,11 @@ SQLITE_CREATE = [
 SQLITE_DROP = ["DROP TRIGGER IF EXISTS ballot_cast", "DROP TRIGGER IF EXISTS ballot_recast"]
 
 # PostgreSQL takes row locks, so the cells are changed one by one in sorted
-# order, between the ballot's row and the poll's row, as every other writer of
+# order, after the ballot's row and before the poll's, as every other writer of
 # the tally does: concurrent ballots then never deadlock. A cell is inserted
-# with its first ballot and otherwise moved by its change; the poll is checked
-# for being open as its row is locked, last.
+# with its first ballot and otherwise moved by its change. Last, the poll is
+# checked for being open under a share lock: ballots share it with each other,
+# while closing the poll waits for the ballots in flight and they for it.
 POSTGRESQL_CREATE = [
     f"""CREATE FUNCTION ballot_tally() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -115,7 +116,7 @@ BEGIN
         VALUES (NEW.poll_id, cell.entry_id, cell.length, cell.position, greatest(cell.change, 0))
         ON CONFLICT (poll_id, entry_id, length, position) DO UPDATE SET ballots = t.ballots + cell.change;
     END LOOP;
-    UPDATE poll SET revision = revision + 1 WHERE id = NEW.poll_id AND status = 'open';
+    PERFORM FROM poll WHERE id = NEW.poll_id AND status = 'open' FOR SHARE;
     IF NOT FOUND THEN
         RAISE EXCEPTION '{POLL_CLOSED}' USING ERRCODE = 'check_violation';
     END IF;

@@ -175,7 +175,7 @@ def test_the_reader_cookie_holds_no_reader_id_from_the_database(app, client, key
             lambda value: value[:-5] + ("A" if value[-5] != "A" else "B") + value[-4:],
             id="signature changed",
         ),
-        pytest.param(lambda value: "Z" + value[1:], id="token changed"),
+        pytest.param(lambda value: ("Z" if value[0] != "Z" else "Y") + value[1:], id="token changed"),
         pytest.param(lambda value: "not-a-signed-value", id="made up"),
         pytest.param(lambda value: "", id="empty"),
     ],
