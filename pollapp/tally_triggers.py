@@ -36,12 +36,14 @@ def _sqlite_array(row: str) -> str:
     return f"""('["' || replace({row}.ranking, ',', '","') || '"]')"""
 
 
-def _sqlite_cells(row: str) -> str:
-    """(entry id, length, position) of every cell the row's ranking counts in."""
+def _sqlite_cells(row: str, *, checked: bool = False) -> str:
+    """(entry id, length, position) of every cell the row's ranking counts in;
+    ``checked``: raise instead if the ranking names a key the poll lacks."""
     array = _sqlite_array(row)
+    entry = f"CASE WHEN e.id IS NULL THEN RAISE(ABORT, '{NOT_A_RANKING}') ELSE e.id END" if checked else "e.id"
     return (
-        f"SELECT e.id, json_array_length({array}), j.key + 1 FROM json_each({array}) AS j "
-        f"JOIN entry AS e ON e.poll_id = {row}.poll_id AND e.key = j.value"
+        f"SELECT {entry}, json_array_length({array}), j.key + 1 FROM json_each({array}) AS j "
+        f"LEFT JOIN entry AS e ON e.poll_id = {row}.poll_id AND e.key = j.value"
     )
 
 
@@ -56,13 +58,10 @@ def _sqlite_body(*, replacing: bool) -> str:
     return f"""
     SELECT RAISE(ABORT, '{POLL_CLOSED}') FROM poll WHERE id = NEW.poll_id AND status <> 'open';
     SELECT RAISE(ABORT, '{NOT_A_RANKING}')
-    WHERE json_array_length({array}) <> (
-        SELECT count(DISTINCT e.id) FROM json_each({array}) AS j
-        JOIN entry AS e ON e.poll_id = NEW.poll_id AND e.key = j.value
-    );
+    WHERE (SELECT count(DISTINCT value) FROM json_each({array})) <> json_array_length({array});
     {take_off}
     INSERT INTO tally_cell (poll_id, entry_id, length, position, ballots)
-    SELECT NEW.poll_id, cell.* , 1 FROM ({_sqlite_cells("NEW")}) AS cell WHERE true
+    SELECT NEW.poll_id, cell.*, 1 FROM ({_sqlite_cells("NEW", checked=True)}) AS cell WHERE true
     ON CONFLICT (poll_id, entry_id, length, position) DO UPDATE SET ballots = ballots + 1;
     """
 
