@@ -151,8 +151,15 @@ def all_polls() -> list[Poll]:
 
 
 def set_status(poll: Poll, status: str) -> None:
-    poll.status = status
-    db.session.commit()
+    """Open or close a poll. Ballots in flight are counted before the change,
+    and none is counted after a close."""
+    try:
+        _hold_ballots(poll)
+        poll.status = status
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def entry_views(poll: Poll) -> list[EntryView]:

@@ -76,48 +76,64 @@ SQLITE_CREATE = [
 ]
 SQLITE_DROP = ["DROP TRIGGER IF EXISTS ballot_cast", "DROP TRIGGER IF EXISTS ballot_recast"]
 
-# PostgreSQL takes row locks, so the cells are changed one by one in sorted
-# order, after the ballot's row and before the poll's, as every other writer of
-# the tally does: concurrent ballots then never deadlock. A cell is inserted
-# with its first ballot and otherwise moved by its change. Last, the poll is
-# checked for being open under a share lock: ballots share it with each other,
-# while closing the poll waits for the ballots in flight and they for it.
+# PostgreSQL takes row locks, so one statement changes all of a ballot's cells,
+# in sorted order, after the ballot's row: every writer of the tally locks
+# cells in that order and concurrent ballots never deadlock.
+#
+# A first ballot adds one to a cell per ranked entry, and only while the poll
+# is open; if fewer cells were counted than entries ranked, the poll is closed
+# or a key is not one of its entries, and the ballot is refused.
+#
+# A replaced ballot moves each cell by +1 or -1 (a cell is one entry at one
+# position on a ballot of one length, so it is on each ranking at most once).
+# The row offered for insertion carries 1 for +1 and 0 for -1, since a new cell
+# cannot start below zero, and an existing cell moves by 2 * that - 1.
+#
+# The poll's status is read, not locked: closing a poll first takes a share
+# lock on the ballot table, which waits for the ballots in flight.
 POSTGRESQL_CREATE = [
     f"""CREATE FUNCTION ballot_tally() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     added text[] := string_to_array(NEW.ranking, ',');
-    removed text[];
-    cell record;
+    counted bigint;
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        removed := string_to_array(OLD.ranking, ',');
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO tally_cell AS t (poll_id, entry_id, length, position, ballots)
+        SELECT NEW.poll_id, e.id, cardinality(added), a.position, 1
+        FROM unnest(added) WITH ORDINALITY AS a (key, position)
+        JOIN entry AS e ON e.poll_id = NEW.poll_id AND e.key = a.key
+        WHERE EXISTS (SELECT FROM poll WHERE id = NEW.poll_id AND status = 'open')
+        ORDER BY e.id, a.position
+        ON CONFLICT (poll_id, entry_id, length, position) DO UPDATE SET ballots = t.ballots + 1;
+        GET DIAGNOSTICS counted = ROW_COUNT;
+    ELSE
+        SELECT count(DISTINCT e.id) INTO counted
+        FROM entry AS e
+        WHERE e.poll_id = NEW.poll_id AND e.key = ANY (added)
+        AND EXISTS (SELECT FROM poll WHERE id = NEW.poll_id AND status = 'open');
     END IF;
-    IF cardinality(added) <> (
-        SELECT count(DISTINCT e.id) FROM entry AS e WHERE e.poll_id = NEW.poll_id AND e.key = ANY (added)
-    ) THEN
+    IF counted <> cardinality(added) THEN
+        IF NOT EXISTS (SELECT FROM poll WHERE id = NEW.poll_id AND status = 'open') THEN
+            RAISE EXCEPTION '{POLL_CLOSED}' USING ERRCODE = 'check_violation';
+        END IF;
         RAISE EXCEPTION '{NOT_A_RANKING}' USING ERRCODE = 'check_violation';
     END IF;
-    FOR cell IN
-        SELECT e.id AS entry_id, c.length, c.position, sum(c.change) AS change
+    IF TG_OP = 'UPDATE' THEN
+        INSERT INTO tally_cell AS t (poll_id, entry_id, length, position, ballots)
+        SELECT NEW.poll_id, e.id, c.length, c.position, (sum(c.change) > 0)::integer
         FROM (
             SELECT a.key, cardinality(added) AS length, a.position, 1 AS change
             FROM unnest(added) WITH ORDINALITY AS a (key, position)
             UNION ALL
-            SELECT r.key, cardinality(removed), r.position, -1
-            FROM unnest(removed) WITH ORDINALITY AS r (key, position)
+            SELECT r.key, cardinality(string_to_array(OLD.ranking, ',')), r.position, -1
+            FROM unnest(string_to_array(OLD.ranking, ',')) WITH ORDINALITY AS r (key, position)
         ) AS c
         JOIN entry AS e ON e.poll_id = NEW.poll_id AND e.key = c.key
         GROUP BY e.id, c.length, c.position
         HAVING sum(c.change) <> 0
         ORDER BY e.id, c.length, c.position
-    LOOP
-        INSERT INTO tally_cell AS t (poll_id, entry_id, length, position, ballots)
-        VALUES (NEW.poll_id, cell.entry_id, cell.length, cell.position, greatest(cell.change, 0))
-        ON CONFLICT (poll_id, entry_id, length, position) DO UPDATE SET ballots = t.ballots + cell.change;
-    END LOOP;
-    PERFORM FROM poll WHERE id = NEW.poll_id AND status = 'open' FOR SHARE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '{POLL_CLOSED}' USING ERRCODE = 'check_violation';
+        ON CONFLICT (poll_id, entry_id, length, position)
+        DO UPDATE SET ballots = t.ballots + 2 * excluded.ballots - 1;
     END IF;
     RETURN NULL;
 END
