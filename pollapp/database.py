@@ -1,10 +1,20 @@
-"""Engine settings that make SQLite safe for several writers at once, and running one statement on the driver."""
+"""Engine settings that make SQLite safe for several writers at once, and the
+ballot path's way of writing: one statement straight on the driver, with
+SQLite's writers queued."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's own waiting alone
+    fcntl = None  # type: ignore[assignment]
 
 from flask import Flask
 from sqlalchemy import Engine, event
@@ -35,6 +45,55 @@ def configure_engine(app: Flask) -> None:
             event.listen(engine, "connect", _sqlite_pragmas)
 
 
+_queues: dict[tuple[int, str], tuple[threading.Lock, int | None]] = {}
+_queues_lock = threading.Lock()
+
+
+def _queue(path: str) -> tuple[threading.Lock, int | None]:
+    key = (os.getpid(), path)  # a forked worker opens its own lock file
+    queue = _queues.get(key)
+    if queue is None:
+        with _queues_lock:
+            queue = _queues.get(key)
+            if queue is None:
+                try:
+                    descriptor: int | None = os.open(
+                        f"{path}-writers.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+                    )
+                except OSError:  # a folder we cannot write to: queue this process's threads only
+                    descriptor = None
+                queue = _queues[key] = (threading.Lock(), descriptor)
+    return queue
+
+
+@contextmanager
+def writer_turn(engine: Engine) -> Iterator[None]:
+    """Wait for this writer's turn at a SQLite database file.
+
+    SQLite lets one writer in at a time and has the others retry after growing
+    sleeps (1, 2, 5, 10 ms and on), so in a crowd of ballots a writer often
+    sleeps on well past the moment the database is free. Ballot writers queue
+    on a thread lock and an OS file lock beside the database instead, and the
+    kernel hands the turn on the moment it is released (also when a process
+    dies holding it). SQLite's own locking still keeps the data safe; the queue
+    only orders the waiting. Other databases have no such need.
+    """
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
+        yield
+        return
+    thread_lock, descriptor = _queue(path)
+    with thread_lock:
+        if descriptor is None or fcntl is None:
+            yield
+            return
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
 class DriverStatement:
     """A Core statement compiled once per dialect and run straight on the driver.
 
@@ -61,21 +120,22 @@ class DriverStatement:
             known = self._compiled[dialect.name] = (compiled.string, order, processors)
         return known
 
-    def first_row(self, engine: Engine, values: dict[str, Any]) -> tuple[Any, ...] | None:
-        """Run the statement in a transaction of its own and commit; its first row."""
+    def write(self, engine: Engine, values: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Run the statement, a write, in a transaction of its own and commit; its first row."""
         sql, order, processors = self._for(engine.dialect)
         for name, processor in processors.items():
             values[name] = processor(values[name])
         parameters = tuple(values[name] for name in order) if order is not None else values
-        connection = engine.raw_connection()
+        connection = engine.raw_connection()  # from the pool, checked before the turn
         try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(sql, parameters)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
-            connection.commit()
+            with writer_turn(engine):
+                cursor = connection.cursor()
+                try:
+                    cursor.execute(sql, parameters)
+                    row = cursor.fetchone()
+                finally:
+                    cursor.close()
+                connection.commit()
         except BaseException:
             connection.rollback()
             raise

@@ -278,7 +278,7 @@ def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str]) -> b
     values = {"b_slug": slug, "b_reader": reader, "b_ranking": ",".join(keys), "b_created": now, "b_updated": now}
     engine = db.engine
     try:
-        row = _CAST[engine.dialect.name].first_row(engine, values)
+        row = _CAST[engine.dialect.name].write(engine, values)
     except driver_error(engine) as error:
         said = str(error)
         if tally_triggers.POLL_CLOSED in said:
