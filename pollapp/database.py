@@ -121,27 +121,43 @@ class DriverStatement:
         return known
 
     def write(self, engine: Engine, values: dict[str, Any]) -> tuple[Any, ...] | None:
-        """Run the statement, a write, in a transaction of its own and commit; its first row."""
+        """Run the statement, a write, as a transaction of its own; its first row."""
         sql, order, processors = self._for(engine.dialect)
         for name, processor in processors.items():
             values[name] = processor(values[name])
         parameters = tuple(values[name] for name in order) if order is not None else values
         connection = engine.raw_connection()  # from the pool, checked before the turn
         try:
-            with writer_turn(engine):
-                cursor = connection.cursor()
+            driver = connection.dbapi_connection
+            with writer_turn(engine), _autocommit(driver):
+                cursor = driver.cursor()
                 try:
                     cursor.execute(sql, parameters)
                     row = cursor.fetchone()
                 finally:
                     cursor.close()
-                connection.commit()
-        except BaseException:
-            connection.rollback()
-            raise
         finally:
             connection.close()  # back to the pool
         return None if row is None else tuple(row)
+
+
+@contextmanager
+def _autocommit(driver: Any) -> Iterator[None]:
+    """Let one statement be its own transaction: a statement, its triggers
+    included, is all or nothing, and the commit needs no second round trip."""
+    if isinstance(driver, sqlite3.Connection):
+        previous = driver.isolation_level
+        driver.isolation_level = None
+        try:
+            yield
+        finally:
+            driver.isolation_level = previous
+    else:  # psycopg
+        driver.autocommit = True
+        try:
+            yield
+        finally:
+            driver.autocommit = False
 
 
 def driver_error(engine: Engine) -> type[Exception]:
