@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,8 +16,8 @@ try:
 except ImportError:  # Windows: SQLite's own waiting alone
     fcntl = None  # type: ignore[assignment]
 
-from flask import Flask
-from sqlalchemy import Engine, event
+from flask import Flask, current_app
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.expression import Executable
 
@@ -45,6 +45,38 @@ def configure_engine(app: Flask) -> None:
             event.listen(engine, "connect", _sqlite_pragmas)
 
 
+def ballot_engine() -> Engine:
+    """The engine readers' ballots are written through.
+
+    The app's engine pings every connection it hands out (``pool_pre_ping``):
+    on PostgreSQL a round trip as long as the ballot's own. This one does not;
+    ``DriverStatement.write`` notices a connection that has gone away instead,
+    and tries once more on a new one. It shares the app's settings otherwise,
+    and is disposed with the app's engine. An in-memory SQLite database is one
+    per engine, so there the app's own engine is used.
+    """
+    extensions = current_app.extensions
+    engine: Engine | None = extensions.get("pollapp.ballot_engine")
+    if engine is None:
+        with _engines_lock:
+            engine = extensions.get("pollapp.ballot_engine")
+            if engine is None:
+                engine = extensions["pollapp.ballot_engine"] = _unpinged_twin(db.engine, current_app.config)
+    return engine
+
+
+def _unpinged_twin(main: Engine, config: Mapping[str, Any]) -> Engine:
+    if main.dialect.name == "sqlite" and main.url.database in (None, "", ":memory:"):
+        return main
+    options = {**config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "pool_pre_ping": False}
+    twin = create_engine(main.url, **options)
+    if twin.dialect.name == "sqlite":
+        event.listen(twin, "connect", _sqlite_pragmas)
+    event.listen(main, "engine_disposed", lambda _engine: twin.dispose())
+    return twin
+
+
+_engines_lock = threading.Lock()
 _queues: dict[tuple[int, str], tuple[threading.Lock, int | None]] = {}
 _queues_lock = threading.Lock()
 
@@ -126,17 +158,35 @@ class DriverStatement:
         for name, processor in processors.items():
             values[name] = processor(values[name])
         parameters = tuple(values[name] for name in order) if order is not None else values
-        connection = engine.raw_connection()  # from the pool, checked before the turn
         try:
-            driver = connection.dbapi_connection
+            return self._run(engine, sql, parameters)
+        except driver_error(engine) as error:
+            if not getattr(error, "connection_lost", False):
+                raise
+        # The connection had gone away (a database restart, an idle timeout):
+        # the pool has let it go, and a fresh one is asked for once. Should the
+        # lost attempt have been stored after all, this one replaces it with the
+        # same ranking, which leaves the tally as it was.
+        return self._run(engine, sql, parameters)
+
+    @staticmethod
+    def _run(engine: Engine, sql: str, parameters: Any) -> tuple[Any, ...] | None:
+        connection = engine.raw_connection()
+        driver = connection.dbapi_connection
+        cursor = None
+        try:
             with writer_turn(engine), _autocommit(driver):
                 cursor = driver.cursor()
-                try:
-                    cursor.execute(sql, parameters)
-                    row = cursor.fetchone()
-                finally:
-                    cursor.close()
+                cursor.execute(sql, parameters)
+                row = cursor.fetchone()
+        except driver_error(engine) as error:
+            if engine.dialect.is_disconnect(error, driver, cursor):  # type: ignore[arg-type]
+                error.connection_lost = True  # type: ignore[attr-defined]
+                connection.invalidate(error)
+            raise
         finally:
+            if cursor is not None and connection.is_valid:
+                cursor.close()
             connection.close()  # back to the pool
         return None if row is None else tuple(row)
 
@@ -157,7 +207,8 @@ def _autocommit(driver: Any) -> Iterator[None]:
         try:
             yield
         finally:
-            driver.autocommit = False
+            if not driver.closed:  # a lost connection is let go of as it is
+                driver.autocommit = False
 
 
 def driver_error(engine: Engine) -> type[Exception]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from . import ranking, tally_triggers
 from .catalogue import ENTRY_FIELDS, KEY_PATTERN, PollFileError, PollSpec
-from .database import DriverStatement, driver_error
+from .database import DriverStatement, ballot_engine, driver_error
 from .extensions import db
 from .models import Ballot, Entry, Poll, TallyCell, utcnow
 
@@ -275,8 +275,14 @@ def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str]) -> b
     if not _well_formed(keys):
         _refuse(slug, keys)
     now = utcnow()
-    values = {"b_slug": slug, "b_reader": reader, "b_ranking": ",".join(keys), "b_created": now, "b_updated": now}
-    engine = db.engine
+    values = {
+        "b_slug": slug,
+        "b_reader": reader,
+        "b_ranking": ",".join(keys),
+        "b_created": now,
+        "b_updated": now,
+    }
+    engine = ballot_engine()
     try:
         row = _CAST[engine.dialect.name].write(engine, values)
     except driver_error(engine) as error:

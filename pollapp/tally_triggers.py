@@ -40,7 +40,9 @@ def _sqlite_cells(row: str, *, checked: bool = False) -> str:
     """(entry id, length, position) of every cell the row's ranking counts in;
     ``checked``: raise instead if the ranking names a key the poll lacks."""
     array = _sqlite_array(row)
-    entry = f"CASE WHEN e.id IS NULL THEN RAISE(ABORT, '{NOT_A_RANKING}') ELSE e.id END" if checked else "e.id"
+    entry = "e.id"
+    if checked:
+        entry = f"CASE WHEN e.id IS NULL THEN RAISE(ABORT, '{NOT_A_RANKING}') ELSE e.id END"
     return (
         f"SELECT {entry}, json_array_length({array}), j.key + 1 FROM json_each({array}) AS j "
         f"LEFT JOIN entry AS e ON e.poll_id = {row}.poll_id AND e.key = j.value"

@@ -8,7 +8,6 @@ Create Date: 2026-11-25 17:30:00
 
 import sqlalchemy as sa
 from alembic import op
-
 from pollapp import tally_triggers
 
 # revision identifiers, used by Alembic.
