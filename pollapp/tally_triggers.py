@@ -83,8 +83,8 @@ SQLITE_DROP = ["DROP TRIGGER IF EXISTS ballot_cast", "DROP TRIGGER IF EXISTS bal
 # cells in that order and concurrent ballots never deadlock.
 #
 # A first ballot adds one to a cell per ranked entry, and only while the poll
-# is open; if fewer cells were counted than entries ranked, the poll is closed
-# or a key is not one of its entries, and the ballot is refused.
+# is open; if fewer entries were counted than keys ranked, the poll is closed
+# or a key is not one of its entries or comes twice, and the ballot is refused.
 #
 # A replaced ballot moves each cell by +1 or -1 (a cell is one entry at one
 # position on a ballot of one length, so it is on each ranking at most once).
@@ -100,14 +100,17 @@ DECLARE
     counted bigint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO tally_cell AS t (poll_id, entry_id, length, position, ballots)
-        SELECT NEW.poll_id, e.id, cardinality(added), a.position, 1
-        FROM unnest(added) WITH ORDINALITY AS a (key, position)
-        JOIN entry AS e ON e.poll_id = NEW.poll_id AND e.key = a.key
-        WHERE EXISTS (SELECT FROM poll WHERE id = NEW.poll_id AND status = 'open')
-        ORDER BY e.id, a.position
-        ON CONFLICT (poll_id, entry_id, length, position) DO UPDATE SET ballots = t.ballots + 1;
-        GET DIAGNOSTICS counted = ROW_COUNT;
+        WITH counted_cells AS (
+            INSERT INTO tally_cell AS t (poll_id, entry_id, length, position, ballots)
+            SELECT NEW.poll_id, e.id, cardinality(added), a.position, 1
+            FROM unnest(added) WITH ORDINALITY AS a (key, position)
+            JOIN entry AS e ON e.poll_id = NEW.poll_id AND e.key = a.key
+            WHERE EXISTS (SELECT FROM poll WHERE id = NEW.poll_id AND status = 'open')
+            ORDER BY e.id, a.position
+            ON CONFLICT (poll_id, entry_id, length, position) DO UPDATE SET ballots = t.ballots + 1
+            RETURNING t.entry_id
+        )
+        SELECT count(DISTINCT entry_id) INTO counted FROM counted_cells;
     ELSE
         SELECT count(DISTINCT e.id) INTO counted
         FROM entry AS e

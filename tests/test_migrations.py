@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -16,15 +17,17 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from pollapp import PACKAGE_DIR, create_app, models, services
+from pollapp import PACKAGE_DIR, create_app, models, ranking, services
+from pollapp.catalogue import shipped_polls
 from pollapp.extensions import db
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from conftest import POLL, vote
 from harness import app_environment, run_flask
 from test_server import SECRET_KEY
 
 MIGRATIONS = PACKAGE_DIR / "migrations"
+FIRST_REVISION = "2a3725a48cc0"
 
 
 def flask(uri: str, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -104,4 +107,45 @@ def test_downgrade_to_nothing_then_init_db_rebuilds_the_schema(database_uri, tmp
     finally:
         engine.dispose()
     flask(database_uri, tmp_path, "init-db")
+    assert schema_differences(database_uri) == []
+
+
+def test_upgrading_a_database_with_ballots_keeps_its_tally_and_counts_new_ones(database_uri, tmp_path):
+    """From the first schema, where the app kept the tally, to the one where the database does."""
+    flask(database_uri, tmp_path, "db", "upgrade", FIRST_REVISION)
+    with app_on(database_uri) as app:
+        with app.app_context():
+            services.sync_polls(shipped_polls())
+            poll = services.find_poll(POLL)
+            keys, ids = services.entry_keys(poll), services.entry_ids(poll)
+            # A ballot stored as the first schema's app stored it, tally and all.
+            now = datetime.now(UTC)
+            with db.engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO ballot (poll_id, reader, ranking, created_at, updated_at) "
+                        "VALUES (:poll, 'early-reader', :ranking, :now, :now)"
+                    ),
+                    {"poll": poll.id, "ranking": f"{keys[1]},{keys[0]}", "now": now},
+                )
+                for position, key in enumerate([keys[1], keys[0]], start=1):
+                    connection.execute(
+                        text(
+                            "INSERT INTO tally_cell (poll_id, entry_id, length, position, ballots) "
+                            "VALUES (:poll, :entry, 2, :position, 1)"
+                        ),
+                        {"poll": poll.id, "entry": ids[key], "position": position},
+                    )
+            db.session.remove()
+            db.engine.dispose()
+
+        flask(database_uri, tmp_path, "init-db")
+
+        client = app.test_client()
+        assert vote(client, [keys[3]]).status_code == 201
+        assert vote(client, [keys[3], keys[4]]).status_code == 200
+        with app.app_context():
+            poll = services.find_poll(POLL)
+            assert services.tally_differences(poll) == []
+            assert services.stored_tally(poll) == ranking.tally([[keys[1], keys[0]], [keys[3], keys[4]]])
     assert schema_differences(database_uri) == []

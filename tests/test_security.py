@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from pollapp import create_app
+from itsdangerous import URLSafeSerializer
+from pollapp import create_app, readers
 from pollapp.catalogue import shipped_polls
 from pollapp.extensions import db
 from pollapp.models import Ballot
@@ -190,6 +192,25 @@ def test_a_tampered_cookie_is_a_new_reader(app, client, keys, tamper):
     assert response.get_json()["replaced"] is False
     assert client.get_cookie(name).value not in (original, tamper(original))
     assert ballot_count(app) == 2
+
+
+def test_a_reader_cookie_from_before_the_shorter_format_still_finds_its_ballot(app, client, keys):
+    """Earlier cookies carried the token JSON-encoded; they are honoured until they expire."""
+    token = secrets.token_urlsafe(32)
+    name = app.config["READER_COOKIE"]
+    client.set_cookie(name, URLSafeSerializer(app.config["SECRET_KEY"], salt=readers.SALT).dumps(token))
+    assert vote(client, [keys[0]]).status_code == 201
+    assert client.get_cookie(name).value == URLSafeSerializer(
+        app.config["SECRET_KEY"], salt=readers.SALT
+    ).dumps(token), "a reader with a good cookie is not given a new one"
+    response = vote(client, [keys[1]])
+    assert response.status_code == 200
+    assert response.get_json()["replaced"] is True
+    assert ballot_count(app) == 1
+    # The same token in today's format is the same reader.
+    client.set_cookie(name, readers.sign(token, app.config["SECRET_KEY"]))
+    assert vote(client, [keys[2]]).get_json()["replaced"] is True
+    assert ballot_count(app) == 1
 
 
 def test_a_cookie_signed_with_another_key_is_a_new_reader(app, make_app, client, keys):
