@@ -1,4 +1,4 @@
-"""Readers' ballots are counted into the tally by database triggers; ballots count their replacements
+"""Readers' ballots are counted into the tally by database triggers; ballots count their replacements; tally pages keep room for updates
 
 Revision ID: 5c0e7d1f9a24
 Revises: 2a3725a48cc0
@@ -20,12 +20,19 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("ballot") as batch:
         batch.add_column(sa.Column("replacements", sa.Integer(), server_default=sa.text("0"), nullable=False))
-    for statement in tally_triggers.create(op.get_bind().dialect.name):
+    dialect = op.get_bind().dialect.name
+    for statement in tally_triggers.create(dialect):
         op.execute(statement)
+    if dialect == "postgresql":
+        # Room on each page for a cell's new version (see models.TallyCell).
+        op.execute("ALTER TABLE tally_cell SET (fillfactor = 50)")
 
 
 def downgrade():
-    for statement in tally_triggers.drop(op.get_bind().dialect.name):
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        op.execute("ALTER TABLE tally_cell RESET (fillfactor)")
+    for statement in tally_triggers.drop(dialect):
         op.execute(statement)
     with op.batch_alter_table("ballot") as batch:
         batch.drop_column("replacements")
