@@ -1,4 +1,7 @@
-"""Readers' ballots are counted into the tally by database triggers; ballots count their replacements; tally pages keep room for updates
+"""The database counts readers' ballots into the tally
+
+Triggers on ballot keep the tally; ballots count their replacements; on
+PostgreSQL, tally pages keep room for updates in place.
 
 Revision ID: 5c0e7d1f9a24
 Revises: 2a3725a48cc0
