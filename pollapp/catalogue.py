@@ -61,7 +61,7 @@ def _choice(table: dict[str, object], field: str, choices: tuple[str, ...], defa
 def parse_poll(data: dict[str, object], where: str) -> PollSpec:
     """Check a poll definition and return it; raise PollFileError naming the problem."""
     slug = _text(data, "slug", where)
-    if not KEY_PATTERN.match(slug):
+    if not KEY_PATTERN.fullmatch(slug):
         raise PollFileError(f"{where}: slug {slug!r} must be lowercase letters, digits and hyphens")
     raw_entries = data.get("entries")
     if not isinstance(raw_entries, list) or len(raw_entries) < 2:
@@ -72,7 +72,7 @@ def parse_poll(data: dict[str, object], where: str) -> PollSpec:
         if not isinstance(raw, dict):
             raise PollFileError(f"{entry_where}: must be a table")
         entry = EntrySpec(*(_text(raw, field, entry_where) for field in ENTRY_FIELDS))
-        if not KEY_PATTERN.match(entry.key):
+        if not KEY_PATTERN.fullmatch(entry.key):
             raise PollFileError(
                 f"{entry_where}: key {entry.key!r} must be lowercase letters, digits and hyphens"
             )

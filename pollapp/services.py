@@ -459,7 +459,7 @@ def import_ballots(poll: Poll, rankings: Sequence[Sequence[str]]) -> int:
                 ],
             )
         _add_to_tally(poll.id, deltas)
-        # The poll last, as cast_ballot does, so that every writer locks in one order.
+        # The poll last: every writer of the tally locks its cells before the poll.
         _bump_revision(poll.id)
         db.session.commit()
     except BaseException:
