@@ -40,6 +40,7 @@ from harness import (  # noqa: E402
     gunicorn_command,
     run_flask,
     scratch_postgres,
+    stop_process,
 )
 
 SLUG = "kdrama-kisses-2014"
@@ -124,13 +125,7 @@ class Server:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=30)
+        stop_process(self.process, timeout=30)
 
     def check_log(self) -> None:
         log = self.log.read_text(errors="replace")

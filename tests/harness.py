@@ -88,6 +88,17 @@ def children(pid: int) -> set[int]:
     return found
 
 
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """End a process politely (SIGTERM), and by force if it does not go in time."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+
+
 def app_environment(uri: str, secret_key: str) -> dict[str, str]:
     """The environment of a pollapp process on ``uri``: this one's, less any
     POLLAPP_/FLASK_ settings, with rate limits off (one address sends all the load)."""

@@ -32,7 +32,7 @@ from pollapp.config import READER_COOKIE
 from pollapp.readers import SALT
 
 from conftest import POLL
-from harness import app_environment, children, free_port, gunicorn_command, run_flask
+from harness import app_environment, children, free_port, gunicorn_command, run_flask, stop_process
 from oracle import read_ballots, recount
 
 pytestmark = pytest.mark.server
@@ -129,13 +129,7 @@ class Server:
             connection.close()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=20)
+        stop_process(self.process, timeout=20)
 
 
 @pytest.fixture
