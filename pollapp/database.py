@@ -175,10 +175,11 @@ class DriverStatement:
         driver = connection.dbapi_connection
         cursor = None
         try:
-            with writer_turn(engine), _autocommit(driver):
+            with _autocommit(driver):
                 cursor = driver.cursor()
-                cursor.execute(sql, parameters)
-                row = cursor.fetchone()
+                with writer_turn(engine):  # as little as possible inside the turn
+                    cursor.execute(sql, parameters)
+                    row = cursor.fetchone()
         except driver_error(engine) as error:
             if engine.dialect.is_disconnect(error, driver, cursor):  # type: ignore[arg-type]
                 error.connection_lost = True  # type: ignore[attr-defined]
