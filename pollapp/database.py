@@ -9,7 +9,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 try:
     import fcntl
@@ -19,7 +19,8 @@ except ImportError:  # Windows: SQLite's own waiting alone
 from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 
 from .extensions import db
 
@@ -126,6 +127,12 @@ def writer_turn(engine: Engine) -> Iterator[None]:
             fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
+class _Compiled(NamedTuple):
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in place order; None: the driver takes names
+    processors: dict[str, Callable[[Any], Any]]  # parameter name -> its type's conversion
+
+
 class DriverStatement:
     """A Core statement compiled once per dialect and run straight on the driver.
 
@@ -135,21 +142,23 @@ class DriverStatement:
     execution skips it. Errors are the driver's own (``driver_error``).
     """
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Callable[[Any], Any]]]] = {}
+        self._compiled: dict[str, _Compiled] = {}
 
-    def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Callable[[Any], Any]]]:
+    def _for(self, dialect: Dialect) -> _Compiled:
         known = self._compiled.get(dialect.name)
         if known is None:
             compiled = self.statement.compile(dialect=dialect)
-            processors = {}
+            assert isinstance(compiled, SQLCompiler)
+            processors: dict[str, Callable[[Any], Any]] = {}
             for name, parameter in compiled.binds.items():
                 processor = parameter.type.bind_processor(dialect)
                 if processor is not None:
                     processors[name] = processor
             order = tuple(compiled.positiontup) if compiled.positiontup else None
-            known = self._compiled[dialect.name] = (compiled.string, order, processors)
+            known = _Compiled(compiled.string, order, processors)
+            self._compiled[dialect.name] = known
         return known
 
     def write(self, engine: Engine, values: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -173,6 +182,7 @@ class DriverStatement:
     def _run(engine: Engine, sql: str, parameters: Any) -> tuple[Any, ...] | None:
         connection = engine.raw_connection()
         driver = connection.dbapi_connection
+        assert driver is not None, "a connection fresh from the pool has its driver connection"
         cursor = None
         try:
             with _autocommit(driver):

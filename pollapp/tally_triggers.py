@@ -168,4 +168,5 @@ def install(metadata: MetaData) -> None:
     """Create the triggers whenever ``metadata.create_all`` creates the tables."""
     for dialect in CREATE:
         for statement in create(dialect):
-            event.listen(metadata, "after_create", DDL(statement).execute_if(dialect=dialect))
+            ddl = DDL(statement)  # type: ignore[no-untyped-call]
+            event.listen(metadata, "after_create", ddl.execute_if(dialect=dialect))
