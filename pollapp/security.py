@@ -1,10 +1,11 @@
-"""Response headers every page carries, the session cookie's signer, and trusting a reverse proxy."""
+"""Response headers every page carries, the session cookie's signer, the cap on
+request bodies, and trusting a reverse proxy."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -50,9 +51,26 @@ class SessionInterface(SecureCookieSessionInterface):
         return self._serializers[keys]
 
 
+def _cap_streamed_body() -> None:
+    """Refuse a body sent without a length (chunked) once it passes the cap.
+
+    With a Content-Length, Werkzeug refuses an oversized body before reading
+    it. Without one it reads up to the cap and quietly stops there, and a
+    form or a JSON ballot cut short can still look whole; reading one byte
+    more makes it raise 413 instead. The body read here is kept for the form
+    parser and the API.
+    """
+    limit = request.max_content_length
+    if request.content_length is not None or limit is None:
+        return
+    if len(request.get_data(cache=True, parse_form_data=False)) >= limit:
+        request.stream.read(1)
+
+
 def init_app(app: Flask) -> None:
     hops = int(app.config["PROXY_FIX_X_FOR"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.session_interface = SessionInterface()
+    app.before_request(_cap_streamed_body)
     app.after_request(_headers)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from html.parser import HTMLParser
 from typing import NamedTuple
+from urllib.parse import urlencode
 
 import pytest
 
@@ -270,6 +272,33 @@ def test_an_oversized_form_is_413(app, client, keys):
     assert response.mimetype == "text/html"
     assert "too large" in response.get_data(as_text=True)
     assert ballot_count(app) == 0
+
+
+def test_an_oversized_form_streamed_without_length_is_413(app, client, keys):
+    # The ballot's fields come first: cut off at the cap, the form would still pass.
+    body = urlencode(form_data(client, [keys[0]])).encode() + b"&padding=" + b"x" * 70_000
+    response = client.post(
+        PAGE,
+        input_stream=io.BytesIO(body),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.request.content_length is None
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+    assert ballot_count(app) == 0
+
+
+def test_a_small_form_streamed_without_length_is_a_ballot(app, client, keys):
+    body = urlencode(form_data(client, [keys[0]])).encode()
+    response = client.post(
+        PAGE,
+        input_stream=io.BytesIO(body),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 302
+    assert ballot_count(app) == 1
 
 
 def test_the_poll_page_refuses_other_methods_with_405(client):
