@@ -271,6 +271,8 @@ def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str]) -> b
     Raises ``NoSuchPoll``, ``PollClosed`` or ``InvalidBallot``.
     """
     slug = poll if isinstance(poll, str) else poll.slug
+    if not _plausible_slug(slug):
+        raise NoSuchPoll(slug)
     keys = list(ranking_keys)
     if not _well_formed(keys):
         _refuse(slug, keys)
@@ -308,9 +310,9 @@ def _refuse(slug: str, keys: Sequence[str]) -> NoReturn:
         ranking.check_ballot(keys, entry_keys(poll))
     except ValueError as error:
         raise InvalidBallot(str(error)) from error
+    # The poll changed between the database's refusal and this look at it.
     raise InvalidBallot(
-        "The scene keys must be plain lowercase words joined by hyphens; "
-        "load the poll again to see what you can rank."
+        "This ballot does not fit the poll as it stands now; load the poll again and rank afresh."
     )
 
 

@@ -258,6 +258,13 @@ def test_too_many_keys_are_refused(app, client, keys):
     assert database_state(app) == before
 
 
+@pytest.mark.parametrize("slug", ["no-such-poll", "nul%00byte", "Upper-Case", "x" * 300])
+def test_a_ballot_for_a_poll_that_does_not_exist_is_404(app, client, keys, slug):
+    response = client.post(f"/api/polls/{slug}/ballots", json={"ranking": [keys[0]]})
+    assert_error(response, 404, "There is no poll called")
+    assert ballot_count(app) == 0
+
+
 def test_limit_is_the_configured_max_content_length(app, client, keys):
     app.config["MAX_CONTENT_LENGTH"] = 100
     response = client.post(BALLOTS, json={"ranking": keys})  # about 250 bytes
