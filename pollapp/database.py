@@ -164,9 +164,8 @@ class DriverStatement:
     def write(self, engine: Engine, values: dict[str, Any]) -> tuple[Any, ...] | None:
         """Run the statement, a write, as a transaction of its own; its first row."""
         sql, order, processors = self._for(engine.dialect)
-        for name, processor in processors.items():
-            values[name] = processor(values[name])
-        parameters = tuple(values[name] for name in order) if order is not None else values
+        converted = {**values, **{name: convert(values[name]) for name, convert in processors.items()}}
+        parameters = tuple(converted[name] for name in order) if order is not None else converted
         try:
             return self._run(engine, sql, parameters)
         except driver_error(engine) as error:

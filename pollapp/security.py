@@ -58,10 +58,10 @@ def _cap_streamed_body() -> None:
     it. Without one it reads up to the cap and quietly stops there, and a
     form or a JSON ballot cut short can still look whole; reading one byte
     more makes it raise 413 instead. The body read here is kept for the form
-    parser and the API.
+    parser and the API. GET and HEAD bodies are never read, so they are left be.
     """
     limit = request.max_content_length
-    if request.content_length is not None or limit is None:
+    if request.content_length is not None or limit is None or request.method in ("GET", "HEAD"):
         return
     if len(request.get_data(cache=True, parse_form_data=False)) >= limit:
         request.stream.read(1)
