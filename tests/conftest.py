@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Iterator
@@ -110,6 +111,16 @@ def csrf_token(client: FlaskClient, path: str = f"/polls/{POLL}") -> str:
 def vote(client: FlaskClient, ranking: list[str], slug: str = POLL):
     """Cast a ballot through the JSON API."""
     return client.post(f"/api/polls/{slug}/ballots", json={"ranking": ranking})
+
+
+def post_streamed(client: FlaskClient, path: str, body: bytes, content_type: str):
+    """POST a body the way a streaming client does: chunked, with no Content-Length."""
+    return client.post(
+        path,
+        input_stream=io.BytesIO(body),
+        headers={"Content-Type": content_type, "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
 
 
 def debian_ballots() -> list[list[int]]:

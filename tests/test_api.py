@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from typing import NamedTuple
 
@@ -10,7 +9,7 @@ import pytest
 from pollapp import services
 from pollapp.extensions import db
 
-from conftest import POLL, vote
+from conftest import POLL, post_streamed, vote
 from dbstate import ballot_count, database_state
 
 BALLOTS = f"/api/polls/{POLL}/ballots"
@@ -275,12 +274,7 @@ def test_limit_is_the_configured_max_content_length(app, client, keys):
 def test_a_body_streamed_without_length_is_still_capped(app, client, keys):
     # Valid JSON up to the limit: cut off there, it would pass for a ballot.
     body = json_body({"ranking": [keys[0]]}) + b" " * 100_000
-    response = client.post(
-        BALLOTS,
-        input_stream=io.BytesIO(body),
-        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
-        environ_overrides={"wsgi.input_terminated": True},
-    )
+    response = post_streamed(client, BALLOTS, body, "application/json")
     assert response.request.content_length is None
     assert_error(response, 413, "too large")
     assert ballot_count(app) == 0

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from html.parser import HTMLParser
 from typing import NamedTuple
 from urllib.parse import urlencode
 
 import pytest
 
-from conftest import POLL, csrf_token, vote
+from conftest import POLL, csrf_token, post_streamed, vote
 from dbstate import ballot_count, database_state
 
 PAGE = f"/polls/{POLL}"
@@ -277,12 +276,7 @@ def test_an_oversized_form_is_413(app, client, keys):
 def test_an_oversized_form_streamed_without_length_is_413(app, client, keys):
     # The ballot's fields come first: cut off at the cap, the form would still pass.
     body = urlencode(form_data(client, [keys[0]])).encode() + b"&padding=" + b"x" * 70_000
-    response = client.post(
-        PAGE,
-        input_stream=io.BytesIO(body),
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked"},
-        environ_overrides={"wsgi.input_terminated": True},
-    )
+    response = post_streamed(client, PAGE, body, "application/x-www-form-urlencoded")
     assert response.request.content_length is None
     assert response.status_code == 413
     assert "too large" in response.get_data(as_text=True)
@@ -291,12 +285,7 @@ def test_an_oversized_form_streamed_without_length_is_413(app, client, keys):
 
 def test_a_small_form_streamed_without_length_is_a_ballot(app, client, keys):
     body = urlencode(form_data(client, [keys[0]])).encode()
-    response = client.post(
-        PAGE,
-        input_stream=io.BytesIO(body),
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked"},
-        environ_overrides={"wsgi.input_terminated": True},
-    )
+    response = post_streamed(client, PAGE, body, "application/x-www-form-urlencoded")
     assert response.status_code == 302
     assert ballot_count(app) == 1
 
