@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Flask, Response, jsonify, request
-from pollapp import database
 from pollapp.extensions import db
+from pollapp.storage import engines
 from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, create_engine, insert
 
 metadata = MetaData()
@@ -39,7 +39,7 @@ def create_app() -> Flask:
     app.config.from_object("pollapp.config")
     app.config.from_prefixed_env("POLLAPP")
     db.init_app(app)
-    database.configure_engine(app)
+    engines.configure_engine(app)
 
     @app.post("/ballots")
     def ballot() -> tuple[Response, int]:

@@ -191,7 +191,7 @@ def alternate(rounds: int, sides: dict[str, Callable[[], float]]) -> dict[str, f
 
 def entry_keys() -> list[str]:
     sys.path.insert(0, str(ROOT))
-    from pollapp.catalogue import shipped_polls
+    from pollapp.catalogue.files import shipped_polls
 
     return [entry.key for entry in next(s for s in shipped_polls() if s.slug == SLUG).entries]
 

@@ -2,80 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-PACKAGE_DIR = Path(__file__).parent
-
-
-def _templates_dir() -> str:
-    # A wheel carries the templates inside the package; a source checkout keeps
-    # them at the top of the repository.
-    bundled = PACKAGE_DIR / "templates"
-    return str(bundled if bundled.is_dir() else PACKAGE_DIR.parent / "templates")
-
-
-def _secret_key(app: Flask) -> str:
-    if app.config["PRODUCTION"]:
-        raise RuntimeError(
-            "pollapp refuses to start in production without a secret key: "
-            "set POLLAPP_SECRET_KEY to a long random string (for example the output of "
-            "`python -c 'import secrets; print(secrets.token_hex(32))'`)."
-        )
-    path = Path(app.instance_path) / "secret_key"
-    try:
-        # Exclusive create: of several workers starting at once, one writes the
-        # key and the others read it; nobody else may read it at any moment.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(secrets.token_hex(32))
-    for _ in range(50):  # another worker may be between creating and writing it
-        key = path.read_text(encoding="utf-8").strip()
-        if key:
-            return key
-        time.sleep(0.02)
-    raise RuntimeError(f"{path} is empty: delete it and start again, or set POLLAPP_SECRET_KEY.")
-
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the app."""
-    app = Flask(__name__, instance_relative_config=True, template_folder=_templates_dir())
-    app.config.from_object("pollapp.config")
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env("POLLAPP")
-    if test_config is not None:
-        app.config.from_mapping(test_config)
-
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _secret_key(app)
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        database = Path(app.instance_path) / "pollapp.sqlite3"
-        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
-    if app.config["SESSION_COOKIE_SECURE"] is None:
-        app.config["SESSION_COOKIE_SECURE"] = bool(app.config["PRODUCTION"])
-
-    from . import api, cli, database, errors, readers, security, views
+    from . import api, cli, configure, site, web
     from .extensions import csrf, db, limiter, migrate
+    from .storage import engines
+
+    app = Flask(__name__, instance_relative_config=True, template_folder=configure.templates_folder())
+    configure.load(app, test_config)
 
     db.init_app(app)
-    database.configure_engine(app)
-    migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"))
+    engines.configure_engine(app)
+    migrate.init_app(app, db, directory=str(configure.PACKAGE_DIR / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
-    security.init_app(app)
-    readers.init_app(app)
-    errors.register_error_handlers(app)
-    app.register_blueprint(views.bp)
+    web.init_app(app)
+    app.register_blueprint(site.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     cli.register(app)

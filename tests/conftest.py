@@ -13,9 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from hypothesis import HealthCheck, settings
 from pollapp import create_app
-from pollapp.catalogue import shipped_polls
+from pollapp.catalogue.files import shipped_polls
+from pollapp.catalogue.sync import sync_polls
 from pollapp.extensions import db
-from pollapp.services import sync_polls
+from pollapp.polls.service import entry_keys, find_poll
 from sqlalchemy import create_engine, text
 
 from harness import scratch_postgres
@@ -94,10 +95,9 @@ def runner(app: Flask) -> FlaskCliRunner:
 @pytest.fixture
 def keys(app: Flask) -> list[str]:
     """The poll's entry keys in the editors' order."""
-    from pollapp import services
 
     with app.app_context():
-        return services.entry_keys(services.find_poll(POLL))
+        return entry_keys(find_poll(POLL))
 
 
 def csrf_token(client: FlaskClient, path: str = f"/polls/{POLL}") -> str:

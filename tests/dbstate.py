@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask
+from pollapp.ballots import recount
+from pollapp.ballots.models import Ballot, TallyCell
 from pollapp.extensions import db
-from pollapp.models import Ballot, Poll, TallyCell
+from pollapp.polls.models import Poll
+from pollapp.polls.service import find_poll
 from sqlalchemy import select
 
 
@@ -49,9 +52,7 @@ def ballot_count(app: Flask) -> int:
 
 def tally_differences(app: Flask, slug: str) -> list[str]:
     """Where the running tally disagrees with a recount of the stored ballots."""
-    from pollapp import services
-
     with app.app_context():
-        differences = services.tally_differences(services.find_poll(slug))
+        differences = recount.tally_differences(find_poll(slug))
         db.session.remove()
     return differences

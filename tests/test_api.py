@@ -6,8 +6,9 @@ import json
 from typing import NamedTuple
 
 import pytest
-from pollapp import services
+from pollapp.api import views as api_views
 from pollapp.extensions import db
+from pollapp.polls.service import find_poll
 
 from conftest import POLL, post_streamed, vote
 from dbstate import ballot_count, database_state
@@ -21,7 +22,7 @@ STANDING_KEYS = {"key", "drama", "scene", "editor_rank", "community_rank", "poin
 
 def set_visibility(app, visibility: str) -> None:
     with app.app_context():
-        services.find_poll(POLL).results_visibility = visibility
+        find_poll(POLL).results_visibility = visibility
         db.session.commit()
 
 
@@ -414,7 +415,7 @@ def test_an_unexpected_error_is_a_json_500_without_details(app, client, monkeypa
     def broken(poll):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(services, "results", broken)
+    monkeypatch.setattr(api_views, "results_of", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = client.get(f"/api/polls/{POLL}/results")
     assert_error(response, 500, "nothing was saved")

@@ -17,6 +17,8 @@ from typing import NamedTuple
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from pollapp.ballots.service import cast_ballot
+from pollapp.polls.service import find_poll
 from werkzeug.serving import make_server
 
 from conftest import POLL
@@ -67,16 +69,15 @@ def server(app: Flask) -> Iterator[str]:
 @pytest.fixture
 def other_readers(app: Flask, keys: list[str]) -> int:
     """Forty ballots from other readers, so the results have a shape worth looking at."""
-    from pollapp import services
 
     chance = random.Random(2014)
     # Readers lean towards a different order than the editors', so there are risers and fallers.
     taste = [6.0, 3.0, 8.0, 4.0, 2.0, 5.0, 1.5, 3.5, 6.5]
     with app.app_context():
-        poll = services.find_poll(POLL)
+        poll = find_poll(POLL)
         for reader in range(40):
             order = sorted(keys, key=lambda k: -taste[keys.index(k)] * chance.random())
-            services.cast_ballot(poll, f"seeded-reader-{reader:02d}", order[: chance.randint(1, 9)])
+            cast_ballot(poll, f"seeded-reader-{reader:02d}", order[: chance.randint(1, 9)])
     return 40
 
 

@@ -7,7 +7,7 @@ import copy
 import tomllib
 
 import pytest
-from pollapp.catalogue import POLLS_DIR, PollFileError, parse_poll, shipped_polls
+from pollapp.catalogue.files import POLLS_DIR, PollFileError, parse_poll, shipped_polls
 
 SHIPPED = POLLS_DIR / "kdrama-kisses-2014.toml"
 

@@ -6,8 +6,12 @@ import xml.etree.ElementTree as ET
 from typing import NamedTuple
 
 import pytest
-from pollapp import charts, ranking
-from pollapp.services import EntryView, Results
+from pollapp.core import ranking
+from pollapp.core.ranking import format_points
+from pollapp.polls.service import EntryView
+from pollapp.results.service import Results
+from pollapp.web import charts
+from pollapp.words import RULE_DESCRIPTIONS
 
 from conftest import POLL, vote
 
@@ -170,7 +174,7 @@ def test_bars_follow_the_points_and_state_the_ballots_and_the_rule():
     result = make_results(BALLOTS, rule="truncated")
     root = parse(charts.points_chart(result))
     assert "Borda count, truncated rule, 3 ballots" in texts(root)
-    assert ranking.RULE_DESCRIPTIONS["truncated"] in root.find("svg:desc", NS).text
+    assert RULE_DESCRIPTIONS["truncated"] in root.find("svg:desc", NS).text
     bars = rows(root, "bar-row")
     widths = {key: float(g.find("svg:rect", NS).get("width")) for key, g in bars.items()}
     points = {result.entries[s.entry].key: s.points for s in result.outcome.standings}
@@ -180,7 +184,7 @@ def test_bars_follow_the_points_and_state_the_ballots_and_the_rule():
         assert widths[key] == pytest.approx(
             max(2.0, float(points[key] / points[top]) * widths[top]), abs=0.01
         )
-        assert charts.format_points(points[key]) in texts(bars[key])
+        assert format_points(points[key]) in texts(bars[key])
 
 
 def test_bars_list_scenes_in_the_readers_order():

@@ -9,8 +9,10 @@ from typing import NamedTuple
 import pytest
 from flask import Flask
 from pollapp import create_app
+from pollapp.ballots.models import Ballot, TallyCell
+from pollapp.catalogue.sync import sync_polls
 from pollapp.extensions import db
-from pollapp.models import Ballot, Entry, TallyCell
+from pollapp.polls.models import Entry
 from sqlalchemy import delete, select, update
 
 from conftest import POLL, vote
@@ -311,14 +313,13 @@ def test_rebuild_keeps_every_ballot(app, runner, keys):
 def test_a_changed_poll_file_updates_the_poll_and_moves_the_results_etag(app, client, keys):
     from dataclasses import replace
 
-    from pollapp import services
-    from pollapp.catalogue import shipped_polls
+    from pollapp.catalogue.files import shipped_polls
 
     etag = client.get(f"/api/polls/{POLL}/results").headers["ETag"]
     spec = replace(shipped_polls()[0], borda_rule="modified")
     with app.app_context():
-        assert services.sync_polls([spec]) == [f"{POLL}: updated, 9 entries"]
-        assert services.sync_polls([spec]) == [f"{POLL}: unchanged, 9 entries"]
+        assert sync_polls([spec]) == [f"{POLL}: updated, 9 entries"]
+        assert sync_polls([spec]) == [f"{POLL}: unchanged, 9 entries"]
     results = client.get(f"/api/polls/{POLL}/results", headers={"If-None-Match": etag})
     assert results.status_code == 200
     assert results.get_json()["borda_rule"] == "modified"

@@ -7,6 +7,7 @@ from typing import NamedTuple
 from urllib.parse import urlencode
 
 import pytest
+from pollapp.polls.service import find_poll
 
 from conftest import POLL, csrf_token, post_streamed, vote
 from dbstate import ballot_count, database_state
@@ -301,11 +302,10 @@ def test_the_poll_page_refuses_other_methods_with_405(client):
     ("visibility", "lands_on"), [("after_close", f"/polls/{POLL}"), ("after_vote", f"/polls/{POLL}/results")]
 )
 def test_after_voting_the_reader_lands_where_they_may_look(app, client, keys, visibility, lands_on):
-    from pollapp import services
     from pollapp.extensions import db
 
     with app.app_context():
-        services.find_poll(POLL).results_visibility = visibility
+        find_poll(POLL).results_visibility = visibility
         db.session.commit()
     response = client.post(f"/polls/{POLL}", data={"csrf_token": csrf_token(client), "rank_1": keys[2]})
     assert response.status_code == 302

@@ -17,9 +17,17 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from pollapp import PACKAGE_DIR, create_app, models, ranking, services
-from pollapp.catalogue import shipped_polls
+from pollapp import create_app
+from pollapp.ballots.models import Ballot
+from pollapp.ballots.recount import tally_differences
+from pollapp.ballots.service import ballot_rankings
+from pollapp.ballots.tally import read_tally
+from pollapp.catalogue.files import shipped_polls
+from pollapp.catalogue.sync import sync_polls
+from pollapp.configure import PACKAGE_DIR
+from pollapp.core import ranking
 from pollapp.extensions import db
+from pollapp.polls.service import entry_ids, entry_keys, find_poll
 from sqlalchemy import create_engine, inspect, text
 
 from conftest import POLL, vote
@@ -46,7 +54,7 @@ def head_revision() -> str:
 
 def schema_differences(uri: str) -> list[object]:
     """What Alembic's autogenerate would change to make the database match the models."""
-    assert models.Ballot.__table__.metadata is db.metadata
+    assert Ballot.__table__.metadata is db.metadata
     engine = create_engine(uri)
     try:
         with engine.connect() as connection:
@@ -82,7 +90,7 @@ def test_init_db_twice_keeps_the_ballots(database_uri, tmp_path):
     assert f"{POLL}: created" in first.stdout
     with app_on(database_uri) as app:
         with app.app_context():
-            keys = services.entry_keys(services.find_poll(POLL))
+            keys = entry_keys(find_poll(POLL))
         assert vote(app.test_client(), [keys[2], keys[0]]).status_code == 201
         assert vote(app.test_client(), [keys[4]]).status_code == 201
 
@@ -90,9 +98,9 @@ def test_init_db_twice_keeps_the_ballots(database_uri, tmp_path):
 
         assert f"{POLL}: unchanged" in second.stdout
         with app.app_context():
-            poll = services.find_poll(POLL)
-            assert sorted(services.ballot_rankings(poll)) == sorted([[keys[2], keys[0]], [keys[4]]])
-            assert services.tally_differences(poll) == []
+            poll = find_poll(POLL)
+            assert sorted(ballot_rankings(poll)) == sorted([[keys[2], keys[0]], [keys[4]]])
+            assert tally_differences(poll) == []
     assert schema_differences(database_uri) == []
 
 
@@ -115,9 +123,9 @@ def test_upgrading_a_database_with_ballots_keeps_its_tally_and_counts_new_ones(d
     flask(database_uri, tmp_path, "db", "upgrade", FIRST_REVISION)
     with app_on(database_uri) as app:
         with app.app_context():
-            services.sync_polls(shipped_polls())
-            poll = services.find_poll(POLL)
-            keys, ids = services.entry_keys(poll), services.entry_ids(poll)
+            sync_polls(shipped_polls())
+            poll = find_poll(POLL)
+            keys, ids = entry_keys(poll), entry_ids(poll)
             # A ballot stored as the first schema's app stored it, tally and all.
             now = datetime.now(UTC)
             with db.engine.begin() as connection:
@@ -145,7 +153,7 @@ def test_upgrading_a_database_with_ballots_keeps_its_tally_and_counts_new_ones(d
         assert vote(client, [keys[3]]).status_code == 201
         assert vote(client, [keys[3], keys[4]]).status_code == 200
         with app.app_context():
-            poll = services.find_poll(POLL)
-            assert services.tally_differences(poll) == []
-            assert services.stored_tally(poll) == ranking.tally([[keys[1], keys[0]], [keys[3], keys[4]]])
+            poll = find_poll(POLL)
+            assert tally_differences(poll) == []
+            assert read_tally(poll).counts == ranking.tally([[keys[1], keys[0]], [keys[3], keys[4]]])
     assert schema_differences(database_uri) == []

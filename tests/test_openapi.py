@@ -8,7 +8,7 @@ from http.cookies import SimpleCookie
 import jsonschema_rs
 import schemathesis
 from hypothesis import HealthCheck, settings
-from pollapp.openapi import openapi_document
+from pollapp.api.openapi import openapi_document
 from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR

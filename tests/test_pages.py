@@ -8,10 +8,13 @@ from html.parser import HTMLParser
 
 import pytest
 from markupsafe import escape
-from pollapp import services
-from pollapp.catalogue import parse_poll
+from pollapp.ballots.models import Ballot
+from pollapp.catalogue.files import parse_poll
+from pollapp.catalogue.sync import sync_polls
 from pollapp.extensions import db
-from pollapp.models import Entry
+from pollapp.polls.models import Entry
+from pollapp.polls.service import find_poll
+from pollapp.results import service as results_service
 from scipy import stats
 from sqlalchemy import select, update
 
@@ -180,7 +183,7 @@ def test_the_results_page_before_any_ballot(client):
 
 def test_hidden_results_are_403_pages_and_downloads(app, client, runner, keys):
     with app.app_context():
-        services.find_poll(POLL).results_visibility = "after_close"
+        find_poll(POLL).results_visibility = "after_close"
         db.session.commit()
     vote(client, [keys[0]])
     for path in ("results", "results.csv", "ballots.csv"):
@@ -278,7 +281,7 @@ def test_the_ballots_csv(app, client, keys):
 def test_the_ballots_csv_holds_no_reader_identity(app, client, keys):
     vote(client, [keys[0]])
     with app.app_context():
-        reader = db.session.execute(select(services.Ballot.reader)).scalar_one()
+        reader = db.session.execute(select(Ballot.reader)).scalar_one()
     text = client.get(f"/polls/{POLL}/ballots.csv").get_data(as_text=True)
     assert reader and reader not in text
     assert client.get_cookie(app.config["READER_COOKIE"]).value not in text
@@ -329,9 +332,9 @@ def hostile(app, keys):
         ],
     }
     with app.app_context():
-        services.sync_polls([parse_poll(data, "hostile.toml")])
+        sync_polls([parse_poll(data, "hostile.toml")])
         # Poll files strip leading whitespace, so tab and CR are put in place directly.
-        poll_id = services.find_poll(HOSTILE).id
+        poll_id = find_poll(HOSTILE).id
         db.session.execute(
             update(Entry)
             .where(Entry.poll_id == poll_id, Entry.key == "plain")
@@ -410,7 +413,7 @@ def test_an_unexpected_error_is_a_plain_500_page(app, client, monkeypatch):
     def broken(poll):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(services, "results", broken)
+    monkeypatch.setattr(results_service, "results_of", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = client.get(f"/polls/{POLL}/results")
     assert response.status_code == 500

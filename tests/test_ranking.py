@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import doctest
 import math
-import re
 import warnings
 from fractions import Fraction
 from typing import NamedTuple
 
-import pollapp.ranking
+import pollapp.core.ranking
+import pollapp.words
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
-from pollapp.ranking import (
+from pollapp.core.ranking import (
     RULES,
+    BallotError,
+    BallotProblem,
     ballot_count,
     ballot_points,
     check_ballot,
@@ -26,6 +28,7 @@ from pollapp.ranking import (
     tally,
     tally_points,
 )
+from pollapp.words import ballot_problem
 from scipy import stats
 
 import oracle
@@ -35,8 +38,9 @@ FOUR = "abcd"
 NINE = "abcdefghi"
 
 
-def test_the_docstring_examples_hold():
-    result = doctest.testmod(pollapp.ranking)
+@pytest.mark.parametrize("module", [pollapp.core.ranking, pollapp.words], ids=lambda m: m.__name__)
+def test_the_docstring_examples_hold(module):
+    result = doctest.testmod(module)
     assert result.attempted > 0
     assert result.failed == 0
 
@@ -236,7 +240,7 @@ def test_no_ballots_means_no_riser_no_faller_and_no_agreement():
 
 
 def test_outcome_refuses_an_unknown_rule():
-    with pytest.raises(ValueError, match="unknown Borda rule"):
+    with pytest.raises(ValueError, match="'plurality' is not a valid Rule"):
         outcome(tally([["a"]]), list(FOUR), "plurality")
 
 
@@ -245,24 +249,42 @@ def test_outcome_refuses_an_unknown_rule():
 
 class BadBallot(NamedTuple):
     ranking: list[str]
-    message: str
+    problem: BallotProblem
+    data: dict[str, object]
+    message: str  # what a reader is told (pollapp.words)
 
 
 BAD_BALLOTS = [
-    BadBallot([], "Rank at least one entry."),
-    BadBallot(["a", "b", "c", "d", "a"], "A ballot ranks at most 4 entries; this one has 5."),
-    BadBallot(["a", "z"], "There is no entry called 'z' in this poll."),
-    BadBallot(["a", "b", "a"], "Each entry can be ranked only once; repeated: 'a'."),
-    BadBallot(["d", "d"], "Each entry can be ranked only once; repeated: 'd'."),
+    BadBallot([], BallotProblem.EMPTY, {}, "Rank at least one entry."),
+    BadBallot(
+        ["a", "b", "c", "d", "a"],
+        BallotProblem.TOO_LONG,
+        {"most": 4, "given": 5},
+        "A ballot ranks at most 4 entries; this one has 5.",
+    ),
+    BadBallot(["a", "z"], BallotProblem.UNKNOWN, {"key": "z"}, "There is no entry called 'z' in this poll."),
+    BadBallot(
+        ["a", "b", "a"],
+        BallotProblem.REPEATED,
+        {"key": "a"},
+        "Each entry can be ranked only once; repeated: 'a'.",
+    ),
+    BadBallot(
+        ["d", "d"], BallotProblem.REPEATED, {"key": "d"}, "Each entry can be ranked only once; repeated: 'd'."
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", BAD_BALLOTS, ids=lambda c: c.message)
-def test_check_ballot_explains_what_is_wrong(case):
-    with pytest.raises(ValueError, match=f"^{re.escape(case.message)}$"):
-        check_ballot(case.ranking, list(FOUR))
-    with pytest.raises(ValueError, match=f"^{re.escape(case.message)}$"):
-        ballot_points(case.ranking, list(FOUR), "averaged")
+def test_check_ballot_says_what_is_wrong_in_a_code_and_its_data(case):
+    for check in (
+        lambda: check_ballot(case.ranking, list(FOUR)),
+        lambda: ballot_points(case.ranking, list(FOUR), "averaged"),
+    ):
+        with pytest.raises(BallotError) as raised:
+            check()
+        assert (raised.value.problem, raised.value.data) == (case.problem, case.data)
+        assert ballot_problem(raised.value) == case.message
 
 
 @pytest.mark.parametrize("ranking", [["a"], ["d", "a"], list("dcba"), list("bcd")])
@@ -414,8 +436,7 @@ def test_moving_an_entry_up_a_ballot_never_costs_it_points(poll, rule, data):
     entries, ballots = poll
     i = data.draw(st.integers(0, len(ballots) - 1))
     ranking = ballots[i]
-    if len(ranking) < 2:
-        return
+    assume(len(ranking) >= 2)
     p = data.draw(st.integers(1, len(ranking) - 1))
     promoted = list(ranking)
     promoted[p - 1], promoted[p] = promoted[p], promoted[p - 1]

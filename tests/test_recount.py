@@ -11,8 +11,8 @@ from fractions import Fraction
 from typing import NamedTuple
 
 import pytest
-from pollapp import services
 from pollapp.extensions import db
+from pollapp.polls.service import find_poll
 
 import oracle
 from conftest import POLL, debian_ballots, vote
@@ -23,7 +23,7 @@ RESULTS_HEADER = ["community_rank", "editor_rank", "key", "drama", "scene", "poi
 
 def set_rule(app, rule):
     with app.app_context():
-        services.find_poll(POLL).borda_rule = rule
+        find_poll(POLL).borda_rule = rule
         db.session.commit()
 
 

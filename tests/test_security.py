@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from itsdangerous import URLSafeSerializer
-from pollapp import create_app, readers
-from pollapp.catalogue import shipped_polls
+from pollapp import create_app
+from pollapp.ballots.models import Ballot
+from pollapp.catalogue.files import shipped_polls
+from pollapp.catalogue.sync import sync_polls
 from pollapp.extensions import db
-from pollapp.models import Ballot
-from pollapp.services import sync_polls
+from pollapp.web import readers
 from sqlalchemy import inspect, select, text
 
 from conftest import POLL, csrf_token, vote
@@ -104,12 +105,18 @@ def test_every_response_carries_the_security_headers(client, keys):
         response.close()
 
 
-def test_embedding_is_allowed_only_where_configured(app_config):
-    app = create_app({**app_config, "EMBED_ALLOWED_ORIGINS": "https://blog.example"})
-    response = app.test_client().get("/api/openapi.json")
-    assert csp_directives(response)["frame-ancestors"] == ["https://blog.example"]
-    # X-Frame-Options cannot name an origin, so it must not contradict the policy.
-    assert "X-Frame-Options" not in response.headers
+def test_embedding_is_allowed_only_where_configured_and_only_for_readers_pages(make_app):
+    client = make_app(EMBED_ALLOWED_ORIGINS="https://blog.example").test_client()
+    for path in ("/", f"/polls/{POLL}", f"/polls/{POLL}/results"):
+        response = client.get(path)
+        assert csp_directives(response)["frame-ancestors"] == ["https://blog.example"], path
+        # X-Frame-Options cannot name an origin, so it must not contradict the policy.
+        assert "X-Frame-Options" not in response.headers, path
+    # The API, static files and unknown URLs belong to no readers' page: never framed.
+    for path in ("/api/openapi.json", f"/api/polls/{POLL}", "/static/style.css", "/no/such/page"):
+        response = client.get(path)
+        assert csp_directives(response)["frame-ancestors"] == ["'none'"], path
+        assert response.headers["X-Frame-Options"] == "DENY", path
 
 
 def test_pages_hold_no_inline_script(client):

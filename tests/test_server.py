@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from itsdangerous import URLSafeSerializer
 from pollapp.config import READER_COOKIE
-from pollapp.readers import SALT
+from pollapp.web.readers import SALT
 
 from conftest import POLL
 from harness import app_environment, children, free_port, gunicorn_command, run_flask, stop_process

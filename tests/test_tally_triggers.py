@@ -15,10 +15,17 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from pollapp import create_app, database, ranking, services, tally_triggers
-from pollapp.catalogue import shipped_polls
+from pollapp import create_app
+from pollapp.ballots.models import Ballot
+from pollapp.ballots.recount import recount
+from pollapp.ballots.tally import read_tally
+from pollapp.catalogue.files import shipped_polls
+from pollapp.catalogue.sync import sync_polls
+from pollapp.core import ranking
 from pollapp.extensions import db
-from pollapp.models import Ballot, Poll
+from pollapp.polls.models import Poll
+from pollapp.polls.service import entry_keys, find_poll
+from pollapp.storage import engines, triggers
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError
 
@@ -33,7 +40,7 @@ def app_on(database_uri: str) -> Iterator[Flask]:
     )
     with app.app_context():
         db.create_all()
-        services.sync_polls(shipped_polls())
+        sync_polls(shipped_polls())
         db.session.remove()
     yield app
     with app.app_context():
@@ -43,8 +50,8 @@ def app_on(database_uri: str) -> Iterator[Flask]:
 
 def poll_and_keys(app: Flask) -> tuple[int, list[str]]:
     with app.app_context():
-        poll = services.find_poll(POLL)
-        return poll.id, services.entry_keys(poll)
+        poll = find_poll(POLL)
+        return poll.id, entry_keys(poll)
 
 
 def write(app: Flask, statement) -> None:
@@ -70,8 +77,8 @@ def recast(app: Flask, reader: str, keys: list[str]) -> None:
 
 def tally_and_recount(app: Flask) -> tuple[Counter, Counter]:
     with app.app_context():
-        poll = services.find_poll(POLL)
-        return services.stored_tally(poll), services.recount(poll)
+        poll = find_poll(POLL)
+        return read_tally(poll).counts, recount(poll)
 
 
 def test_ballots_written_straight_to_the_table_move_the_tally_like_a_recount(app_on):
@@ -110,9 +117,9 @@ def test_the_database_refuses_a_ranking_that_is_not_of_the_poll(app_on, ranked):
     cast(app_on, poll_id, "ana", [keys[4]])
     before = tally_and_recount(app_on)
 
-    with pytest.raises(DBAPIError, match=tally_triggers.NOT_A_RANKING):
+    with pytest.raises(DBAPIError, match=triggers.NOT_A_RANKING):
         cast(app_on, poll_id, "ben", ranked(keys))
-    with pytest.raises(DBAPIError, match=tally_triggers.NOT_A_RANKING):
+    with pytest.raises(DBAPIError, match=triggers.NOT_A_RANKING):
         recast(app_on, "ana", ranked(keys))
 
     assert tally_and_recount(app_on) == before
@@ -126,9 +133,9 @@ def test_the_database_refuses_ballots_for_a_closed_poll(app_on):
     write(app_on, update(Poll).where(Poll.id == poll_id).values(status="closed"))
     before = tally_and_recount(app_on)
 
-    with pytest.raises(DBAPIError, match=tally_triggers.POLL_CLOSED):
+    with pytest.raises(DBAPIError, match=triggers.POLL_CLOSED):
         cast(app_on, poll_id, "ben", [keys[0]])
-    with pytest.raises(DBAPIError, match=tally_triggers.POLL_CLOSED):
+    with pytest.raises(DBAPIError, match=triggers.POLL_CLOSED):
         recast(app_on, "ana", [keys[0]])
 
     assert tally_and_recount(app_on) == before
@@ -160,7 +167,7 @@ def test_a_ballot_on_a_connection_that_has_gone_away_is_tried_again(app_on):
     _, keys = poll_and_keys(app_on)
     assert vote(client, [keys[0]]).status_code == 201
     with app_on.app_context():
-        engine = database.ballot_engine()
+        engine = engines.ballot_engine()
         assert engine is not db.engine
         # Break the connection the pool will hand out next, behind its back.
         pooled = engine.raw_connection()
@@ -178,7 +185,7 @@ def test_a_ballot_on_a_connection_that_has_gone_away_is_tried_again(app_on):
 def test_the_ballot_engine_does_not_ping_but_the_pages_engine_does(app_on):
     with app_on.app_context():
         assert db.engine.pool._pre_ping is True
-        assert database.ballot_engine().pool._pre_ping is False
+        assert engines.ballot_engine().pool._pre_ping is False
 
 
 @pytest.fixture
@@ -202,11 +209,11 @@ def test_sqlite_ballot_writers_wait_for_the_turn_held_by_another_process(sqlite_
         voter.join(timeout=0.5)
         assert voter.is_alive() and replies == [], "the ballot was written without waiting its turn"
         with sqlite_app.app_context():
-            assert services.stored_tally(services.find_poll(POLL)) == Counter()
+            assert read_tally(find_poll(POLL)).counts == Counter()
     finally:
         fcntl.flock(other, fcntl.LOCK_UN)
         os.close(other)
     voter.join(timeout=30)
     assert replies == [201]
     with sqlite_app.app_context():
-        assert services.stored_tally(services.find_poll(POLL)) == ranking.tally([[keys[0]]])
+        assert read_tally(find_poll(POLL)).counts == ranking.tally([[keys[0]]])

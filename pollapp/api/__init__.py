@@ -1,0 +1,5 @@
+"""The JSON API and its OpenAPI description."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,52 @@
+"""The JSON documents the API answers with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.ranking import points_value
+from ..polls.models import Poll
+from ..polls.service import entry_views
+from ..results.service import Results
+
+
+def poll_document(poll: Poll) -> dict[str, Any]:
+    return {
+        "slug": poll.slug,
+        "title": poll.title,
+        "status": poll.status,
+        "borda_rule": poll.borda_rule,
+        "entries": [
+            {
+                "key": e.key,
+                "editor_rank": e.editor_rank,
+                "drama": e.drama,
+                "scene": e.scene,
+                "couple": e.couple,
+                "blurb": e.blurb,
+            }
+            for e in entry_views(poll)
+        ],
+    }
+
+
+def results_document(result: Results) -> dict[str, Any]:
+    outcome = result.outcome
+    return {
+        "slug": result.poll.slug,
+        "ballots": outcome.ballots,
+        "borda_rule": outcome.rule,
+        "entries": [
+            {
+                "key": (entry := result.entries[s.entry]).key,
+                "drama": entry.drama,
+                "scene": entry.scene,
+                "editor_rank": s.editor_rank,
+                "community_rank": s.community_rank,
+                "points": points_value(s.points),
+                "first_place_votes": s.first_place_votes,
+            }
+            for s in outcome.standings
+        ],
+        "agreement": {"kendall_tau": outcome.kendall_tau, "spearman_rho": outcome.spearman_rho},
+    }

@@ -1,0 +1,186 @@
+"""The OpenAPI 3.1 description of the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.ranking import Rule
+from ..core.terms import KEY_LENGTH, PollStatus
+
+KEY = {"type": "string", "minLength": 1, "maxLength": KEY_LENGTH}
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string", "description": "What is wrong, for a person."}},
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _json(description: str, schema: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+SLUG = {
+    "name": "slug",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The poll's slug, e.g. kdrama-kisses-2014.",
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """Build the document (a plain dict, served as JSON)."""
+    entry = {
+        "type": "object",
+        "required": ["key", "editor_rank", "drama", "scene", "couple", "blurb"],
+        "properties": {
+            "key": {"type": "string"},
+            "editor_rank": {"type": "integer", "minimum": 1},
+            "drama": {"type": "string"},
+            "scene": {"type": "string"},
+            "couple": {"type": "string"},
+            "blurb": {"type": "string"},
+        },
+    }
+    standing = {
+        "type": "object",
+        "required": [
+            "key",
+            "drama",
+            "scene",
+            "editor_rank",
+            "community_rank",
+            "points",
+            "first_place_votes",
+        ],
+        "properties": {
+            "key": {"type": "string"},
+            "drama": {"type": "string"},
+            "scene": {"type": "string"},
+            "editor_rank": {"type": "integer", "minimum": 1},
+            "community_rank": {"type": "integer", "minimum": 1},
+            "points": {"type": "number", "minimum": 0, "description": "Borda points; halves are possible."},
+            "first_place_votes": {"type": "integer", "minimum": 0},
+        },
+    }
+    correlation = {"type": ["number", "null"], "minimum": -1, "maximum": 1}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "pollapp",
+            "version": "1.0.0",
+            "description": "Readers rank an editorial list; the Borda count ranks the community's choice.",
+        },
+        "paths": {
+            "/api/polls/{slug}": {
+                "get": {
+                    "summary": "A poll and its entries in the editors' order.",
+                    "operationId": "getPoll",
+                    "parameters": [SLUG],
+                    "responses": {"200": _json("The poll.", "Poll"), "404": _error("No such poll.")},
+                }
+            },
+            "/api/polls/{slug}/ballots": {
+                "post": {
+                    "summary": "Cast the calling reader's ballot, replacing an earlier one.",
+                    "description": "The reader is identified by a signed cookie set on the first ballot.",
+                    "operationId": "castBallot",
+                    "parameters": [SLUG],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/BallotIn"}}
+                        },
+                    },
+                    "responses": {
+                        "201": _json("A new reader's ballot was stored.", "BallotOut"),
+                        "200": _json("The reader's earlier ballot was replaced.", "BallotOut"),
+                        "400": _error("The ballot is invalid."),
+                        "403": _error("The request came from another site."),
+                        "404": _error("No such poll."),
+                        "409": _error("The poll is closed."),
+                        "413": _error("The body is too large."),
+                        "415": _error("The body is not JSON."),
+                        "429": _error("Too many ballots from this address; try again later."),
+                    },
+                }
+            },
+            "/api/polls/{slug}/results": {
+                "get": {
+                    "summary": "The community ranking beside the editors', with agreement figures.",
+                    "operationId": "getResults",
+                    "parameters": [SLUG],
+                    "responses": {
+                        "200": _json("The results, entries in community order.", "Results"),
+                        "403": _error("The poll shows results only later."),
+                        "404": _error("No such poll."),
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Error": ERROR,
+                "Entry": entry,
+                "Poll": {
+                    "type": "object",
+                    "required": ["slug", "title", "status", "borda_rule", "entries"],
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "title": {"type": "string"},
+                        "status": {"enum": [status.value for status in PollStatus]},
+                        "borda_rule": {"enum": [rule.value for rule in Rule]},
+                        "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}},
+                    },
+                },
+                "BallotIn": {
+                    "type": "object",
+                    "required": ["ranking"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "ranking": {
+                            "type": "array",
+                            "items": KEY,
+                            "minItems": 1,
+                            "uniqueItems": True,
+                            "description": "Entry keys, most loved first.",
+                        }
+                    },
+                },
+                "BallotOut": {
+                    "type": "object",
+                    "required": ["ranking", "replaced"],
+                    "properties": {
+                        "ranking": {"type": "array", "items": {"type": "string"}},
+                        "replaced": {"type": "boolean"},
+                    },
+                },
+                "Standing": standing,
+                "Results": {
+                    "type": "object",
+                    "required": ["slug", "ballots", "borda_rule", "entries", "agreement"],
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "ballots": {"type": "integer", "minimum": 0},
+                        "borda_rule": {"enum": [rule.value for rule in Rule]},
+                        "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Standing"}},
+                        "agreement": {
+                            "type": "object",
+                            "required": ["kendall_tau", "spearman_rho"],
+                            "properties": {"kendall_tau": correlation, "spearman_rho": correlation},
+                        },
+                    },
+                },
+            }
+        },
+    }

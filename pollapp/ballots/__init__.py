@@ -1,0 +1,1 @@
+"""Ballots: casting and replacing them, importing them, and the running tally."""

@@ -1,0 +1,66 @@
+"""Readers' ballots and the running tally the database keeps of them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..storage import triggers
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ballot(db.Model):
+    __tablename__ = "ballot"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
+    # SHA-256 of the reader's random cookie token (never the token); NULL for imported ballots.
+    reader: Mapped[str | None] = mapped_column(String(64))
+    # Entry keys, most loved first, joined by commas.
+    ranking: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # How many times the reader has replaced this ballot with a new one.
+    replacements: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+    __table_args__ = (UniqueConstraint("poll_id", "reader", name="one_ballot_per_reader"),)
+
+
+class TallyCell(db.Model):
+    """How many ballots of length ``length`` rank an entry at ``position``."""
+
+    __tablename__ = "tally_cell"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), primary_key=True)
+    length: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ballots: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (
+        CheckConstraint("ballots >= 0", name="tally_not_negative"),
+        # A few hundred rows, each rewritten by many ballots: room on every page
+        # lets PostgreSQL update a cell in place of its page (a HOT update)
+        # without touching the index.
+        {"postgresql_with": {"fillfactor": 50}},
+    )
+
+
+# Readers' ballots are counted into the tally by the database itself.
+triggers.install(db.metadata)

@@ -1,0 +1,207 @@
+"""What the app does with ballots: cast, replace, read back, import, stream."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn
+
+from sqlalchemy import bindparam, literal_column, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..core import ranking
+from ..core.terms import KEY_LENGTH, KEY_PATTERN
+from ..extensions import db
+from ..polls.models import Poll
+from ..polls.service import bump_revision, entry_ids, entry_keys, find_poll, plausible_slug
+from ..storage import triggers
+from ..storage.driver import DriverStatement, driver_error
+from ..storage.engines import ballot_engine
+from .models import Ballot, utcnow
+from .tally import add_to_tally
+
+IMPORT_BATCH = 20_000
+
+
+class PollClosed(Exception):
+    """The poll no longer takes ballots."""
+
+
+class NoSuchPoll(LookupError):
+    """There is no poll by that name."""
+
+
+class InvalidBallot(ValueError):
+    """A ballot that does not fit the poll: a ``ranking.BallotError`` when the
+    ranking itself is wrong, or none when the poll changed under it."""
+
+    def __init__(self, cause: ranking.BallotError | None = None) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+def has_ballots(poll: Poll) -> bool:
+    return db.session.execute(select(Ballot.id).where(Ballot.poll_id == poll.id).limit(1)).first() is not None
+
+
+def reader_ballot(poll: Poll, reader: str | None) -> list[str] | None:
+    """The ranking this reader last cast in this poll, if any."""
+    if reader is None:
+        return None
+    stored = db.session.execute(
+        select(Ballot.ranking).where(Ballot.poll_id == poll.id, Ballot.reader == reader)
+    ).scalar_one_or_none()
+    return stored.split(",") if stored else None
+
+
+# Statements built once: a reused statement keeps its compiled form cached.
+_polls, _ballots = Poll.__table__, Ballot.__table__
+
+
+def _cast_statement(dialect_insert: Any) -> Any:
+    """Cast a reader's ballot, or replace their earlier one, in a poll named by slug.
+
+    Returns the ballot's count of replacements (0 for a first ballot) and no
+    row when there is no such poll. The tally triggers do the rest.
+    """
+    chosen_poll = select(
+        _polls.c.id,
+        bindparam("b_reader", type_=_ballots.c.reader.type),
+        bindparam("b_ranking", type_=_ballots.c.ranking.type),
+        bindparam("b_created", type_=_ballots.c.created_at.type),
+        bindparam("b_updated", type_=_ballots.c.updated_at.type),
+    ).where(_polls.c.slug == bindparam("b_slug"))
+    new = dialect_insert(_ballots).from_select(
+        ["poll_id", "reader", "ranking", "created_at", "updated_at"], chosen_poll, include_defaults=False
+    )
+    return new.on_conflict_do_update(
+        index_elements=["poll_id", "reader"],
+        set_={
+            "ranking": new.excluded.ranking,
+            "updated_at": new.excluded.updated_at,
+            "replacements": _ballots.c.replacements + literal_column("1"),
+        },
+    ).returning(_ballots.c.replacements)
+
+
+_CAST = {
+    "postgresql": DriverStatement(_cast_statement(postgresql_insert)),
+    "sqlite": DriverStatement(_cast_statement(sqlite_insert)),
+}
+
+
+def _well_formed(keys: Sequence[str]) -> bool:
+    """Whether a ranking can be put to the database as it is: some keys, each a
+    plausible entry key, none twice. Whether they are this poll's entries is the
+    database's to say."""
+    return (
+        bool(keys)
+        and all(len(key) <= KEY_LENGTH and KEY_PATTERN.fullmatch(key) for key in keys)
+        and len(set(keys)) == len(keys)
+    )
+
+
+def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str]) -> bool:
+    """Store a reader's ballot, replacing their earlier one; True if it replaced one.
+
+    ``poll`` is a poll or its slug. One statement in one transaction: the
+    ballot and its tally cells move together or not at all.
+    Raises ``NoSuchPoll``, ``PollClosed`` or ``InvalidBallot``.
+    """
+    slug = poll if isinstance(poll, str) else poll.slug
+    if not plausible_slug(slug):
+        raise NoSuchPoll(slug)
+    keys = list(ranking_keys)
+    if not _well_formed(keys):
+        _refuse(slug, keys)
+    now = utcnow()
+    values = {
+        "b_slug": slug,
+        "b_reader": reader,
+        "b_ranking": ",".join(keys),
+        "b_created": now,
+        "b_updated": now,
+    }
+    engine = ballot_engine()
+    try:
+        row = _CAST[engine.dialect.name].write(engine, values)
+    except driver_error(engine) as error:
+        said = str(error)
+        if triggers.POLL_CLOSED in said:
+            raise PollClosed from None
+        if triggers.NOT_A_RANKING in said:
+            _refuse(slug, keys)
+        raise
+    if row is None:
+        raise NoSuchPoll(slug)
+    return bool(row[0] > 0)
+
+
+def _refuse(slug: str, keys: Sequence[str]) -> NoReturn:
+    """Raise the error that says why this ballot cannot be stored in this poll."""
+    poll = find_poll(slug)
+    if poll is None:
+        raise NoSuchPoll(slug)
+    if not poll.is_open:
+        raise PollClosed
+    try:
+        ranking.check_ballot(keys, entry_keys(poll))
+    except ranking.BallotError as error:
+        raise InvalidBallot(error) from error
+    # The poll changed between the database's refusal and this look at it.
+    raise InvalidBallot()
+
+
+def stored_rankings(poll: Poll) -> Iterator[str]:
+    """Every stored ranking in the order cast, as stored (keys joined by commas), streamed.
+
+    A generator, so the query runs when a streamed response starts reading it.
+    """
+    yield from db.session.execute(
+        select(_ballots.c.ranking)
+        .where(_ballots.c.poll_id == poll.id)
+        .order_by(_ballots.c.id)
+        .execution_options(yield_per=5_000)
+    ).scalars()
+
+
+def ballot_rankings(poll: Poll) -> Iterator[list[str]]:
+    """Every stored ranking in the order cast, streamed from the database."""
+    for stored in stored_rankings(poll):
+        yield stored.split(",")
+
+
+def import_ballots(poll: Poll, rankings: Sequence[Sequence[str]]) -> int:
+    """Add already checked rankings as reader-less ballots, in one transaction."""
+    ids = entry_ids(poll)
+    stored = [",".join(r) for r in rankings]
+    # Real ballots repeat: each distinct ranking's cells are counted once, times its ballots.
+    deltas: Counter[tuple[int, int, int]] = Counter()
+    for text, times in Counter(stored).items():
+        for key, k, p in ranking.ballot_cells(text.split(",")):
+            deltas[ids[key], k, p] += times
+    try:
+        now = utcnow()
+        for start in range(0, len(stored), IMPORT_BATCH):
+            db.session.execute(
+                _ballots.insert(),
+                [
+                    {
+                        "poll_id": poll.id,
+                        "reader": None,
+                        "ranking": text,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for text in stored[start : start + IMPORT_BATCH]
+                ],
+            )
+        add_to_tally(poll.id, deltas)
+        # The poll last: every writer of the tally locks its cells before the poll.
+        bump_revision(poll)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return len(rankings)

@@ -1,0 +1,71 @@
+"""The running tally: how many ballots of each length put each entry at each
+position. The database moves it as readers' ballots are written (the triggers
+in ``storage.triggers``); this module reads it and adds imported ballots."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..extensions import db
+from ..polls.models import Poll
+from .models import TallyCell
+
+_cells = TallyCell.__table__
+_POLL_TALLY = (
+    select(_cells.c.entry_id, _cells.c.length, _cells.c.position, _cells.c.ballots)
+    .where(_cells.c.poll_id == bindparam("b_poll"))
+    .order_by(_cells.c.entry_id, _cells.c.length, _cells.c.position)
+)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A poll's running tally as read at one moment."""
+
+    counts: Counter[tuple[str, int, int]]  # (entry key, length, position) -> ballots
+    tag: str  # differs whenever the results can: the results' ETag
+
+
+def read_tally(poll: Poll) -> Tally:
+    """The running tally, keyed by entry key, with its tag."""
+    keys = {entry.id: entry.key for entry in poll.entries}
+    rows = db.session.connection().execute(_POLL_TALLY, {"b_poll": poll.id}).all()
+    # Every cell is integers, and CPython hashes integers alike in every process
+    # (no hash randomisation), so all workers on all hosts agree on the tag.
+    tag = f"results-{poll.id}-{poll.revision}-{hash(tuple(map(tuple, rows))) & 0xFFFFFFFFFFFFFFFF:016x}"
+    return Tally(Counter({(keys[entry], k, p): n for entry, k, p, n in rows if n}), tag)
+
+
+def _change_cells_statement(dialect_insert: Any) -> Any:
+    """Apply one change to one tally cell: a cell gaining its first ballot is
+    inserted, any other moves by the change."""
+    return dialect_insert(_cells).on_conflict_do_update(
+        index_elements=["poll_id", "entry_id", "length", "position"],
+        set_={"ballots": _cells.c.ballots + bindparam("b_delta")},
+    )
+
+
+_CHANGE_CELLS = {
+    "postgresql": _change_cells_statement(postgresql_insert),
+    "sqlite": _change_cells_statement(sqlite_insert),
+}
+
+
+def add_to_tally(poll_id: int, deltas: Counter[tuple[int, int, int]]) -> None:
+    """Apply tally changes ((entry id, length, position) -> change) in one
+    statement, cells in sorted order so that concurrent writers lock them in
+    the same order and never deadlock."""
+    changes = [
+        {"poll_id": poll_id, "entry_id": e, "length": k, "position": p, "ballots": max(d, 0), "b_delta": d}
+        for (e, k, p), d in sorted(deltas.items())
+        if d != 0
+    ]
+    if changes:
+        connection = db.session.connection()
+        connection.execute(_CHANGE_CELLS[connection.dialect.name], changes)

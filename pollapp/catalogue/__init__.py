@@ -1,0 +1,1 @@
+"""The catalogue: poll files, and loading them into the database."""

@@ -1,0 +1,115 @@
+"""Poll definitions: one TOML file per poll in ``pollapp/catalogue/polls/``.
+
+The only place that reads a poll file. A poll's content is data; adding the
+next poll means adding a file, not code.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TypeVar
+
+from ..core.ranking import Rule
+from ..core.terms import KEY_PATTERN, PollStatus, ResultsVisibility
+
+POLLS_DIR = Path(__file__).parent / "polls"
+ENTRY_FIELDS = ("key", "drama", "scene", "couple", "blurb")
+
+
+class PollFileError(ValueError):
+    """A poll file that cannot be used, with a sentence saying why."""
+
+
+@dataclass(frozen=True)
+class EntrySpec:
+    key: str
+    drama: str
+    scene: str
+    couple: str
+    blurb: str
+
+
+@dataclass(frozen=True)
+class PollSpec:
+    slug: str
+    title: str
+    intro: str
+    borda_rule: Rule
+    status: PollStatus
+    results_visibility: ResultsVisibility
+    entries: tuple[EntrySpec, ...]
+
+
+def _text(table: dict[str, object], field: str, where: str) -> str:
+    value = table.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise PollFileError(f"{where}: '{field}' must be a non-empty string")
+    return value.strip()
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _choice(table: dict[str, object], field: str, choices: type[E], default: E, where: str) -> E:
+    value = table.get(field, default)
+    if value not in [choice.value for choice in choices]:
+        names = ", ".join(choice.value for choice in choices)
+        raise PollFileError(f"{where}: '{field}' must be one of {names}, not {value!r}")
+    return choices(value)
+
+
+def parse_poll(data: dict[str, object], where: str) -> PollSpec:
+    """Check a poll definition and return it; raise PollFileError naming the problem."""
+    slug = _text(data, "slug", where)
+    if not KEY_PATTERN.fullmatch(slug):
+        raise PollFileError(f"{where}: slug {slug!r} must be lowercase letters, digits and hyphens")
+    raw_entries = data.get("entries")
+    if not isinstance(raw_entries, list) or len(raw_entries) < 2:
+        raise PollFileError(f"{where}: a poll needs at least two [[entries]]")
+    entries = []
+    for number, raw in enumerate(raw_entries, start=1):
+        entry_where = f"{where}, entry {number}"
+        if not isinstance(raw, dict):
+            raise PollFileError(f"{entry_where}: must be a table")
+        entry = EntrySpec(*(_text(raw, field, entry_where) for field in ENTRY_FIELDS))
+        if not KEY_PATTERN.fullmatch(entry.key):
+            raise PollFileError(
+                f"{entry_where}: key {entry.key!r} must be lowercase letters, digits and hyphens"
+            )
+        entries.append(entry)
+    keys = [entry.key for entry in entries]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise PollFileError(f"{where}: entry keys must be unique; repeated: {', '.join(duplicates)}")
+    rule = _choice(data, "borda_rule", Rule, Rule.AVERAGED, where)
+    return PollSpec(
+        slug=slug,
+        title=_text(data, "title", where),
+        intro=_text(data, "intro", where),
+        borda_rule=rule,
+        status=_choice(data, "status", PollStatus, PollStatus.OPEN, where),
+        results_visibility=_choice(
+            data, "results_visibility", ResultsVisibility, ResultsVisibility.ALWAYS, where
+        ),
+        entries=tuple(entries),
+    )
+
+
+def load_poll_file(path: Path) -> PollSpec:
+    """Read and check one poll file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise PollFileError(f"{path.name}: cannot read it ({error})") from error
+    spec = parse_poll(data, path.name)
+    if spec.slug != path.stem:
+        raise PollFileError(f"{path.name}: slug {spec.slug!r} must match the file name")
+    return spec
+
+
+def shipped_polls(directory: Path = POLLS_DIR) -> list[PollSpec]:
+    """Every poll file shipped with the app, in file-name order."""
+    return [load_poll_file(path) for path in sorted(directory.glob("*.toml"))]

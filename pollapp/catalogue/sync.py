@@ -1,0 +1,68 @@
+"""Loading poll files into the database: creating polls and updating them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from ..ballots.service import has_ballots
+from ..extensions import db
+from ..polls.models import Entry, Poll
+from ..polls.service import bump_revision
+from .files import ENTRY_FIELDS, PollFileError, PollSpec
+
+
+def sync_polls(specs: Iterable[PollSpec]) -> list[str]:
+    """Create or update polls from their files; never touches ballots.
+
+    Status is set only when a poll is created, so a poll closed from the
+    command line stays closed. Returns a line per poll.
+    """
+    report = []
+    for spec in specs:
+        poll = db.session.execute(select(Poll).where(Poll.slug == spec.slug)).scalar_one_or_none()
+        if poll is None:
+            poll = Poll(
+                slug=spec.slug, status=spec.status, results_visibility=spec.results_visibility, revision=0
+            )
+            db.session.add(poll)
+            action = "created"
+        elif _definition(poll) == _definition(spec):
+            report.append(f"{spec.slug}: unchanged, {len(spec.entries)} entries")
+            continue
+        else:
+            action = "updated"
+            bump_revision(poll)  # the results' text, rule or order may change
+        poll.title, poll.intro, poll.borda_rule = spec.title, spec.intro, spec.borda_rule
+        poll.results_visibility = spec.results_visibility
+        existing = {entry.key: entry for entry in poll.entries}
+        wanted = {entry.key for entry in spec.entries}
+        removed = sorted(set(existing) - wanted)
+        if removed and poll.id is not None and has_ballots(poll):
+            raise PollFileError(
+                f"poll {spec.slug!r} has ballots, so its entries cannot be removed ({', '.join(removed)}); "
+                "keep them in the file"
+            )
+        for key in removed:
+            poll.entries.remove(existing[key])
+        # Park editor ranks out of the way so a reordering never trips the unique constraint.
+        for entry in existing.values():
+            entry.editor_rank += 10_000
+        db.session.flush()
+        for rank, item in enumerate(spec.entries, start=1):
+            entry = existing.get(item.key) or Entry(key=item.key)
+            entry.editor_rank, entry.drama, entry.scene = rank, item.drama, item.scene
+            entry.couple, entry.blurb = item.couple, item.blurb
+            if entry.id is None:
+                poll.entries.append(entry)
+        db.session.flush()
+        report.append(f"{spec.slug}: {action}, {len(spec.entries)} entries")
+    db.session.commit()
+    return report
+
+
+def _definition(poll: Poll | PollSpec) -> tuple[object, ...]:
+    """What a poll file decides, from the database or from the file alike."""
+    entries = tuple(tuple(getattr(e, field) for field in ENTRY_FIELDS) for e in poll.entries)
+    return (poll.title, poll.intro, poll.borda_rule, poll.results_visibility, entries)

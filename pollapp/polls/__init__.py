@@ -1,0 +1,1 @@
+"""Polls: their models, and finding, listing and opening or closing them."""

@@ -1,0 +1,92 @@
+"""Polls and their entries."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.ranking import Rule
+from ..core.terms import (
+    KEY_LENGTH,
+    RULE_LENGTH,
+    SLUG_LENGTH,
+    STATUS_LENGTH,
+    TITLE_LENGTH,
+    VISIBILITY_LENGTH,
+    PollStatus,
+    ResultsVisibility,
+)
+from ..extensions import db
+
+
+def _choices(enum: type[PollStatus | ResultsVisibility | Rule], length: int) -> Enum:
+    """A column holding one of an enum's values, stored as the value's text.
+
+    The CHECK constraint is declared by hand on the table (with the name the
+    migrations gave it), so the column creates none of its own.
+    """
+    return Enum(
+        enum,
+        values_callable=lambda members: [member.value for member in members],
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        validate_strings=True,
+    )
+
+
+def _check(column: str, enum: type[PollStatus | ResultsVisibility | Rule], name: str) -> CheckConstraint:
+    allowed = ", ".join(f"'{member.value}'" for member in enum)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+class Poll(db.Model):
+    __tablename__ = "poll"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_LENGTH), unique=True)
+    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
+    intro: Mapped[str] = mapped_column(Text)
+    borda_rule: Mapped[Rule] = mapped_column(_choices(Rule, RULE_LENGTH))
+    status: Mapped[PollStatus] = mapped_column(_choices(PollStatus, STATUS_LENGTH), default=PollStatus.OPEN)
+    results_visibility: Mapped[ResultsVisibility] = mapped_column(
+        _choices(ResultsVisibility, VISIBILITY_LENGTH), default=ResultsVisibility.ALWAYS
+    )
+    # Bumped when the poll file changes what the results say, and by imports and
+    # rebuilds; part of the results' ETag, with the tally itself. Ballots leave
+    # it alone, so that no row is written by every ballot.
+    revision: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    entries: Mapped[list[Entry]] = relationship(
+        back_populates="poll", order_by="Entry.editor_rank", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        _check("status", PollStatus, "poll_status"),
+        _check("results_visibility", ResultsVisibility, "poll_visibility"),
+        _check("borda_rule", Rule, "poll_rule"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == PollStatus.OPEN
+
+
+class Entry(db.Model):
+    __tablename__ = "entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    editor_rank: Mapped[int] = mapped_column(Integer)
+    drama: Mapped[str] = mapped_column(String(TITLE_LENGTH))
+    scene: Mapped[str] = mapped_column(String(TITLE_LENGTH))
+    couple: Mapped[str] = mapped_column(String(TITLE_LENGTH))
+    blurb: Mapped[str] = mapped_column(Text)
+
+    poll: Mapped[Poll] = relationship(back_populates="entries")
+
+    __table_args__ = (
+        UniqueConstraint("poll_id", "key", name="entry_key_unique"),
+        UniqueConstraint("poll_id", "editor_rank", name="entry_rank_unique"),
+    )

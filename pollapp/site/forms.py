@@ -1,0 +1,68 @@
+"""The ballot form: one select per position, so it works without JavaScript.
+
+The ranking widget fills the same fields, so the server checks every ballot
+the same way whatever the reader used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+
+from ..polls.service import EntryView
+
+NOT_RANKED = ""
+
+
+class BallotForm(FlaskForm):
+    """Positions ``rank_1`` .. ``rank_n``; subclassed per poll by ``ballot_form``."""
+
+    size = 0
+
+    def position_fields(self) -> list[SelectField]:
+        return [self[f"rank_{p}"] for p in range(1, self.size + 1)]
+
+    @property
+    def ranking(self) -> list[str]:
+        """The chosen entry keys, most loved first."""
+        return [field.data for field in self.position_fields() if field.data]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        fields = self.position_fields()
+        chosen = [field.data or NOT_RANKED for field in fields]
+        if not any(chosen):
+            fields[0].errors.append("Pick the scene you love most, then as many more as you like.")
+            return False
+        last = max(p for p, key in enumerate(chosen) if key)
+        for p in range(last):
+            if not chosen[p]:
+                fields[p].errors.append(f"Rank {p + 1} is empty but a later rank is filled: close the gap.")
+                valid = False
+        seen: dict[str, int] = {}
+        for p, key in enumerate(chosen):
+            if not key:
+                continue
+            if key in seen:
+                fields[p].errors.append(f"Already ranked at {seen[key] + 1}: pick each scene once.")
+                valid = False
+            else:
+                seen[key] = p
+        return valid
+
+
+def ballot_form(entries: Sequence[EntryView], **kwargs: Any) -> BallotForm:
+    """A ballot form for a poll with these entries, one select per position."""
+    choices = [SelectChoice(NOT_RANKED, "— not ranked —")] + [
+        SelectChoice(e.key, f"{e.drama}: {e.scene}") for e in entries
+    ]
+    fields = {
+        f"rank_{p}": SelectField(f"Rank {p}", choices=choices, default=NOT_RANKED, validate_choice=True)
+        for p in range(1, len(entries) + 1)
+    }
+    form_class: type[BallotForm] = type("PollBallotForm", (BallotForm,), {"size": len(entries), **fields})
+    return form_class(**kwargs)

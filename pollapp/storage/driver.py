@@ -1,0 +1,169 @@
+"""The ballot path's way of writing: one statement compiled once, run straight
+on the driver as its own transaction, with SQLite's writers taking turns."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's own waiting alone
+    fcntl = None  # type: ignore[assignment]  # the module is absent there; the code checks for None
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
+
+_queues: dict[tuple[int, str], tuple[threading.Lock, int | None]] = {}
+_queues_lock = threading.Lock()
+
+
+def _queue(path: str) -> tuple[threading.Lock, int | None]:
+    key = (os.getpid(), path)  # a forked worker opens its own lock file
+    queue = _queues.get(key)
+    if queue is None:
+        with _queues_lock:
+            queue = _queues.get(key)
+            if queue is None:
+                try:
+                    descriptor: int | None = os.open(
+                        f"{path}-writers.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+                    )
+                except OSError:  # a folder we cannot write to: queue this process's threads only
+                    descriptor = None
+                queue = _queues[key] = (threading.Lock(), descriptor)
+    return queue
+
+
+@contextmanager
+def writer_turn(engine: Engine) -> Iterator[None]:
+    """Wait for this writer's turn at a SQLite database file.
+
+    SQLite lets one writer in at a time and has the others retry after growing
+    sleeps (1, 2, 5, 10 ms and on), so in a crowd of ballots a writer often
+    sleeps on well past the moment the database is free. Ballot writers queue
+    on a thread lock and an OS file lock beside the database instead, and the
+    kernel hands the turn on the moment it is released (also when a process
+    dies holding it). SQLite's own locking still keeps the data safe; the queue
+    only orders the waiting. Other databases have no such need.
+    """
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
+        yield
+        return
+    thread_lock, descriptor = _queue(path)
+    with thread_lock:
+        if descriptor is None or fcntl is None:
+            yield
+            return
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
+class _Compiled(NamedTuple):
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in place order; None: the driver takes names
+    processors: dict[str, Callable[[Any], Any]]  # parameter name -> its type's conversion
+
+
+class DriverStatement:
+    """A Core statement compiled once per dialect and run straight on the driver.
+
+    For the one statement on the busiest path (a reader's ballot), where
+    SQLAlchemy's work per execution would cost more than the database's. The
+    statement is still built, typed and compiled by SQLAlchemy; only the
+    execution skips it. Errors are the driver's own (``driver_error``).
+    """
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        known = self._compiled.get(dialect.name)
+        if known is None:
+            compiled = self.statement.compile(dialect=dialect)
+            assert isinstance(compiled, SQLCompiler)
+            processors: dict[str, Callable[[Any], Any]] = {}
+            for name, parameter in compiled.binds.items():
+                processor = parameter.type.bind_processor(dialect)
+                if processor is not None:
+                    processors[name] = processor
+            order = tuple(compiled.positiontup) if compiled.positiontup else None
+            known = _Compiled(compiled.string, order, processors)
+            self._compiled[dialect.name] = known
+        return known
+
+    def write(self, engine: Engine, values: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Run the statement, a write, as a transaction of its own; its first row."""
+        sql, order, processors = self._for(engine.dialect)
+        converted = {**values, **{name: convert(values[name]) for name, convert in processors.items()}}
+        parameters = tuple(converted[name] for name in order) if order is not None else converted
+        try:
+            return self._run(engine, sql, parameters)
+        except driver_error(engine) as error:
+            if not getattr(error, "connection_lost", False):
+                raise
+        # The connection had gone away (a database restart, an idle timeout):
+        # the pool has let it go, and a fresh one is asked for once. Should the
+        # lost attempt have been stored after all, this one replaces it with the
+        # same ranking, which leaves the tally as it was.
+        return self._run(engine, sql, parameters)
+
+    @staticmethod
+    def _run(engine: Engine, sql: str, parameters: Any) -> tuple[Any, ...] | None:
+        connection = engine.raw_connection()
+        driver = connection.dbapi_connection
+        assert driver is not None, "a connection fresh from the pool has its driver connection"
+        cursor = None
+        try:
+            with _autocommit(driver):
+                cursor = driver.cursor()
+                with writer_turn(engine):  # as little as possible inside the turn
+                    cursor.execute(sql, parameters)
+                    row = cursor.fetchone()
+        except driver_error(engine) as error:
+            if engine.dialect.is_disconnect(error, driver, cursor):  # type: ignore[arg-type]  # a raw driver connection, typed by SQLAlchemy as its own protocol
+                error.connection_lost = True  # type: ignore[attr-defined]  # a mark on the driver's own error, read by write()
+                connection.invalidate(error)
+            raise
+        finally:
+            if cursor is not None and connection.is_valid:
+                cursor.close()
+            connection.close()  # back to the pool
+        return None if row is None else tuple(row)
+
+
+@contextmanager
+def _autocommit(driver: Any) -> Iterator[None]:
+    """Let one statement be its own transaction: a statement, its triggers
+    included, is all or nothing, and the commit needs no second round trip."""
+    if isinstance(driver, sqlite3.Connection):
+        previous = driver.isolation_level
+        driver.isolation_level = None
+        try:
+            yield
+        finally:
+            driver.isolation_level = previous
+    else:  # psycopg
+        driver.autocommit = True
+        try:
+            yield
+        finally:
+            if not driver.closed:  # a lost connection is let go of as it is
+                driver.autocommit = False
+
+
+def driver_error(engine: Engine) -> type[Exception]:
+    """The base class of the errors the engine's driver raises."""
+    error: type[Exception] = engine.dialect.loaded_dbapi.Error
+    return error

@@ -1,0 +1,15 @@
+"""The web layer every blueprint shares: error handlers, security headers and
+per-blueprint policies, rate limits, poll lookup and the request's reader."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import errors, filters, readers, security
+
+
+def init_app(app: Flask) -> None:
+    security.init_app(app)
+    readers.init_app(app)
+    filters.init_app(app)
+    errors.register_error_handlers(app)

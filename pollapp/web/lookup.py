@@ -1,0 +1,30 @@
+"""Finding the poll a URL names, or a 404 that says so; the words every
+blueprint uses for a closed poll."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from flask import abort
+
+from ..polls.models import Poll
+from ..polls.service import find_poll
+
+CLOSED = "This poll is closed and no longer takes ballots. The results are final."
+NOT_PUBLIC_RESULTS = "The results of this poll are not public yet."
+NOT_PUBLIC_BALLOTS = "The ballots of this poll are not public yet."
+
+
+def poll_or_404(slug: str) -> Poll:
+    poll = find_poll(slug)
+    if poll is None:
+        no_such_poll(slug)
+    return poll
+
+
+def no_such_poll(slug: str) -> NoReturn:
+    abort(404, f"There is no poll called “{slug[:80]}”.")
+
+
+def closed() -> NoReturn:
+    abort(409, CLOSED)

@@ -1,0 +1,43 @@
+"""The words for what the layers below say in codes: a ballot's problems and
+the Borda rules. Every page, API error and command takes them from here, so
+the wording (and later its translation) lives in one place."""
+
+from __future__ import annotations
+
+from .core.ranking import BallotError, BallotProblem, Rule
+
+RULE_DESCRIPTIONS: dict[Rule, str] = {
+    Rule.AVERAGED: (
+        "Position p earns n − p points; every scene a ballot leaves unranked "
+        "shares the points nobody on that ballot received, (n − k − 1) / 2 each."
+    ),
+    Rule.TRUNCATED: "Position p earns n − p points; unranked scenes earn nothing.",
+    Rule.MODIFIED: (
+        "Modified Borda (Emerson): on a ballot ranking k scenes, position p earns "
+        "k − p + 1 points; unranked scenes earn nothing."
+    ),
+}
+
+POLL_CHANGED = "This ballot does not fit the poll as it stands now; load the poll again and rank afresh."
+
+
+def _shown(key: object) -> str:
+    return repr(str(key)[:60])
+
+
+def ballot_problem(error: BallotError) -> str:
+    """A sentence saying why a ranking is not a ballot of the poll.
+
+    >>> ballot_problem(BallotError(BallotProblem.REPEATED, key="a"))
+    "Each entry can be ranked only once; repeated: 'a'."
+    """
+    data = error.data
+    match error.problem:
+        case BallotProblem.EMPTY:
+            return "Rank at least one entry."
+        case BallotProblem.TOO_LONG:
+            return f"A ballot ranks at most {data['most']} entries; this one has {data['given']}."
+        case BallotProblem.UNKNOWN:
+            return f"There is no entry called {_shown(data['key'])} in this poll."
+        case BallotProblem.REPEATED:
+            return f"Each entry can be ranked only once; repeated: {_shown(data['key'])}."
