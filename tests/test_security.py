@@ -117,6 +117,7 @@ def test_embedding_is_allowed_only_where_configured_and_only_for_readers_pages(m
         response = client.get(path)
         assert csp_directives(response)["frame-ancestors"] == ["'none'"], path
         assert response.headers["X-Frame-Options"] == "DENY", path
+        response.close()
 
 
 def test_pages_hold_no_inline_script(client):
