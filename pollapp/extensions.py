@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import TYPE_CHECKING
 
 from flask import current_app, request
 from flask_limiter import Limiter
@@ -28,6 +29,13 @@ def client_address() -> str:
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Flask-SQLAlchemy makes ``db.Model`` at run time, as a subclass of ``Base``;
+# the type checker is shown ``Base`` itself, which has every typed part of it.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_address)

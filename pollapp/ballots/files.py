@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from ..core.ranking import BallotError, check_ballot
 
@@ -63,7 +64,7 @@ def read_ballots_csv(lines: Iterable[str], keys: Sequence[str]) -> list[list[str
                     check_ballot(ranked, keys)
                 except BallotError as error:
                     raise BallotFileError(line, error) from error
-            rankings.append(known)
+            rankings.append(cast(list[str], known))  # every key was found, or check_ballot raised
     except csv.Error as error:
         raise BallotFileError(reader.line_num, f"not valid CSV ({error})") from error
     return rankings

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model, db
 from ..storage import triggers
 
 
@@ -25,7 +25,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Ballot(db.Model):
+class Ballot(Model):
     __tablename__ = "ballot"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -42,7 +42,7 @@ class Ballot(db.Model):
     __table_args__ = (UniqueConstraint("poll_id", "reader", name="one_ballot_per_reader"),)
 
 
-class TallyCell(db.Model):
+class TallyCell(Model):
     """How many ballots of length ``length`` rank an entry at ``position``."""
 
     __tablename__ = "tally_cell"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
-from sqlalchemy import bindparam, literal_column, select
+from sqlalchemy import Table, bindparam, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -56,7 +56,8 @@ def reader_ballot(poll: Poll, reader: str | None) -> list[str] | None:
 
 
 # Statements built once: a reused statement keeps its compiled form cached.
-_polls, _ballots = Poll.__table__, Ballot.__table__
+_polls = Poll.__table__
+_ballots = cast(Table, Ballot.__table__)  # declared as any FromClause; a mapped class's is its Table
 
 
 def _cast_statement(dialect_insert: Any) -> Any:

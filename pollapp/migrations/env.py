@@ -8,6 +8,8 @@ import logging
 from logging.config import fileConfig
 
 from alembic import context
+from alembic.operations.ops import MigrationScript
+from alembic.runtime.migration import MigrationContext
 from flask import current_app
 
 config = context.config
@@ -21,14 +23,17 @@ engine = migrate.db.engine
 config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
 
 
-def skip_empty_autogenerate(context, revision, directives):
+def skip_empty_autogenerate(
+    context: MigrationContext, revision: object, directives: list[MigrationScript]
+) -> None:
     """`db migrate` with no model change writes no empty revision file."""
-    if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+    changes = directives[0].upgrade_ops
+    if getattr(config.cmd_opts, "autogenerate", False) and changes is not None and changes.is_empty():
         directives[:] = []
         logger.info("The models and the migrations agree: no revision written.")
 
 
-def run_offline():
+def run_offline() -> None:
     """Print the SQL instead of running it (`flask db upgrade --sql`)."""
     context.configure(
         url=config.get_main_option("sqlalchemy.url"), target_metadata=migrate.db.metadata, literal_binds=True
@@ -37,7 +42,7 @@ def run_offline():
         context.run_migrations()
 
 
-def run_online():
+def run_online() -> None:
     options = dict(migrate.configure_args)
     options.setdefault("process_revision_directives", skip_empty_autogenerate)
     with engine.connect() as connection:

@@ -16,7 +16,7 @@ from ..core.terms import (
     PollStatus,
     ResultsVisibility,
 )
-from ..extensions import db
+from ..extensions import Model
 
 
 def _choices(enum: type[PollStatus | ResultsVisibility | Rule], length: int) -> Enum:
@@ -40,7 +40,7 @@ def _check(column: str, enum: type[PollStatus | ResultsVisibility | Rule], name:
     return CheckConstraint(f"{column} IN ({allowed})", name=name)
 
 
-class Poll(db.Model):
+class Poll(Model):
     __tablename__ = "poll"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,7 +72,7 @@ class Poll(db.Model):
         return self.status == PollStatus.OPEN
 
 
-class Entry(db.Model):
+class Entry(Model):
     __tablename__ = "entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,12 +10,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField
-from wtforms.fields.choices import SelectChoice
+from wtforms import Field, SelectField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; the stubs have not caught up
 
 from ..polls.service import EntryView
 
 NOT_RANKED = ""
+
+
+def add_error(field: Field, message: str) -> None:
+    """Add an error to a field that has been validated."""
+    field.errors = [*field.errors, message]
 
 
 class BallotForm(FlaskForm):
@@ -32,23 +37,23 @@ class BallotForm(FlaskForm):
         return [field.data for field in self.position_fields() if field.data]
 
     def validate(self, extra_validators: Any = None) -> bool:
-        valid = super().validate(extra_validators)
+        valid: bool = super().validate(extra_validators)
         fields = self.position_fields()
         chosen = [field.data or NOT_RANKED for field in fields]
         if not any(chosen):
-            fields[0].errors.append("Pick the scene you love most, then as many more as you like.")
+            add_error(fields[0], "Pick the scene you love most, then as many more as you like.")
             return False
         last = max(p for p, key in enumerate(chosen) if key)
         for p in range(last):
             if not chosen[p]:
-                fields[p].errors.append(f"Rank {p + 1} is empty but a later rank is filled: close the gap.")
+                add_error(fields[p], f"Rank {p + 1} is empty but a later rank is filled: close the gap.")
                 valid = False
         seen: dict[str, int] = {}
         for p, key in enumerate(chosen):
             if not key:
                 continue
             if key in seen:
-                fields[p].errors.append(f"Already ranked at {seen[key] + 1}: pick each scene once.")
+                add_error(fields[p], f"Already ranked at {seen[key] + 1}: pick each scene once.")
                 valid = False
             else:
                 seen[key] = p

@@ -17,7 +17,7 @@ from ..web.limits import limit_ballots
 from ..web.lookup import NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, closed, no_such_poll, poll_or_404
 from ..web.readers import current_reader, ensure_reader
 from ..words import POLL_CHANGED, RULE_DESCRIPTIONS, ballot_problem
-from .forms import ballot_form
+from .forms import add_error, ballot_form
 
 bp = Blueprint("site", __name__)
 # Readers' pages may be shown in the frames the embed setting names.
@@ -54,7 +54,7 @@ def poll_page(poll: Poll) -> ResponseReturnValue:
             closed()
         except InvalidBallot as error:
             reason = POLL_CHANGED if error.cause is None else ballot_problem(error.cause)
-            form.position_fields()[0].errors.append(reason)
+            add_error(form.position_fields()[0], reason)
         else:
             if replaced:
                 flash("Your new ballot replaced your earlier one.", "success")

@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table(
         "poll",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -76,7 +76,7 @@ def upgrade():
     )
 
 
-def downgrade():
+def downgrade() -> None:
     op.drop_table("tally_cell")
     op.drop_table("entry")
     op.drop_table("ballot")

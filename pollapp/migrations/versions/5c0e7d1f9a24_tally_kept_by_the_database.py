@@ -111,7 +111,7 @@ FROZEN_DROP = {
 }
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table("ballot") as batch:
         batch.add_column(sa.Column("replacements", sa.Integer(), server_default=sa.text("0"), nullable=False))
     dialect = op.get_bind().dialect.name
@@ -122,7 +122,7 @@ def upgrade():
         op.execute("ALTER TABLE tally_cell SET (fillfactor = 50)")
 
 
-def downgrade():
+def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         op.execute("ALTER TABLE tally_cell RESET (fillfactor)")
