@@ -19,6 +19,10 @@ RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_BALLOTS = "30 per minute;300 per hour"
 RATELIMIT_HEADERS_ENABLED = True
+# When the shared storage (Redis) fails, each process counts in its own memory
+# until it is back, and says so once in the log; a ballot never fails for it.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+RATELIMIT_SWALLOW_ERRORS = True
 
 READER_COOKIE = "pollapp_reader"
 READER_COOKIE_MAX_AGE = 60 * 60 * 24 * 400  # about 13 months, the longest browsers keep

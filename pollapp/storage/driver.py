@@ -167,3 +167,13 @@ def driver_error(engine: Engine) -> type[Exception]:
     """The base class of the errors the engine's driver raises."""
     error: type[Exception] = engine.dialect.loaded_dbapi.Error
     return error
+
+
+def unavailable_errors() -> tuple[type[Exception], ...]:
+    """The errors that mean the database cannot be reached or cannot take a
+    write just now (stopped, restarting, out of connections, locked, full),
+    from SQLAlchemy or, on the ballot path, straight from the driver."""
+    import psycopg
+    from sqlalchemy import exc
+
+    return (exc.OperationalError, exc.InterfaceError, psycopg.OperationalError, sqlite3.OperationalError)

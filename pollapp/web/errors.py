@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import db, limiter
+from ..storage.driver import unavailable_errors
 from .policy import current_policy
 
 MESSAGES = {
@@ -20,7 +21,9 @@ MESSAGES = {
     413: "The request is too large. A ballot is only a few hundred bytes.",
     415: "The request body must be JSON (Content-Type: application/json).",
     500: "Something went wrong on our side. Nothing was saved; please try again.",
+    503: "The poll cannot reach its database just now. Nothing was saved; please try again in a minute.",
 }
+UNAVAILABLE_RETRY_AFTER = 30  # seconds
 
 
 def wants_json() -> bool:
@@ -72,7 +75,21 @@ def handle_server_error(error: Exception) -> tuple[Response | str, int]:
     return error_response(500, MESSAGES[500])
 
 
+def handle_database_unavailable(error: Exception) -> tuple[Response | str, int, dict[str, str]]:
+    """503 with a sentence and Retry-After, and one line in the log, no traceback."""
+    try:
+        db.session.rollback()
+    except unavailable_errors():
+        pass  # the connection is gone with the database; the pool has let it go
+    first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    current_app.logger.error("database unavailable (%s): %s", type(error).__name__, first_line[:300])
+    body, status = error_response(503, MESSAGES[503])
+    return body, status, {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)}
+
+
 def register_error_handlers(app: Flask) -> None:
+    for unavailable in unavailable_errors():
+        app.register_error_handler(unavailable, handle_database_unavailable)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(RateLimitExceeded, handle_rate_limit)
     app.register_error_handler(HTTPException, handle_http_error)
