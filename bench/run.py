@@ -29,20 +29,22 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
+from pollapp.catalogue.files import shipped_polls
+
 # The process and database helpers the server tests use too.
-sys.path.insert(0, str(ROOT / "tests"))
-from harness import (  # noqa: E402
+from pollapp.testing import (
     app_environment,
     children,
     free_port,
     gunicorn_command,
+    read_soi,
     run_flask,
     scratch_postgres,
     stop_process,
 )
 
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
 SLUG = "kdrama-kisses-2014"
 DEBIAN = ROOT / "tests" / "data" / "debian-2007-leader.soi"
 START_TIMEOUT = 60.0
@@ -190,9 +192,6 @@ def alternate(rounds: int, sides: dict[str, Callable[[], float]]) -> dict[str, f
 
 
 def entry_keys() -> list[str]:
-    sys.path.insert(0, str(ROOT))
-    from pollapp.catalogue.files import shipped_polls
-
     return [entry.key for entry in next(s for s in shipped_polls() if s.slug == SLUG).entries]
 
 
@@ -202,12 +201,7 @@ def debian_rankings(keys: list[str]) -> list[list[str]]:
         say(f"{DEBIAN} is absent: using random ballots")
         rng = random.Random(7)
         return [rng.sample(keys, rng.randint(1, len(keys))) for _ in range(500)]
-    rankings = []
-    for line in DEBIAN.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            count, _, order = line.partition(":")
-            rankings += [[keys[int(a) - 1] for a in order.split(",")]] * int(count)
-    return rankings
+    return [[keys[alternative - 1] for alternative in ballot] for ballot in read_soi(DEBIAN)]
 
 
 def write_ballots_csv(path: Path, count: int, keys: list[str]) -> None:
@@ -243,8 +237,7 @@ def measure_intake(
     label: str, uri: str, keys: list[str], args: argparse.Namespace, options: Options, folder: Path
 ) -> list[Row]:
     flask(uri, "init-db")
-    sys.path.insert(0, str(BENCH))
-    import minimal_app
+    import minimal_app  # beside this script, so on sys.path already
 
     minimal_app.prepare(uri)
     with ExitStack() as stack:

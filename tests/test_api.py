@@ -7,23 +7,14 @@ from typing import NamedTuple
 
 import pytest
 from pollapp.api import views as api_views
-from pollapp.extensions import db
-from pollapp.polls.service import find_poll
 
-from conftest import POLL, post_streamed, vote
-from dbstate import ballot_count, database_state
+from helpers import POLL, ballot_count, database_state, post_streamed, set_poll, vote
 
 BALLOTS = f"/api/polls/{POLL}/ballots"
 POLL_KEYS = {"slug", "title", "status", "borda_rule", "entries"}
 ENTRY_KEYS = {"key", "editor_rank", "drama", "scene", "couple", "blurb"}
 RESULTS_KEYS = {"slug", "ballots", "borda_rule", "entries", "agreement"}
 STANDING_KEYS = {"key", "drama", "scene", "editor_rank", "community_rank", "points", "first_place_votes"}
-
-
-def set_visibility(app, visibility: str) -> None:
-    with app.app_context():
-        find_poll(POLL).results_visibility = visibility
-        db.session.commit()
 
 
 def assert_error(response, status: int, words: str) -> None:
@@ -381,7 +372,7 @@ def test_a_reopened_poll_takes_ballots_again(client, runner, keys):
 
 
 def test_results_after_vote_are_hidden_until_the_reader_votes(app, client, keys):
-    set_visibility(app, "after_vote")
+    set_poll(app, results_visibility="after_vote")
     assert_error(client.get(f"/api/polls/{POLL}/results"), 403, "not public yet")
     assert vote(client, [keys[4]]).status_code == 201
     response = client.get(f"/api/polls/{POLL}/results")
@@ -392,7 +383,7 @@ def test_results_after_vote_are_hidden_until_the_reader_votes(app, client, keys)
 
 
 def test_results_after_close_are_hidden_until_the_poll_closes(app, client, runner, keys):
-    set_visibility(app, "after_close")
+    set_poll(app, results_visibility="after_close")
     assert_error(client.get(f"/api/polls/{POLL}/results"), 403, "not public yet")
     assert vote(client, [keys[4]]).status_code == 201
     assert_error(client.get(f"/api/polls/{POLL}/results"), 403, "not public yet")
@@ -404,7 +395,7 @@ def test_results_after_close_are_hidden_until_the_poll_closes(app, client, runne
 
 
 def test_the_poll_itself_is_visible_whatever_the_results_visibility(app, client):
-    set_visibility(app, "after_close")
+    set_poll(app, results_visibility="after_close")
     assert client.get(f"/api/polls/{POLL}").status_code == 200
 
 

@@ -21,7 +21,7 @@ from pollapp.ballots.service import cast_ballot
 from pollapp.polls.service import find_poll
 from werkzeug.serving import make_server
 
-from conftest import POLL
+from helpers import POLL
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from pollapp.results.service import Results
 from pollapp.web import charts
 from pollapp.words import RULE_DESCRIPTIONS
 
-from conftest import POLL, vote
+from helpers import POLL, vote
 
 NS = {"svg": charts.SVG_NAMESPACE}
 KEYS = ["kiss-a", "kiss-b", "kiss-c", "kiss-d"]

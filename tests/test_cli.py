@@ -8,15 +8,13 @@ from typing import NamedTuple
 
 import pytest
 from flask import Flask
-from pollapp import create_app
 from pollapp.ballots.models import Ballot, TallyCell
 from pollapp.catalogue.sync import sync_polls
 from pollapp.extensions import db
 from pollapp.polls.models import Entry
 from sqlalchemy import delete, select, update
 
-from conftest import POLL, vote
-from dbstate import ballot_count, database_state, tally_differences
+from helpers import POLL, ballot_count, database_state, tally_differences, vote
 
 HEADER = "ballot," + ",".join(f"rank_{p}" for p in range(1, 10))
 
@@ -53,13 +51,9 @@ def alembic_logging() -> Iterator[None]:
 
 
 @pytest.fixture
-def fresh(app_config, alembic_logging) -> Iterator[Flask]:
+def fresh(make_app, alembic_logging) -> Flask:
     """An app on an empty database: no schema, no poll."""
-    app = create_app(app_config)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return make_app(schema=False)
 
 
 def test_init_db_creates_the_schema_and_loads_the_poll_and_is_safe_to_repeat(fresh):

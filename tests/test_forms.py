@@ -7,10 +7,8 @@ from typing import NamedTuple
 from urllib.parse import urlencode
 
 import pytest
-from pollapp.polls.service import find_poll
 
-from conftest import POLL, csrf_token, post_streamed, vote
-from dbstate import ballot_count, database_state
+from helpers import POLL, ballot_count, csrf_token, database_state, post_streamed, set_poll, vote
 
 PAGE = f"/polls/{POLL}"
 SIZE = 9
@@ -302,11 +300,7 @@ def test_the_poll_page_refuses_other_methods_with_405(client):
     ("visibility", "lands_on"), [("after_close", f"/polls/{POLL}"), ("after_vote", f"/polls/{POLL}/results")]
 )
 def test_after_voting_the_reader_lands_where_they_may_look(app, client, keys, visibility, lands_on):
-    from pollapp.extensions import db
-
-    with app.app_context():
-        find_poll(POLL).results_visibility = visibility
-        db.session.commit()
+    set_poll(app, results_visibility=visibility)
     response = client.post(f"/polls/{POLL}", data={"csrf_token": csrf_token(client), "rank_1": keys[2]})
     assert response.status_code == 302
     assert response.headers["Location"] == lands_on

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import POLL, csrf_token
-from dbstate import database_state, tally_differences
+from helpers import POLL, ballot_count, csrf_token, database_state, reload_database, tally_differences, vote
 
 SIZE = 9
 GARBAGE = settings(
@@ -113,36 +113,44 @@ def check_refusal(response, api: bool) -> None:
     body = response.get_data(as_text=True)
     assert "Traceback" not in body
     assert 'File "' not in body
+    assert response.mimetype == ("application/json" if api else "text/html"), response.mimetype
     if response.request.method == "HEAD":
-        return
-    if api:
-        assert response.mimetype == "application/json", response.mimetype
+        assert body == "", "a reply to HEAD has no body"
+    elif api:
         message = response.get_json()["error"]
         assert isinstance(message, str) and 10 < len(message) < 400, message
-    else:
-        assert response.mimetype == "text/html"
 
 
 def test_the_site_has_the_keys_this_file_uses(keys):
     assert keys == KEYS
 
 
-@pytest.fixture
-def readers(app):
-    """A few readers with cookies, so some ballots replace earlier ones."""
-    return [app.test_client() for _ in range(3)]
+def two_ballots_in(app: Flask) -> list[FlaskClient]:
+    """For each example: the database reloaded, then ballots from two readers;
+    those two are handed back with a third who has not voted."""
+    reload_database(app)
+    readers = [app.test_client() for _ in range(3)]
+    assert vote(readers[0], KEYS[:3]).status_code == 201
+    assert vote(readers[1], KEYS[8:]).status_code == 201
+    assert ballot_count(app) == 2, "the example did not start from the reloaded database"
+    return readers
 
 
 @GARBAGE
 @given(body=bodies, content_type=content_types, reader=st.integers(0, 2))
-def test_garbage_ballots_to_the_api(app, readers, body, content_type, reader):
+def test_garbage_ballots_to_the_api(app, body, content_type, reader):
+    readers = two_ballots_in(app)
     client = readers[reader]
     before = database_state(app)
-    response = client.post(f"/api/polls/{POLL}/ballots", data=body, headers={"Content-Type": content_type})
+    headers = {"Content-Type": content_type}
+    response = client.post(f"/api/polls/{POLL}/ballots", data=body, headers=headers)
     sent_json = content_type.split(";")[0].strip().lower() == "application/json"
     if response.status_code in (200, 201):
         assert sent_json and is_valid_ballot(body), body[:200]
         assert response.get_json()["ranking"] == json.loads(body)["ranking"]
+        # The first two readers have voted already; the third has not.
+        assert response.status_code == (200 if reader < 2 else 201)
+        assert response.get_json()["replaced"] is (reader < 2)
     else:
         check_refusal(response, api=True)
         assert not (sent_json and is_valid_ballot(body)), body[:200]
@@ -153,6 +161,7 @@ def test_garbage_ballots_to_the_api(app, readers, body, content_type, reader):
 @GARBAGE
 @given(method=methods, path_tail=st.sampled_from(["", "/ballots", "/results", "/nothing"]), body=bodies)
 def test_garbage_methods_on_the_api(app, method, path_tail, body):
+    two_ballots_in(app)
     client = app.test_client()
     before = database_state(app)
     path = f"/api/polls/{POLL}{path_tail}"
@@ -178,6 +187,7 @@ def is_slash_redirect(response) -> bool:
 @GARBAGE
 @given(slug=st.text(max_size=120), body=bodies)
 def test_garbage_poll_names(app, slug, body):
+    two_ballots_in(app)
     client = app.test_client()
     before = database_state(app)
     for path in (f"/api/polls/{slug}", f"/api/polls/{slug}/ballots", f"/api/polls/{slug}/results"):
@@ -215,6 +225,7 @@ def is_valid_form(fields: dict[str, str]) -> bool:
 @GARBAGE
 @given(fields=form_fields, with_token=st.booleans())
 def test_garbage_forms(app, fields, with_token):
+    two_ballots_in(app)
     client = app.test_client()
     data = dict(fields)
     if with_token:
@@ -234,6 +245,7 @@ def test_garbage_forms(app, fields, with_token):
 @GARBAGE
 @given(body=st.binary(max_size=2_000), content_type=content_types, with_token=st.booleans())
 def test_garbage_bytes_to_the_form(app, body, content_type, with_token):
+    two_ballots_in(app)
     client = app.test_client()
     if with_token:
         body = b"csrf_token=" + csrf_token(client).encode() + b"&" + body

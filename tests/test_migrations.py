@@ -7,8 +7,6 @@ Alembic's logging set-up stays out of the test process.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,8 +14,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask
-from pollapp import create_app
 from pollapp.ballots.models import Ballot
 from pollapp.ballots.recount import tally_differences
 from pollapp.ballots.service import ballot_rankings
@@ -28,10 +24,10 @@ from pollapp.configure import PACKAGE_DIR
 from pollapp.core import ranking
 from pollapp.extensions import db
 from pollapp.polls.service import entry_ids, entry_keys, find_poll
+from pollapp.testing import app_environment, run_flask
 from sqlalchemy import create_engine, inspect, text
 
-from conftest import POLL, vote
-from harness import app_environment, run_flask
+from helpers import POLL, vote
 from test_server import SECRET_KEY
 
 MIGRATIONS = PACKAGE_DIR / "migrations"
@@ -73,34 +69,23 @@ def test_a_fresh_database_has_exactly_the_models_schema(database_uri, tmp_path):
     assert schema_differences(database_uri) == []
 
 
-@contextmanager
-def app_on(uri: str) -> Iterator[Flask]:
-    """The app in this process, on a database ``init-db`` prepared."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": SECRET_KEY, "RATELIMIT_ENABLED": False})
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
-def test_init_db_twice_keeps_the_ballots(database_uri, tmp_path):
+def test_init_db_twice_keeps_the_ballots(make_app, database_uri, tmp_path):
     first = flask(database_uri, tmp_path, "init-db")
     assert f"{POLL}: created" in first.stdout
-    with app_on(database_uri) as app:
-        with app.app_context():
-            keys = entry_keys(find_poll(POLL))
-        assert vote(app.test_client(), [keys[2], keys[0]]).status_code == 201
-        assert vote(app.test_client(), [keys[4]]).status_code == 201
+    # The app in this process, on the database ``init-db`` prepared.
+    app = make_app(database_uri=database_uri, schema=False)
+    with app.app_context():
+        keys = entry_keys(find_poll(POLL))
+    assert vote(app.test_client(), [keys[2], keys[0]]).status_code == 201
+    assert vote(app.test_client(), [keys[4]]).status_code == 201
 
-        second = flask(database_uri, tmp_path, "init-db")
+    second = flask(database_uri, tmp_path, "init-db")
 
-        assert f"{POLL}: unchanged" in second.stdout
-        with app.app_context():
-            poll = find_poll(POLL)
-            assert sorted(ballot_rankings(poll)) == sorted([[keys[2], keys[0]], [keys[4]]])
-            assert tally_differences(poll) == []
+    assert f"{POLL}: unchanged" in second.stdout
+    with app.app_context():
+        poll = find_poll(POLL)
+        assert sorted(ballot_rankings(poll)) == sorted([[keys[2], keys[0]], [keys[4]]])
+        assert tally_differences(poll) == []
     assert schema_differences(database_uri) == []
 
 
@@ -118,42 +103,44 @@ def test_downgrade_to_nothing_then_init_db_rebuilds_the_schema(database_uri, tmp
     assert schema_differences(database_uri) == []
 
 
-def test_upgrading_a_database_with_ballots_keeps_its_tally_and_counts_new_ones(database_uri, tmp_path):
+def test_upgrading_a_database_with_ballots_keeps_its_tally_and_counts_new_ones(
+    make_app, database_uri, tmp_path
+):
     """From the first schema, where the app kept the tally, to the one where the database does."""
     flask(database_uri, tmp_path, "db", "upgrade", FIRST_REVISION)
-    with app_on(database_uri) as app:
-        with app.app_context():
-            sync_polls(shipped_polls())
-            poll = find_poll(POLL)
-            keys, ids = entry_keys(poll), entry_ids(poll)
-            # A ballot stored as the first schema's app stored it, tally and all.
-            now = datetime.now(UTC)
-            with db.engine.begin() as connection:
+    app = make_app(database_uri=database_uri, schema=False)
+    with app.app_context():
+        sync_polls(shipped_polls())
+        poll = find_poll(POLL)
+        keys, ids = entry_keys(poll), entry_ids(poll)
+        # A ballot stored as the first schema's app stored it, tally and all.
+        now = datetime.now(UTC)
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO ballot (poll_id, reader, ranking, created_at, updated_at) "
+                    "VALUES (:poll, 'early-reader', :ranking, :now, :now)"
+                ),
+                {"poll": poll.id, "ranking": f"{keys[1]},{keys[0]}", "now": now},
+            )
+            for position, key in enumerate([keys[1], keys[0]], start=1):
                 connection.execute(
                     text(
-                        "INSERT INTO ballot (poll_id, reader, ranking, created_at, updated_at) "
-                        "VALUES (:poll, 'early-reader', :ranking, :now, :now)"
+                        "INSERT INTO tally_cell (poll_id, entry_id, length, position, ballots) "
+                        "VALUES (:poll, :entry, 2, :position, 1)"
                     ),
-                    {"poll": poll.id, "ranking": f"{keys[1]},{keys[0]}", "now": now},
+                    {"poll": poll.id, "entry": ids[key], "position": position},
                 )
-                for position, key in enumerate([keys[1], keys[0]], start=1):
-                    connection.execute(
-                        text(
-                            "INSERT INTO tally_cell (poll_id, entry_id, length, position, ballots) "
-                            "VALUES (:poll, :entry, 2, :position, 1)"
-                        ),
-                        {"poll": poll.id, "entry": ids[key], "position": position},
-                    )
-            db.session.remove()
-            db.engine.dispose()
+        db.session.remove()
+        db.engine.dispose()
 
-        flask(database_uri, tmp_path, "init-db")
+    flask(database_uri, tmp_path, "init-db")
 
-        client = app.test_client()
-        assert vote(client, [keys[3]]).status_code == 201
-        assert vote(client, [keys[3], keys[4]]).status_code == 200
-        with app.app_context():
-            poll = find_poll(POLL)
-            assert tally_differences(poll) == []
-            assert read_tally(poll).counts == ranking.tally([[keys[1], keys[0]], [keys[3], keys[4]]])
+    client = app.test_client()
+    assert vote(client, [keys[3]]).status_code == 201
+    assert vote(client, [keys[3], keys[4]]).status_code == 200
+    with app.app_context():
+        poll = find_poll(POLL)
+        assert tally_differences(poll) == []
+        assert read_tally(poll).counts == ranking.tally([[keys[1], keys[0]], [keys[3], keys[4]]])
     assert schema_differences(database_uri) == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from html import unescape
 from html.parser import HTMLParser
 
 import pytest
@@ -15,12 +17,11 @@ from pollapp.extensions import db
 from pollapp.polls.models import Entry
 from pollapp.polls.service import find_poll
 from pollapp.results import service as results_service
+from pollapp.results.downloads import RESULTS_HEADER
 from scipy import stats
 from sqlalchemy import select, update
 
-from conftest import POLL, vote
-
-RESULTS_HEADER = "community_rank,editor_rank,key,drama,scene,points,first_place_votes"
+from helpers import POLL, set_poll, vote
 
 
 class Page(HTMLParser):
@@ -117,10 +118,45 @@ def test_the_poll_page_shows_the_editors_nine_in_order_beside_the_ballot(client,
     assert [f"rank_{p}" for p in range(1, 10)] == [name for name in selects if name.startswith("rank_")]
 
 
+def add_poll(app, slug: str, status: str) -> None:
+    """Another poll of two entries, newer than those already loaded."""
+    data = {
+        "slug": slug,
+        "title": f"The {slug} poll",
+        "intro": "Two scenes.",
+        "status": status,
+        "entries": [
+            dict(key=f"{slug}-{n}", drama=f"Drama {n}", scene=f"Scene {n}", couple="Two", blurb="Why.")
+            for n in (1, 2)
+        ],
+    }
+    with app.app_context():
+        sync_polls([parse_poll(data, f"{slug}.toml")])
+        db.session.remove()
+
+
+def home_page_title(client) -> str:
+    response = client.get("/")
+    assert response.status_code == 200
+    headings = re.findall(r"<h1[^>]*>(.*?)</h1>", response.get_data(as_text=True), re.S)
+    assert len(headings) == 1, headings
+    return unescape(headings[0]).strip()
+
+
 def test_the_home_page_prefers_an_open_poll(app, client, keys):
-    assert client.get("/").status_code == 200
     html = client.get("/").get_data(as_text=True)
     assert f'action="/polls/{POLL}"' in html
+    shipped = "The most romantic K-drama kisses of 2014"
+    assert home_page_title(client) == shipped
+    add_poll(app, "second", "open")
+    assert home_page_title(client) == "The second poll", "the newest open poll"
+    add_poll(app, "third", "closed")
+    assert home_page_title(client) == "The second poll", "an open poll before a newer closed one"
+    assert 'action="/polls/second"' in client.get("/").get_data(as_text=True)
+    set_poll(app, "second", status="closed")
+    assert home_page_title(client) == shipped, "the only open poll, however old"
+    set_poll(app, POLL, status="closed")
+    assert home_page_title(client) == "The third poll", "every poll closed: the newest"
 
 
 # ---------------------------------------------------------------- the results page
@@ -182,9 +218,7 @@ def test_the_results_page_before_any_ballot(client):
 
 
 def test_hidden_results_are_403_pages_and_downloads(app, client, runner, keys):
-    with app.app_context():
-        find_poll(POLL).results_visibility = "after_close"
-        db.session.commit()
+    set_poll(app, results_visibility="after_close")
     vote(client, [keys[0]])
     for path in ("results", "results.csv", "ballots.csv"):
         response = client.get(f"/polls/{POLL}/{path}")
@@ -247,7 +281,7 @@ def test_the_results_csv(app, client, keys):
     text = assert_csv_download(client.get(f"/polls/{POLL}/results.csv"), f"{POLL}-results.csv")
     entries = entries_by_key(client)
     lines = text.split("\r\n")
-    assert lines[0] == RESULTS_HEADER
+    assert lines[0] == ",".join(RESULTS_HEADER)
 
     def line(key: str, community: int, points: str, firsts: int) -> str:
         entry = entries[key]
@@ -292,7 +326,7 @@ def test_an_empty_poll_downloads_just_the_headers(client):
         "ballot," + ",".join(f"rank_{p}" for p in range(1, 10)) + "\r\n"
     )
     results = client.get(f"/polls/{POLL}/results.csv").get_data(as_text=True).split("\r\n")
-    assert results[0] == RESULTS_HEADER
+    assert results[0] == ",".join(RESULTS_HEADER)
     assert len(results) == 11
 
 

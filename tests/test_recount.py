@@ -11,20 +11,12 @@ from fractions import Fraction
 from typing import NamedTuple
 
 import pytest
-from pollapp.extensions import db
-from pollapp.polls.service import find_poll
+from pollapp.results.downloads import RESULTS_HEADER
 
 import oracle
-from conftest import POLL, debian_ballots, vote
+from helpers import POLL, debian_ballots, set_poll, vote
 
 RULES = ["averaged", "truncated", "modified"]
-RESULTS_HEADER = ["community_rank", "editor_rank", "key", "drama", "scene", "points", "first_place_votes"]
-
-
-def set_rule(app, rule):
-    with app.app_context():
-        find_poll(POLL).borda_rule = rule
-        db.session.commit()
 
 
 def random_ranking(rng, keys):
@@ -214,7 +206,7 @@ def test_ballots_cast_through_the_api_recount_to_the_published_results(app, clie
     ballots_text = download_ballots(client)
     assert oracle.read_ballots(ballots_text, keys) == counted
     for rule in RULES:
-        set_rule(app, rule)
+        set_poll(app, borda_rule=rule)
         expected = oracle.recount_csv(ballots_text, keys, rule)
         assert expected.ballots == 45
         assert_app_matches_recount(client, expected, keys)
@@ -225,7 +217,7 @@ def test_a_single_ballot_recounts_to_the_published_results(app, client, keys):
     assert vote(reader, [keys[4]]).status_code == 201
     ballots_text = download_ballots(client)
     for rule in RULES:
-        set_rule(app, rule)
+        set_poll(app, borda_rule=rule)
         expected = oracle.recount_csv(ballots_text, keys, rule)
         assert expected.rows[0].key == keys[4]
         assert_app_matches_recount(client, expected, keys)
@@ -249,7 +241,7 @@ TIE_CASES = [
 def test_tied_scenes_share_a_rank_everywhere(app, client, keys, case):
     for ranking in ([keys[2], keys[5]], [keys[5], keys[2]], [keys[7]]):
         assert vote(app.test_client(), ranking).status_code == 201
-    set_rule(app, case.rule)
+    set_poll(app, borda_rule=case.rule)
     expected = oracle.recount_csv(download_ballots(client), keys, case.rule)
     assert [(row.key, row.community_rank, row.points) for row in expected.rows] == [
         (keys[2], 1, case.points[0]),
@@ -291,7 +283,7 @@ def test_the_debian_2007_ballots_recount_to_the_published_results(app, client, r
     assert ballots_text.encode("utf-8") == imported.read_bytes()
     assert oracle.read_ballots(ballots_text, keys) == rankings
     for rule in RULES:
-        set_rule(app, rule)
+        set_poll(app, borda_rule=rule)
         expected = oracle.recount_csv(ballots_text, keys, rule)
         assert expected.ballots == 482
         assert_app_matches_recount(client, expected, keys)
@@ -309,5 +301,5 @@ def test_imported_ballots_join_the_ones_cast_online(app, client, runner, keys, t
     verified = runner.invoke(args=["tally", "verify", "--poll", POLL])
     assert verified.exit_code == 0, verified.output
     for rule in RULES:
-        set_rule(app, rule)
+        set_poll(app, borda_rule=rule)
         assert_app_matches_recount(client, oracle.recount_csv(ballots_text, keys, rule), keys)

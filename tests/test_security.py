@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from itsdangerous import URLSafeSerializer
-from pollapp import create_app
 from pollapp.ballots.models import Ballot
-from pollapp.catalogue.files import shipped_polls
-from pollapp.catalogue.sync import sync_polls
-from pollapp.extensions import db
+from pollapp.extensions import client_address, db, limiter
 from pollapp.web import readers
 from sqlalchemy import inspect, select, text
 
-from conftest import POLL, csrf_token, vote
-from dbstate import ballot_count
+from helpers import POLL, ballot_count, csrf_token, vote
 
 BALLOTS = f"/api/polls/{POLL}/ballots"
 REDIS = "redis://127.0.0.1:6379"
-
-
-@pytest.fixture
-def make_app(app_config) -> Iterator[Callable[..., Flask]]:
-    """Apps of their own on the test database, schema made and poll loaded; closed afterwards."""
-    made: list[Flask] = []
-
-    def make(**settings: object) -> Flask:
-        app = create_app({**app_config, **settings})
-        with app.app_context():
-            db.create_all()
-            sync_polls(shipped_polls())
-            db.session.remove()
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def cookie_attributes(header: str) -> list[str]:
@@ -272,27 +248,26 @@ def test_no_client_address_is_stored(app, keys):
 # ---------------------------------------------------------------- the secret key
 
 
-def test_production_without_a_secret_key_refuses_to_start(app_config, monkeypatch, tmp_path):
+def test_production_without_a_secret_key_refuses_to_start(make_app, monkeypatch, tmp_path):
     monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(tmp_path / "instance"))
     monkeypatch.delenv("POLLAPP_SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="refuses to start in production without a secret key") as error:
-        create_app({**app_config, "PRODUCTION": True, "SECRET_KEY": None})
+        make_app(PRODUCTION=True, SECRET_KEY=None)
     assert "POLLAPP_SECRET_KEY" in str(error.value)
     assert not (tmp_path / "instance" / "secret_key").exists()
 
 
-def test_production_with_an_empty_secret_key_refuses_to_start(app_config, monkeypatch, tmp_path):
+def test_production_with_an_empty_secret_key_refuses_to_start(make_app, monkeypatch, tmp_path):
     monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(tmp_path / "instance"))
     with pytest.raises(RuntimeError, match="secret key"):
-        create_app({**app_config, "PRODUCTION": True, "SECRET_KEY": ""})
+        make_app(PRODUCTION=True, SECRET_KEY="")
 
 
-def test_development_makes_a_secret_key_once_and_keeps_it(app_config, monkeypatch, tmp_path):
+def test_development_makes_a_secret_key_once_and_keeps_it(make_app, monkeypatch, tmp_path):
     instance = tmp_path / "instance"
     monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(instance))
     monkeypatch.delenv("POLLAPP_SECRET_KEY", raising=False)
-    config = {**app_config, "SECRET_KEY": None}
-    first = create_app(config)
+    first = make_app(SECRET_KEY=None, schema=False)
     key_file = Path(first.instance_path) / "secret_key"
     assert key_file.parent == instance
     assert key_file.exists()
@@ -300,16 +275,15 @@ def test_development_makes_a_secret_key_once_and_keeps_it(app_config, monkeypatc
     key = key_file.read_text(encoding="utf-8").strip()
     assert len(key) >= 32
     assert first.config["SECRET_KEY"] == key
-    second = create_app(config)
+    second = make_app(SECRET_KEY=None, schema=False)
     assert second.config["SECRET_KEY"] == key
     assert key_file.read_text(encoding="utf-8").strip() == key
 
 
-def test_the_secret_key_comes_from_the_environment(app_config, monkeypatch, tmp_path):
+def test_the_secret_key_comes_from_the_environment(make_app, monkeypatch, tmp_path):
     monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(tmp_path / "instance"))
     monkeypatch.setenv("POLLAPP_SECRET_KEY", "from the environment")
-    config = {key: value for key, value in app_config.items() if key != "SECRET_KEY"}
-    app = create_app({**config, "PRODUCTION": True})
+    app = make_app(PRODUCTION=True, unset=("SECRET_KEY",), schema=False)
     assert app.config["SECRET_KEY"] == "from the environment"
     assert not (tmp_path / "instance" / "secret_key").exists()
 
@@ -417,16 +391,27 @@ def test_rate_limits_can_be_turned_off(make_app):
     assert [vote(client, [key]).status_code for key in keys[:4]] == [201, 200, 200, 200]
 
 
-def test_rate_limits_count_a_keyed_hash_never_the_address(make_app):
-    from pollapp.extensions import client_address
+def rate_limit_key(app: Flask, address: str) -> str:
+    """What the rate limits count a request from ``address`` against."""
+    with app.test_request_context(environ_base={"REMOTE_ADDR": address}):
+        return client_address()
 
+
+def test_rate_limits_count_a_keyed_hash_never_the_address(make_app, keys):
+    address = "203.0.113.77"
     app = make_app()
-    with app.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.77"}):
-        first = client_address()
-    with app.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.78"}):
-        second = client_address()
-    assert "203.0.113" not in first
-    assert first != second
-    other = make_app(SECRET_KEY="another key")
-    with other.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.77"}):
-        assert client_address() != first
+    key = rate_limit_key(app, address)
+    assert re.fullmatch(r"[0-9a-f]{32}", key), key
+    secret = app.config["SECRET_KEY"].encode()
+    assert key == hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
+    assert key != hashlib.sha256(address.encode()).hexdigest()[:32], "a plain hash can be reversed by trying"
+    assert rate_limit_key(app, address) == key, "one address is always counted as one"
+    assert rate_limit_key(app, "203.0.113.78") != key
+    assert rate_limit_key(make_app(SECRET_KEY="another key"), address) != key
+    # What the limiter's store holds after a ballot from that address.
+    limited = limited_app(make_app)
+    assert vote_from(limited, address, keys[0]).status_code == 201
+    with limited.app_context():
+        stored = list(limiter.storage.storage)
+    assert stored and all(rate_limit_key(limited, address) in name for name in stored), stored
+    assert not any(part in name for name in stored for part in (address, "203.0.113", "203000113077")), stored

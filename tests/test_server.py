@@ -29,10 +29,10 @@ from pathlib import Path
 import pytest
 from itsdangerous import URLSafeSerializer
 from pollapp.config import READER_COOKIE
+from pollapp.testing import app_environment, children, free_port, gunicorn_command, run_flask, stop_process
 from pollapp.web.readers import SALT
 
-from conftest import POLL
-from harness import app_environment, children, free_port, gunicorn_command, run_flask, stop_process
+from helpers import POLL
 from oracle import read_ballots, recount
 
 pytestmark = pytest.mark.server

@@ -1,6 +1,6 @@
 """The whole loop once: load the poll, vote, see results, download both CSVs."""
 
-from conftest import POLL, vote
+from helpers import POLL, vote
 
 
 def test_a_reader_votes_and_sees_the_results(client, keys):

@@ -10,17 +10,13 @@ import fcntl
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from pollapp import create_app
 from pollapp.ballots.models import Ballot
 from pollapp.ballots.recount import recount
 from pollapp.ballots.tally import read_tally
-from pollapp.catalogue.files import shipped_polls
-from pollapp.catalogue.sync import sync_polls
 from pollapp.core import ranking
 from pollapp.extensions import db
 from pollapp.polls.models import Poll
@@ -29,23 +25,13 @@ from pollapp.storage import engines, triggers
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from conftest import POLL, vote
+from helpers import POLL, vote
 
 
 @pytest.fixture
-def app_on(database_uri: str) -> Iterator[Flask]:
+def app_on(make_app, database_uri: str) -> Flask:
     """The app on each kind of database in turn, schema made and poll loaded."""
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": database_uri, "SECRET_KEY": "test secret key", "RATELIMIT_ENABLED": False}
-    )
-    with app.app_context():
-        db.create_all()
-        sync_polls(shipped_polls())
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return make_app(database_uri=database_uri)
 
 
 def poll_and_keys(app: Flask) -> tuple[int, list[str]]:

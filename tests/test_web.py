@@ -9,23 +9,14 @@ from typing import NamedTuple
 import pytest
 from pollapp.ballots import service as ballots_service
 from pollapp.core.terms import ResultsVisibility
-from pollapp.extensions import db
-from pollapp.polls.models import Poll
 from pollapp.polls.service import find_poll
 from pollapp.results import service as results_service
 from pollapp.results.service import reader_view
 from pollapp.web import policy, readers
-from sqlalchemy import update
 
-from conftest import POLL, vote
+from helpers import POLL, set_poll, vote
 
 HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"  # what a browser sends
-
-
-def show_results(app, visibility: ResultsVisibility) -> None:
-    with app.app_context():
-        db.session.execute(update(Poll).where(Poll.slug == POLL).values(results_visibility=visibility))
-        db.session.commit()
 
 
 # ---------------------------------------------------------------- errors
@@ -106,7 +97,7 @@ def counted(monkeypatch):
 @pytest.mark.parametrize("visibility", list(ResultsVisibility))
 @pytest.mark.parametrize("path", [f"/polls/{POLL}", f"/polls/{POLL}/results", "/"])
 def test_a_page_reads_the_reader_and_their_ballot_once(app, client, keys, counted, path, visibility):
-    show_results(app, visibility)
+    set_poll(app, results_visibility=visibility)
     assert vote(client, keys[:3]).status_code == 201
     counted.update(unsign=0, ballot=0)
     response = client.get(path)
@@ -144,7 +135,7 @@ VIEW_CASES = [
 
 @pytest.mark.parametrize("case", VIEW_CASES, ids=lambda c: f"{c.visibility}-voted={c.voted}")
 def test_reader_view_holds_the_ballot_the_visibility_and_the_results(app, keys, case):
-    show_results(app, case.visibility)
+    set_poll(app, results_visibility=case.visibility)
     reader = "r" * 64
     with app.app_context():
         poll = find_poll(POLL)

@@ -1,0 +1,139 @@
+"""What the tests share besides fixtures (those are in ``conftest.py``): the shipped
+poll, casting a ballot, a form's CSRF token, a streamed POST, changing a poll's
+settings, the Debian ballots, and what the database holds, to show that a
+refused request changed nothing."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pollapp.ballots import recount
+from pollapp.ballots.models import Ballot, TallyCell
+from pollapp.catalogue.files import shipped_polls
+from pollapp.catalogue.sync import sync_polls
+from pollapp.extensions import db
+from pollapp.polls.models import Poll
+from pollapp.polls.service import find_poll
+from pollapp.testing import read_soi
+from sqlalchemy import select
+from werkzeug.test import TestResponse
+
+POLL = "kdrama-kisses-2014"
+DATA = Path(__file__).resolve().parent / "data"
+DEBIAN_BALLOTS = DATA / "debian-2007-leader.soi"
+
+
+# ---------------------------------------------------------------- requests
+
+
+def csrf_token(client: FlaskClient, path: str = f"/polls/{POLL}") -> str:
+    """Load a page and return the CSRF token its form carries."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def vote(client: FlaskClient, ranking: list[str], slug: str = POLL) -> TestResponse:
+    """Cast a ballot through the JSON API."""
+    return client.post(f"/api/polls/{slug}/ballots", json={"ranking": ranking})
+
+
+def post_streamed(client: FlaskClient, path: str, body: bytes, content_type: str) -> TestResponse:
+    """POST a body the way a streaming client does: chunked, with no Content-Length."""
+    return client.post(
+        path,
+        input_stream=io.BytesIO(body),
+        headers={"Content-Type": content_type, "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+# ---------------------------------------------------------------- polls and ballots
+
+
+def set_poll(app: Flask, slug: str = POLL, **settings: object) -> None:
+    """Change a poll's stored settings, such as ``status``, ``results_visibility``
+    or ``borda_rule``, straight in the database."""
+    with app.app_context():
+        poll = find_poll(slug)
+        assert poll is not None, f"there is no poll {slug}"
+        for name, value in settings.items():
+            assert name in Poll.__table__.columns, f"a poll has no setting {name}"
+            setattr(poll, name, value)
+        db.session.commit()
+        db.session.remove()
+
+
+def reload_database(app: Flask) -> None:
+    """Empty every table and load the shipped polls again: the database as a test
+    starts with it, for each hypothesis example afresh."""
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        sync_polls(shipped_polls())  # which commits
+        db.session.remove()
+
+
+def debian_ballots() -> list[list[int]]:
+    """The Debian 2007 ballots as lists of 1-based alternative numbers (skips when absent)."""
+    if not DEBIAN_BALLOTS.exists():
+        pytest.skip(f"the Debian 2007 ballots are not at {DEBIAN_BALLOTS}")
+    return read_soi(DEBIAN_BALLOTS)
+
+
+# ---------------------------------------------------------------- what the database holds
+
+
+def database_state(app: Flask) -> dict[str, list[tuple[object, ...]]]:
+    """Every ballot and tally cell, and each poll's status, visibility and revision."""
+    with app.app_context():
+        state = {
+            "ballots": [
+                tuple(row)
+                for row in db.session.execute(
+                    select(
+                        Ballot.id, Ballot.poll_id, Ballot.reader, Ballot.ranking, Ballot.updated_at
+                    ).order_by(Ballot.id)
+                )
+            ],
+            "tally": [
+                tuple(row)
+                for row in db.session.execute(
+                    select(
+                        TallyCell.poll_id,
+                        TallyCell.entry_id,
+                        TallyCell.length,
+                        TallyCell.position,
+                        TallyCell.ballots,
+                    ).order_by(TallyCell.poll_id, TallyCell.entry_id, TallyCell.length, TallyCell.position)
+                )
+            ],
+            "polls": [
+                tuple(row)
+                for row in db.session.execute(
+                    select(Poll.slug, Poll.status, Poll.results_visibility, Poll.revision).order_by(Poll.id)
+                )
+            ],
+        }
+        db.session.remove()
+    return state
+
+
+def ballot_count(app: Flask) -> int:
+    return len(database_state(app)["ballots"])
+
+
+def tally_differences(app: Flask, slug: str) -> list[str]:
+    """Where the running tally disagrees with a recount of the stored ballots."""
+    with app.app_context():
+        poll = find_poll(slug)
+        assert poll is not None, f"there is no poll {slug}"
+        differences = recount.tally_differences(poll)
+        db.session.remove()
+    return differences
