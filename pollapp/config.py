@@ -14,10 +14,26 @@ MAX_CONTENT_LENGTH = 64 * 1024
 
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session cookie
 
-# Rate limits on ballot submission, per client address.
+# Rate limits per client address. Every ballot taken (first or replacing)
+# spends RATELIMIT_BALLOTS, high enough for a crowd behind one address (a
+# school, an office, a mobile carrier); past it, 429. First ballots past
+# RATELIMIT_FIRST_BALLOTS are stored but held for a check, not counted, so a
+# client dropping its cookie to vote again gets no more than that counted.
 RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = "memory://"
-RATELIMIT_BALLOTS = "30 per minute;300 per hour"
+RATELIMIT_BALLOTS = "600 per minute;6000 per hour"
+RATELIMIT_FIRST_BALLOTS = "30 per minute;300 per hour"
+# Downloads (ballots.csv, results.csv) per client address; 304s are free.
+RATELIMIT_DOWNLOADS = "20 per minute;200 per hour"
+# A download is made once per change of the tally and kept. Above zero, one
+# younger than this many seconds is served as it is while ballots keep coming
+# (cheaper, but the file may then lag the results by that long).
+DOWNLOADS_FRESH_FOR = 0
+# Where the kept downloads live; None: "downloads" in the instance folder.
+DOWNLOADS_FOLDER: str | None = None
+# Limits kept in memory are per process; production accepts that only when
+# told that one process serves the app.
+RATELIMIT_ONE_PROCESS = False
 RATELIMIT_HEADERS_ENABLED = True
 # When the shared storage (Redis) fails, each process counts in its own memory
 # until it is back, and says so once in the log; a ballot never fails for it.
@@ -30,6 +46,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # None: Secure (HTTPS only) in production, not in development. Also applies to the reader cookie.
 SESSION_COOKIE_SECURE: bool | None = None
 SESSION_COOKIE_HTTPONLY = True
+
+# The host names the app answers to (a list); a request for any other Host is
+# refused with 400. None: any (development). Production requires a list.
+TRUSTED_HOSTS: list[str] | None = None
 
 # Set to the number of proxies in front of the app (X-Forwarded-For hops to trust).
 PROXY_FIX_X_FOR = 0

@@ -39,6 +39,34 @@ def load(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = bool(app.config["PRODUCTION"])
+    if app.config["PRODUCTION"]:
+        _refuse_unsafe_production(app.config)
+
+
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _refuse_unsafe_production(config: Mapping[str, Any]) -> None:
+    """Production starts only with the settings that make it safe in public."""
+    if len(str(config["SECRET_KEY"])) < MIN_SECRET_KEY_LENGTH:
+        raise RuntimeError(
+            f"pollapp refuses to start in production with a secret key shorter than {MIN_SECRET_KEY_LENGTH} "
+            "characters: set POLLAPP_SECRET_KEY to the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+    if not config.get("TRUSTED_HOSTS"):
+        raise RuntimeError(
+            "pollapp refuses to start in production without the host names it serves: set "
+            """POLLAPP_TRUSTED_HOSTS='["poll.example.org"]' (a JSON list), so that a request for any """
+            "other Host is refused."
+        )
+    if str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://") and not config["RATELIMIT_ONE_PROCESS"]:
+        raise RuntimeError(
+            "pollapp refuses to start in production with rate limits kept in each process's memory: "
+            "with several workers every one would allow the whole limit. Set "
+            "POLLAPP_RATELIMIT_STORAGE_URI=redis://..., or POLLAPP_RATELIMIT_ONE_PROCESS=true "
+            "if exactly one process serves the app."
+        )
 
 
 def _secret_key(app: Flask) -> str:

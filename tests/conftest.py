@@ -33,6 +33,8 @@ TEST_SETTINGS: dict[str, object] = {
     "SECRET_KEY": "test secret key",
     "RATELIMIT_ENABLED": False,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # A download is remade as soon as the tally changes (test_downloads.py sets its own).
+    "DOWNLOADS_FRESH_FOR": 0,
 }
 
 
@@ -71,7 +73,12 @@ class AppFactory:
         **settings: object,
     ) -> Flask:
         """A new app; the settings named in ``unset`` are left to the defaults and the environment."""
-        config = {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_uri or self.database_uri, **settings}
+        config = {
+            **TEST_SETTINGS,
+            "SQLALCHEMY_DATABASE_URI": database_uri or self.database_uri,
+            "DOWNLOADS_FOLDER": str(self.folder / "downloads"),
+            **settings,
+        }
         app = create_app({name: value for name, value in config.items() if name not in unset})
         self.made.append(app)
         if schema:

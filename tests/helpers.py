@@ -24,6 +24,14 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 POLL = "kdrama-kisses-2014"
+# What production needs to start: a long key, the host names it serves, and
+# limits it may keep in memory because one process serves it.
+PRODUCTION = {
+    "PRODUCTION": True,
+    "SECRET_KEY": "production test key, long enough to be refused by no check",
+    "TRUSTED_HOSTS": ["localhost"],
+    "RATELIMIT_ONE_PROCESS": True,
+}
 DATA = Path(__file__).resolve().parent / "data"
 DEBIAN_BALLOTS = DATA / "debian-2007-leader.soi"
 

@@ -13,7 +13,7 @@ from helpers import POLL, ballot_count, database_state, post_streamed, set_poll,
 BALLOTS = f"/api/polls/{POLL}/ballots"
 POLL_KEYS = {"slug", "title", "status", "borda_rule", "entries"}
 ENTRY_KEYS = {"key", "editor_rank", "drama", "scene", "couple", "blurb"}
-RESULTS_KEYS = {"slug", "ballots", "borda_rule", "entries", "agreement"}
+RESULTS_KEYS = {"slug", "ballots", "held_ballots", "borda_rule", "entries", "agreement"}
 STANDING_KEYS = {"key", "drama", "scene", "editor_rank", "community_rank", "points", "first_place_votes"}
 
 
@@ -89,7 +89,7 @@ def test_half_points_are_numbers_not_strings(client, keys):
 def test_first_ballot_is_created_and_sets_the_reader_cookie(app, client, keys):
     response = vote(client, [keys[2], keys[0]])
     assert response.status_code == 201
-    assert response.get_json() == {"ranking": [keys[2], keys[0]], "replaced": False}
+    assert response.get_json() == {"ranking": [keys[2], keys[0]], "replaced": False, "held": False}
     assert app.config["READER_COOKIE"] in response.headers.get("Set-Cookie", "")
     assert ballot_count(app) == 1
 
@@ -98,7 +98,7 @@ def test_revote_replaces_the_earlier_ballot(app, client, keys):
     vote(client, [keys[2], keys[0]])
     response = vote(client, [keys[5]])
     assert response.status_code == 200
-    assert response.get_json() == {"ranking": [keys[5]], "replaced": True}
+    assert response.get_json() == {"ranking": [keys[5]], "replaced": True, "held": False}
     assert "Set-Cookie" not in response.headers
     state = database_state(app)
     assert [row[3] for row in state["ballots"]] == [keys[5]]

@@ -74,7 +74,7 @@ def test_init_db_creates_the_schema_and_loads_the_poll_and_is_safe_to_repeat(fre
     assert again.exit_code == 0, again.output
     assert f"{POLL}: unchanged, 9 entries" in again.output
     assert database_state(fresh) == before
-    assert vote(client, [keys[1]]).get_json() == {"ranking": [keys[1]], "replaced": True}
+    assert vote(client, [keys[1]]).get_json() == {"ranking": [keys[1]], "replaced": True, "held": False}
     assert tally_differences(fresh, POLL) == []
 
 

@@ -38,7 +38,7 @@ def cast_ballots(app, keys, rng, readers, revotes):
         ranking = random_ranking(rng, keys)
         response = vote(reader, ranking)
         assert response.status_code == 201, response.get_json()
-        assert response.get_json() == {"ranking": ranking, "replaced": False}
+        assert response.get_json() == {"ranking": ranking, "replaced": False, "held": False}
         clients.append(reader)
         counted.append(ranking)
     for _ in range(revotes):
@@ -46,7 +46,7 @@ def cast_ballots(app, keys, rng, readers, revotes):
         ranking = random_ranking(rng, keys)
         response = vote(clients[i], ranking)
         assert response.status_code == 200, response.get_json()
-        assert response.get_json() == {"ranking": ranking, "replaced": True}
+        assert response.get_json() == {"ranking": ranking, "replaced": True, "held": False}
         counted[i] = ranking
     return counted
 

@@ -17,7 +17,7 @@ from pollapp.extensions import client_address, db, limiter
 from pollapp.web import readers
 from sqlalchemy import inspect, select, text
 
-from helpers import POLL, ballot_count, csrf_token, vote
+from helpers import POLL, PRODUCTION, ballot_count, csrf_token, vote
 
 BALLOTS = f"/api/polls/{POLL}/ballots"
 REDIS = "redis://127.0.0.1:6379"
@@ -123,7 +123,7 @@ def test_the_reader_cookie_is_httponly_samesite_lax_and_long_lived(app, client, 
 
 
 def test_the_reader_cookie_is_secure_in_production(make_app, keys):
-    app = make_app(PRODUCTION=True)
+    app = make_app(**PRODUCTION)
     response = vote(app.test_client(), [keys[0]])
     assert "secure" in cookie_attributes(reader_cookie_header(response, app.config["READER_COOKIE"]))
     session = reader_cookie_header(app.test_client().get(f"/polls/{POLL}"), "session")
@@ -282,9 +282,9 @@ def test_development_makes_a_secret_key_once_and_keeps_it(make_app, monkeypatch,
 
 def test_the_secret_key_comes_from_the_environment(make_app, monkeypatch, tmp_path):
     monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(tmp_path / "instance"))
-    monkeypatch.setenv("POLLAPP_SECRET_KEY", "from the environment")
-    app = make_app(PRODUCTION=True, unset=("SECRET_KEY",), schema=False)
-    assert app.config["SECRET_KEY"] == "from the environment"
+    monkeypatch.setenv("POLLAPP_SECRET_KEY", "from the environment, and long enough for production")
+    app = make_app(**PRODUCTION, unset=("SECRET_KEY",), schema=False)
+    assert app.config["SECRET_KEY"] == "from the environment, and long enough for production"
     assert not (tmp_path / "instance" / "secret_key").exists()
 
 

@@ -188,7 +188,7 @@ def vote_as_reader(server: Server, reader: int, plan: list[tuple[str, ...]]) -> 
             assert reply.cookie, "a new reader got no cookie"
             cookie = reply.cookie
         if reply.status in (200, 201):
-            assert reply.json() == {"ranking": list(ranking), "replaced": reply.status == 200}
+            assert reply.json() == {"ranking": list(ranking), "replaced": reply.status == 200, "held": False}
     return attempts
 
 

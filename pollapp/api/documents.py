@@ -35,6 +35,7 @@ def results_document(result: Results) -> dict[str, Any]:
     return {
         "slug": result.poll.slug,
         "ballots": outcome.ballots,
+        "held_ballots": result.held,
         "borda_rule": outcome.rule,
         "entries": [
             {

@@ -105,6 +105,11 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "201": _json("A new reader's ballot was stored.", "BallotOut"),
                         "200": _json("The reader's earlier ballot was replaced.", "BallotOut"),
+                        "202": _json(
+                            "The ballot was stored but is held for a check before it counts: many first "
+                            "ballots came from this address at once.",
+                            "BallotOut",
+                        ),
                         "400": _error("The ballot is invalid."),
                         "403": _error("The request came from another site."),
                         "404": _error("No such poll."),
@@ -159,19 +164,25 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "BallotOut": {
                     "type": "object",
-                    "required": ["ranking", "replaced"],
+                    "required": ["ranking", "replaced", "held"],
                     "properties": {
                         "ranking": {"type": "array", "items": {"type": "string"}},
                         "replaced": {"type": "boolean"},
+                        "held": {"type": "boolean", "description": "Stored, but not counted until checked."},
                     },
                 },
                 "Standing": standing,
                 "Results": {
                     "type": "object",
-                    "required": ["slug", "ballots", "borda_rule", "entries", "agreement"],
+                    "required": ["slug", "ballots", "held_ballots", "borda_rule", "entries", "agreement"],
                     "properties": {
                         "slug": {"type": "string"},
-                        "ballots": {"type": "integer", "minimum": 0},
+                        "ballots": {"type": "integer", "minimum": 0, "description": "Ballots counted."},
+                        "held_ballots": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "Ballots stored but held for a check, not counted yet.",
+                        },
                         "borda_rule": {"enum": [rule.value for rule in Rule]},
                         "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Standing"}},
                         "agreement": {

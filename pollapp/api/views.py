@@ -13,7 +13,7 @@ from ..ballots.tally import read_tally
 from ..core.terms import KEY_LENGTH
 from ..results.service import can_see_results, results_of
 from ..web import policy
-from ..web.limits import limit_ballots
+from ..web.limits import first_ballot_held, limit_ballots, spend_first_ballot
 from ..web.lookup import NOT_PUBLIC_RESULTS, closed, no_such_poll, poll_or_404
 from ..web.readers import current_reader, ensure_reader
 from ..words import POLL_CHANGED, ballot_problem
@@ -80,14 +80,17 @@ def cast(slug: str) -> tuple[Response, int]:
         poll_or_404(slug)
         raise
     try:
-        replaced = cast_ballot(slug, ensure_reader(), ranking)
+        cast = cast_ballot(slug, ensure_reader(), ranking, hold=first_ballot_held())
     except NoSuchPoll:
         no_such_poll(slug)
     except PollClosed:
         closed()
     except InvalidBallot as error:
         abort(400, POLL_CHANGED if error.cause is None else ballot_problem(error.cause))
-    return jsonify(ranking=ranking, replaced=replaced), 200 if replaced else 201
+    if not (cast.replaced or cast.held):
+        spend_first_ballot()
+    status = 202 if cast.held else 200 if cast.replaced else 201
+    return jsonify(ranking=ranking, replaced=cast.replaced, held=cast.held), status
 
 
 @bp.get("/polls/<slug>/results")

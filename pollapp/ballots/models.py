@@ -6,13 +6,16 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -38,8 +41,14 @@ class Ballot(Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # How many times the reader has replaced this ballot with a new one.
     replacements: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # A first ballot cast over its address's budget: stored, not counted until released.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    __table_args__ = (UniqueConstraint("poll_id", "reader", name="one_ballot_per_reader"),)
+    __table_args__ = (
+        UniqueConstraint("poll_id", "reader", name="one_ballot_per_reader"),
+        # Held ballots are few: counting and releasing them reads only them.
+        Index("ballot_held", "poll_id", postgresql_where=text("held"), sqlite_where=text("held")),
+    )
 
 
 class TallyCell(Model):

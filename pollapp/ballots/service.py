@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, NoReturn, cast
 
 from sqlalchemy import Table, bindparam, literal_column, select
@@ -15,7 +16,7 @@ from ..core.terms import KEY_LENGTH, KEY_PATTERN
 from ..extensions import db
 from ..polls.models import Poll
 from ..polls.service import bump_revision, entry_ids, entry_keys, find_poll, plausible_slug
-from ..storage import triggers
+from ..storage import locks, triggers
 from ..storage.driver import DriverStatement, driver_error
 from ..storage.engines import ballot_engine
 from .models import Ballot, utcnow
@@ -30,6 +31,14 @@ class PollClosed(Exception):
 
 class NoSuchPoll(LookupError):
     """There is no poll by that name."""
+
+
+@dataclass(frozen=True)
+class Cast:
+    """What became of a ballot that was stored."""
+
+    replaced: bool  # it replaced the reader's earlier ballot
+    held: bool  # it waits for a check before it counts
 
 
 class InvalidBallot(ValueError):
@@ -63,8 +72,9 @@ _ballots = cast(Table, Ballot.__table__)  # declared as any FromClause; a mapped
 def _cast_statement(dialect_insert: Any) -> Any:
     """Cast a reader's ballot, or replace their earlier one, in a poll named by slug.
 
-    Returns the ballot's count of replacements (0 for a first ballot) and no
-    row when there is no such poll. The tally triggers do the rest.
+    Returns the ballot's count of replacements (0 for a first ballot) and
+    whether it is held, and no row when there is no such poll. A replacement
+    keeps the ballot's ``held``. The tally triggers do the rest.
     """
     chosen_poll = select(
         _polls.c.id,
@@ -72,9 +82,12 @@ def _cast_statement(dialect_insert: Any) -> Any:
         bindparam("b_ranking", type_=_ballots.c.ranking.type),
         bindparam("b_created", type_=_ballots.c.created_at.type),
         bindparam("b_updated", type_=_ballots.c.updated_at.type),
+        bindparam("b_held", type_=_ballots.c.held.type),
     ).where(_polls.c.slug == bindparam("b_slug"))
     new = dialect_insert(_ballots).from_select(
-        ["poll_id", "reader", "ranking", "created_at", "updated_at"], chosen_poll, include_defaults=False
+        ["poll_id", "reader", "ranking", "created_at", "updated_at", "held"],
+        chosen_poll,
+        include_defaults=False,
     )
     return new.on_conflict_do_update(
         index_elements=["poll_id", "reader"],
@@ -83,7 +96,7 @@ def _cast_statement(dialect_insert: Any) -> Any:
             "updated_at": new.excluded.updated_at,
             "replacements": _ballots.c.replacements + literal_column("1"),
         },
-    ).returning(_ballots.c.replacements)
+    ).returning(_ballots.c.replacements, _ballots.c.held)
 
 
 _CAST = {
@@ -103,12 +116,13 @@ def _well_formed(keys: Sequence[str]) -> bool:
     )
 
 
-def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str]) -> bool:
-    """Store a reader's ballot, replacing their earlier one; True if it replaced one.
+def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str], *, hold: bool = False) -> Cast:
+    """Store a reader's ballot, replacing their earlier one.
 
-    ``poll`` is a poll or its slug. One statement in one transaction: the
-    ballot and its tally cells move together or not at all.
-    Raises ``NoSuchPoll``, ``PollClosed`` or ``InvalidBallot``.
+    ``poll`` is a poll or its slug. ``hold``: a first ballot is stored but not
+    counted until released (a replacement keeps what its ballot was). One
+    statement in one transaction: the ballot and its tally cells move together
+    or not at all. Raises ``NoSuchPoll``, ``PollClosed`` or ``InvalidBallot``.
     """
     slug = poll if isinstance(poll, str) else poll.slug
     if not plausible_slug(slug):
@@ -123,6 +137,7 @@ def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str]) -> b
         "b_ranking": ",".join(keys),
         "b_created": now,
         "b_updated": now,
+        "b_held": hold,
     }
     engine = ballot_engine()
     try:
@@ -136,7 +151,7 @@ def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str]) -> b
         raise
     if row is None:
         raise NoSuchPoll(slug)
-    return bool(row[0] > 0)
+    return Cast(replaced=bool(row[0] > 0), held=bool(row[1]))
 
 
 def _refuse(slug: str, keys: Sequence[str]) -> NoReturn:
@@ -155,13 +170,15 @@ def _refuse(slug: str, keys: Sequence[str]) -> NoReturn:
 
 
 def stored_rankings(poll: Poll) -> Iterator[str]:
-    """Every stored ranking in the order cast, as stored (keys joined by commas), streamed.
+    """Every counted ranking in the order cast, as stored (keys joined by commas), streamed.
+
+    Held ballots are left out until they are released: what is downloaded is what is counted.
 
     A generator, so the query runs when a streamed response starts reading it.
     """
     yield from db.session.execute(
         select(_ballots.c.ranking)
-        .where(_ballots.c.poll_id == poll.id)
+        .where(_ballots.c.poll_id == poll.id, _ballots.c.held.is_(False))
         .order_by(_ballots.c.id)
         .execution_options(yield_per=5_000)
     ).scalars()
@@ -206,3 +223,24 @@ def import_ballots(poll: Poll, rankings: Sequence[Sequence[str]]) -> int:
         db.session.rollback()
         raise
     return len(rankings)
+
+
+def release_held(poll: Poll) -> int:
+    """Count every held ballot of the poll; how many were released.
+
+    The triggers put each one's cells on the tally in the same statement."""
+    try:
+        locks.hold_ballots(db.session.connection(), poll.id)
+        released = (
+            db.session.connection()
+            .execute(
+                _ballots.update().where(_ballots.c.poll_id == poll.id, _ballots.c.held).values(held=False)
+            )
+            .rowcount
+        )
+        bump_revision(poll)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return int(released)

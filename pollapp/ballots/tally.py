@@ -8,15 +8,22 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..polls.models import Poll
-from .models import TallyCell
+from .models import Ballot, TallyCell
 
 _cells = TallyCell.__table__
+_ballots = Ballot.__table__
+# Held ballots are few, and a partial index holds just them.
+_POLL_HELD = (
+    select(func.count())
+    .select_from(_ballots)
+    .where(_ballots.c.poll_id == bindparam("b_poll"), _ballots.c.held)
+)
 _POLL_TALLY = (
     select(_cells.c.entry_id, _cells.c.length, _cells.c.position, _cells.c.ballots)
     .where(_cells.c.poll_id == bindparam("b_poll"))
@@ -29,17 +36,21 @@ class Tally:
     """A poll's running tally as read at one moment."""
 
     counts: Counter[tuple[str, int, int]]  # (entry key, length, position) -> ballots
+    held: int  # ballots stored but held for a check, not in the counts
     tag: str  # differs whenever the results can: the results' ETag
 
 
 def read_tally(poll: Poll) -> Tally:
-    """The running tally, keyed by entry key, with its tag."""
+    """The running tally, keyed by entry key, with the held ballots' count and its tag."""
     keys = {entry.id: entry.key for entry in poll.entries}
-    rows = db.session.connection().execute(_POLL_TALLY, {"b_poll": poll.id}).all()
+    connection = db.session.connection()
+    rows = connection.execute(_POLL_TALLY, {"b_poll": poll.id}).all()
+    held = int(connection.execute(_POLL_HELD, {"b_poll": poll.id}).scalar_one())
     # Every cell is integers, and CPython hashes integers alike in every process
     # (no hash randomisation), so all workers on all hosts agree on the tag.
-    tag = f"results-{poll.id}-{poll.revision}-{hash(tuple(map(tuple, rows))) & 0xFFFFFFFFFFFFFFFF:016x}"
-    return Tally(Counter({(keys[entry], k, p): n for entry, k, p, n in rows if n}), tag)
+    cells = hash((held, tuple(map(tuple, rows)))) & 0xFFFFFFFFFFFFFFFF
+    tag = f"results-{poll.id}-{poll.revision}-{cells:016x}"
+    return Tally(Counter({(keys[entry], k, p): n for entry, k, p, n in rows if n}), held, tag)
 
 
 def _change_cells_statement(dialect_insert: Any) -> Any:

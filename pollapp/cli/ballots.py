@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from ..ballots.files import BallotFileError, read_ballots_csv
 from ..ballots.service import import_ballots as store_ballots
+from ..ballots.service import release_held
 from ..polls.service import entry_keys
 from ..results.downloads import ballots_csv
 from ..words import ballot_problem
@@ -58,3 +59,14 @@ def import_ballots(slug: str, file: Path) -> None:
         raise click.ClickException(f"{file}: {describe(error)} Nothing was imported.") from error
     count = store_ballots(poll, rankings)
     click.echo(f"Imported {count} ballots into {slug}.")
+
+
+@ballots.command("release")
+@poll_option
+def release_ballots(slug: str) -> None:
+    """Count the ballots held for a check (first ballots over their address's budget)."""
+    poll = poll_named(slug)
+    if not poll.is_open:
+        raise click.ClickException(f"{slug} is closed: its results are final, so held ballots stay held.")
+    released = release_held(poll)
+    click.echo(f"Released {released} held {'ballot' if released == 1 else 'ballots'} into {slug}.")

@@ -18,9 +18,9 @@ def results(slug: str) -> None:
     result = results_of(poll_named(slug))
     outcome = result.outcome
     click.echo(f"{result.poll.title}")
-    click.echo(
-        f"{outcome.ballots} {'ballot' if outcome.ballots == 1 else 'ballots'}, Borda rule: {outcome.rule}\n"
-    )
+    counted = f"{outcome.ballots} {'ballot' if outcome.ballots == 1 else 'ballots'}"
+    held = f" ({result.held} more held for a check)" if result.held else ""
+    click.echo(f"{counted}{held}, Borda rule: {outcome.rule}\n")
     header = f"{'Readers':>7}  {'Editors':>7}  {'Move':>5}  {'Points':>9}  {'1st':>5}  Scene"
     click.echo(header)
     click.echo("-" * len(header) + "-" * 30)

@@ -20,6 +20,7 @@ class Results:
     outcome: ranking.Outcome[str]
     entries: dict[str, EntryView]
     positions: dict[str, list[int]]
+    held: int = 0  # ballots stored but held for a check, not counted yet
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,13 @@ def reader_view(poll: Poll, reader: str | None, *, with_results: bool = False) -
 
 def results_of(poll: Poll, tally: Tally | None = None) -> Results:
     """The comparison of the editors' order with the readers', from the tally."""
-    counts = (tally or read_tally(poll)).counts
+    tally = tally or read_tally(poll)
+    counts = tally.counts
     keys = entry_keys(poll)
     return Results(
         poll=poll,
         outcome=ranking.outcome(counts, keys, poll.borda_rule),
         entries={view.key: view for view in entry_views(poll)},
         positions=ranking.position_matrix(counts, keys),
+        held=tally.held,
     )

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import gzip
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.wsgi import wrap_file
 
 from ..ballots.service import InvalidBallot, NoSuchPoll, PollClosed, cast_ballot
+from ..ballots.tally import read_tally
 from ..polls.models import Poll
 from ..polls.service import first_poll
 from ..results import downloads
 from ..results.service import can_see_results, reader_view, results_of, visible_to
-from ..web import charts, policy
-from ..web.limits import limit_ballots
+from ..web import charts, filecache, policy
+from ..web.limits import first_ballot_held, limit_ballots, limit_downloads, spend_first_ballot
 from ..web.lookup import NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, closed, no_such_poll, poll_or_404
 from ..web.readers import current_reader, ensure_reader
+from ..web.words import ballot_taken
 from ..words import POLL_CHANGED, RULE_DESCRIPTIONS, ballot_problem
 from .forms import add_error, ballot_form
 
@@ -41,13 +47,16 @@ def show_poll(slug: str) -> ResponseReturnValue:
 
 
 def poll_page(poll: Poll) -> ResponseReturnValue:
-    view = reader_view(poll, current_reader())
+    # The reader's cookie comes with the page that holds the ballot, so a
+    # ballot retried after a lost response is the same reader's, never a second.
+    reader = ensure_reader()
+    view = reader_view(poll, reader)
     form = ballot_form(view.entries)
     if form.is_submitted() and not poll.is_open:
         closed()
     if form.validate_on_submit():
         try:
-            replaced = cast_ballot(poll, ensure_reader(), form.ranking)
+            cast = cast_ballot(poll, reader, form.ranking, hold=first_ballot_held())
         except NoSuchPoll:
             no_such_poll(poll.slug)
         except PollClosed:
@@ -56,10 +65,9 @@ def poll_page(poll: Poll) -> ResponseReturnValue:
             reason = POLL_CHANGED if error.cause is None else ballot_problem(error.cause)
             add_error(form.position_fields()[0], reason)
         else:
-            if replaced:
-                flash("Your new ballot replaced your earlier one.", "success")
-            else:
-                flash("Thank you! Your ballot is in.", "success")
+            if not (cast.replaced or cast.held):
+                spend_first_ballot()
+            flash(ballot_taken(cast), "success")
             # A poll that shows results only later sends the reader back to it.
             shown = "site.results" if visible_to(poll, has_ballot=True) else "site.show_poll"
             return redirect(url_for(shown, slug=poll.slug))
@@ -93,26 +101,56 @@ def results(slug: str) -> ResponseReturnValue:
     )
 
 
-def csv_download(chunks: Iterator[str], filename: str) -> Response:
-    response = Response(stream_with_context(chunks), mimetype="text/csv")
+def csv_download(poll: Poll, kind: str, make: Callable[[], Iterable[str]], public: bool) -> Response:
+    """A download made once per tally tag and kept (``web.filecache``): with a
+    weak ETag (304 on revalidation), gzip to a client that takes it, and a
+    Cache-Control that says how stale it may be."""
+    tally = read_tally(poll)
+    fresh_for = float(current_app.config["DOWNLOADS_FRESH_FOR"])
+    folder = Path(current_app.config["DOWNLOADS_FOLDER"] or Path(current_app.instance_path) / "downloads")
+    # The rule is in the name: results under another rule are another file.
+    made = filecache.kept(folder, f"{poll.slug}-{kind}-{poll.borda_rule}", tally.tag, fresh_for, make)
+    if request.if_none_match.contains_weak(made.tag):
+        response = Response(status=304)
+    elif request.accept_encodings["gzip"]:
+        handle = open(made.path, "rb")  # noqa: SIM115  # closed by the response when it is sent
+        response = Response(wrap_file(request.environ, handle), direct_passthrough=True, mimetype="text/csv")
+        response.headers["Content-Encoding"] = "gzip"
+        response.content_length = os.fstat(handle.fileno()).st_size
+    else:
+        response = Response(filecache.unpacked(gzip.open(made.path, "rb")), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8; header=present"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{poll.slug}-{kind}.csv"'
+    response.headers["Vary"] = "Accept-Encoding, Cookie"
+    response.set_etag(made.tag, weak=True)
+    response.cache_control.max_age = int(fresh_for)
+    if public:
+        response.cache_control.public = True
+    else:  # who may see it depends on the reader's own ballot
+        response.cache_control.private = True
     return response
 
 
+def _public(poll: Poll) -> bool:
+    """Whether every reader may see the poll's results (none needs a ballot of their own)."""
+    return visible_to(poll, has_ballot=False)
+
+
 @bp.get("/polls/<slug>/results.csv")
+@limit_downloads
 def results_csv(slug: str) -> Response:
     """Download the results as CSV."""
     poll = poll_or_404(slug)
     if not can_see_results(poll, current_reader()):
         abort(403, NOT_PUBLIC_RESULTS)
-    return csv_download(downloads.results_csv(results_of(poll)), f"{slug}-results.csv")
+    return csv_download(poll, "results", lambda: downloads.results_csv(results_of(poll)), _public(poll))
 
 
 @bp.get("/polls/<slug>/ballots.csv")
+@limit_downloads
 def ballots_csv(slug: str) -> Response:
-    """Download every ballot as CSV, streamed."""
+    """Download every counted ballot as CSV."""
     poll = poll_or_404(slug)
     if not can_see_results(poll, current_reader()):
         abort(403, NOT_PUBLIC_BALLOTS)
-    return csv_download(downloads.ballots_csv(poll), f"{slug}-ballots.csv")
+    return csv_download(poll, "ballots", lambda: downloads.ballots_csv(poll), _public(poll))

@@ -13,6 +13,7 @@ at position p on a ballot of length k, cell (entry, k, p) counts one more.
 ``flask tally verify`` recounts them in Python from the raw ballots and reports
 any difference, and the tests do so after every kind of load.
 
+A held ballot is stored and checked but not counted until it is released.
 Imported ballots (no reader) are left to the importer, which adds their cells
 to the tally in bulk. Ballots are never deleted one by one; deleting a poll
 deletes its ballots and tally cells together.
@@ -52,10 +53,14 @@ def _sqlite_cells(row: str, *, checked: bool = False) -> str:
 
 
 def _sqlite_body(*, replacing: bool) -> str:
+    """Check the new ranking (the poll open, every key one of its entries, none
+    twice) and, for a counted ballot, move the tally; a held ballot moves nothing.
+    A ballot keeps its ``held`` when its reader replaces it, so OLD.held = NEW.held."""
     array = _sqlite_array("NEW")
     take_off = (
         "UPDATE tally_cell SET ballots = ballots - 1 "
-        f"WHERE poll_id = OLD.poll_id AND (entry_id, length, position) IN ({_sqlite_cells('OLD')});"
+        "WHERE NOT OLD.held AND poll_id = OLD.poll_id "
+        f"AND (entry_id, length, position) IN ({_sqlite_cells('OLD')});"
         if replacing
         else ""
     )
@@ -63,12 +68,23 @@ def _sqlite_body(*, replacing: bool) -> str:
     SELECT RAISE(ABORT, '{POLL_CLOSED}') FROM poll WHERE id = NEW.poll_id AND status <> '{PollStatus.OPEN}';
     SELECT RAISE(ABORT, '{NOT_A_RANKING}')
     WHERE (SELECT count(DISTINCT value) FROM json_each({array})) <> json_array_length({array});
+    SELECT RAISE(ABORT, '{NOT_A_RANKING}') WHERE NEW.held AND EXISTS (
+        SELECT 1 FROM json_each({array}) AS j
+        LEFT JOIN entry AS e ON e.poll_id = NEW.poll_id AND e.key = j.value WHERE e.id IS NULL
+    );
     {take_off}
+    INSERT INTO tally_cell (poll_id, entry_id, length, position, ballots)
+    SELECT NEW.poll_id, cell.*, 1 FROM ({_sqlite_cells("NEW", checked=True)}) AS cell WHERE NOT NEW.held
+    ON CONFLICT (poll_id, entry_id, length, position) DO UPDATE SET ballots = ballots + 1;
+    """
+
+
+# Releasing a held ballot counts it: its cells go on the tally.
+_SQLITE_RELEASE = f"""
     INSERT INTO tally_cell (poll_id, entry_id, length, position, ballots)
     SELECT NEW.poll_id, cell.*, 1 FROM ({_sqlite_cells("NEW", checked=True)}) AS cell WHERE true
     ON CONFLICT (poll_id, entry_id, length, position) DO UPDATE SET ballots = ballots + 1;
     """
-
 
 SQLITE_CREATE = [
     f"""CREATE TRIGGER ballot_cast AFTER INSERT ON ballot
@@ -77,8 +93,15 @@ SQLITE_CREATE = [
     f"""CREATE TRIGGER ballot_recast AFTER UPDATE OF ranking ON ballot
     FOR EACH ROW WHEN NEW.reader IS NOT NULL
     BEGIN {_sqlite_body(replacing=True)} END""",
+    f"""CREATE TRIGGER ballot_release AFTER UPDATE OF held ON ballot
+    FOR EACH ROW WHEN NEW.reader IS NOT NULL AND OLD.held AND NOT NEW.held
+    BEGIN {_SQLITE_RELEASE} END""",
 ]
-SQLITE_DROP = ["DROP TRIGGER IF EXISTS ballot_cast", "DROP TRIGGER IF EXISTS ballot_recast"]
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS ballot_cast",
+    "DROP TRIGGER IF EXISTS ballot_recast",
+    "DROP TRIGGER IF EXISTS ballot_release",
+]
 
 # PostgreSQL takes row locks, so one statement changes all of a ballot's cells,
 # in sorted order, after the ballot's row: every writer of the tally locks
@@ -93,6 +116,10 @@ SQLITE_DROP = ["DROP TRIGGER IF EXISTS ballot_cast", "DROP TRIGGER IF EXISTS bal
 # The row offered for insertion carries 1 for +1 and 0 for -1, since a new cell
 # cannot start below zero, and an existing cell moves by 2 * that - 1.
 #
+# A held ballot (a first ballot over its address's budget, kept for a check) is
+# checked like any other but moves no cell, nor does its reader's replacement
+# of it; releasing it (``held`` set false) puts its cells on.
+#
 # The poll's status is read, not locked: closing a poll first takes a share
 # lock on the ballot table, which waits for the ballots in flight.
 POSTGRESQL_CREATE = [
@@ -101,7 +128,16 @@ DECLARE
     added text[] := string_to_array(NEW.ranking, ',');
     counted bigint;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
+    IF TG_NAME = 'ballot_release' THEN
+        INSERT INTO tally_cell AS t (poll_id, entry_id, length, position, ballots)
+        SELECT NEW.poll_id, e.id, cardinality(added), a.position, 1
+        FROM unnest(added) WITH ORDINALITY AS a (key, position)
+        JOIN entry AS e ON e.poll_id = NEW.poll_id AND e.key = a.key
+        ORDER BY e.id, a.position
+        ON CONFLICT (poll_id, entry_id, length, position) DO UPDATE SET ballots = t.ballots + 1;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' AND NOT NEW.held THEN
         WITH counted_cells AS (
             INSERT INTO tally_cell AS t (poll_id, entry_id, length, position, ballots)
             SELECT NEW.poll_id, e.id, cardinality(added), a.position, 1
@@ -125,7 +161,7 @@ BEGIN
         END IF;
         RAISE EXCEPTION '{NOT_A_RANKING}' USING ERRCODE = 'check_violation';
     END IF;
-    IF TG_OP = 'UPDATE' THEN
+    IF TG_OP = 'UPDATE' AND NOT NEW.held THEN
         INSERT INTO tally_cell AS t (poll_id, entry_id, length, position, ballots)
         SELECT NEW.poll_id, e.id, c.length, c.position, (sum(c.change) > 0)::integer
         FROM (
@@ -147,8 +183,15 @@ END
 $$""",
     """CREATE TRIGGER ballot_cast AFTER INSERT OR UPDATE OF ranking ON ballot
     FOR EACH ROW WHEN (NEW.reader IS NOT NULL) EXECUTE FUNCTION ballot_tally()""",
+    """CREATE TRIGGER ballot_release AFTER UPDATE OF held ON ballot
+    FOR EACH ROW WHEN (NEW.reader IS NOT NULL AND OLD.held AND NOT NEW.held)
+    EXECUTE FUNCTION ballot_tally()""",
 ]
-POSTGRESQL_DROP = ["DROP TRIGGER IF EXISTS ballot_cast ON ballot", "DROP FUNCTION IF EXISTS ballot_tally()"]
+POSTGRESQL_DROP = [
+    "DROP TRIGGER IF EXISTS ballot_cast ON ballot",
+    "DROP TRIGGER IF EXISTS ballot_release ON ballot",
+    "DROP FUNCTION IF EXISTS ballot_tally()",
+]
 
 CREATE = {"sqlite": SQLITE_CREATE, "postgresql": POSTGRESQL_CREATE}
 DROP = {"sqlite": SQLITE_DROP, "postgresql": POSTGRESQL_DROP}

@@ -8,7 +8,7 @@ import time
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from ..extensions import db, limiter
 from ..storage.driver import unavailable_errors
@@ -87,9 +87,19 @@ def handle_database_unavailable(error: Exception) -> tuple[Response | str, int, 
     return body, status, {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)}
 
 
+def handle_untrusted_host(error: SecurityError) -> tuple[Response | str, int, dict[str, str]]:
+    """A Host the app does not serve: a short answer that links nowhere (no URL
+    can be built for a host the app does not know)."""
+    message = "This site does not answer to that host name."
+    if wants_json():
+        return jsonify(error=message), 400, {}
+    return message + "\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def register_error_handlers(app: Flask) -> None:
     for unavailable in unavailable_errors():
         app.register_error_handler(unavailable, handle_database_unavailable)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(RateLimitExceeded, handle_rate_limit)
     app.register_error_handler(HTTPException, handle_http_error)
