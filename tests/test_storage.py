@@ -47,14 +47,18 @@ def write(app: Flask, statement) -> None:
             connection.execute(statement)
 
 
-def cast(app: Flask, poll_id: int, reader: str | None, keys: list[str]) -> None:
+def cast(app: Flask, poll_id: int, reader: str | None, keys: list[str], held: bool = False) -> None:
     now = datetime.now(UTC)
     write(
         app,
         insert(Ballot).values(
-            poll_id=poll_id, reader=reader, ranking=",".join(keys), created_at=now, updated_at=now
+            poll_id=poll_id, reader=reader, ranking=",".join(keys), created_at=now, updated_at=now, held=held
         ),
     )
+
+
+def release(app: Flask, reader: str) -> None:
+    write(app, update(Ballot).where(Ballot.reader == reader).values(held=False))
 
 
 def recast(app: Flask, reader: str, keys: list[str]) -> None:
@@ -125,6 +129,45 @@ def test_the_database_refuses_ballots_for_a_closed_poll(app_on):
         recast(app_on, "ana", [keys[0]])
 
     assert tally_and_recount(app_on) == before
+
+
+def test_held_ballots_move_no_cell_until_released_then_count_like_any_other(app_on):
+    poll_id, keys = poll_and_keys(app_on)
+    cast(app_on, poll_id, "ana", keys[:3])
+    counted_only = tally_and_recount(app_on)
+    cast(app_on, poll_id, "ben", [keys[8], keys[1]], held=True)
+    recast(app_on, "ben", [keys[7]])  # a held reader changes their ballot: still nothing moves
+    assert tally_and_recount(app_on) == counted_only
+    assert counted_only[0] == ranking.tally([keys[:3]])
+    release(app_on, "ben")
+    stored, counted = tally_and_recount(app_on)
+    assert stored == counted == ranking.tally([keys[:3], [keys[7]]])
+    recast(app_on, "ben", keys[::-1])  # released: a change moves the cells as usual
+    stored, counted = tally_and_recount(app_on)
+    assert stored == counted == ranking.tally([keys[:3], keys[::-1]])
+    release(app_on, "ben")  # releasing again changes nothing
+    assert tally_and_recount(app_on) == (stored, counted)
+
+
+@pytest.mark.parametrize(
+    "ranked",
+    [
+        pytest.param(lambda keys: [keys[0], "no-such-scene"], id="unknown key"),
+        pytest.param(lambda keys: [keys[0], keys[1], keys[0]], id="repeated key"),
+    ],
+)
+def test_the_database_checks_a_held_ballot_like_any_other(app_on, ranked):
+    poll_id, keys = poll_and_keys(app_on)
+    cast(app_on, poll_id, "ana", [keys[4]], held=True)
+    with pytest.raises(DBAPIError, match=triggers.NOT_A_RANKING):
+        cast(app_on, poll_id, "ben", ranked(keys), held=True)
+    with pytest.raises(DBAPIError, match=triggers.NOT_A_RANKING):
+        recast(app_on, "ana", ranked(keys))
+    write(app_on, update(Poll).where(Poll.id == poll_id).values(status="closed"))
+    with pytest.raises(DBAPIError, match=triggers.POLL_CLOSED):
+        cast(app_on, poll_id, "cho", [keys[0]], held=True)
+    with app_on.app_context():
+        assert db.session.execute(select(Ballot.reader, Ballot.held)).all() == [("ana", True)]
 
 
 def test_imported_ballots_are_left_to_the_importer(app_on):
