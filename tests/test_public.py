@@ -106,3 +106,39 @@ def test_a_ballot_retried_after_a_lost_response_is_the_same_reader(app):
     assert client.post(f"/polls/{POLL}", data=form).status_code == 302
     assert ballot_count(app) == 1
     assert client.get(f"/api/polls/{POLL}/results").get_json()["ballots"] == 1
+
+
+def test_an_idempotency_key_makes_a_retried_api_ballot_the_same_reader(app):
+    keys = [e["key"] for e in app.test_client().get(f"/api/polls/{POLL}").get_json()["entries"]]
+    key = "3b5d9c1e-7f10-4a2b-9c3d-2e4f6a8b0c1d"
+    # Two clients that keep no cookie: the second is the first one retrying.
+    first = app.test_client().post(BALLOTS, json={"ranking": keys[:2]}, headers={"Idempotency-Key": key})
+    retry = app.test_client().post(BALLOTS, json={"ranking": keys[:2]}, headers={"Idempotency-Key": key})
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.get_json() == {"ranking": keys[:2], "replaced": True, "held": False}
+    other = app.test_client().post(
+        BALLOTS, json={"ranking": keys[2:3]}, headers={"Idempotency-Key": key + "-2"}
+    )
+    assert other.status_code == 201
+    assert ballot_count(app) == 2
+    results = app.test_client().get(f"/api/polls/{POLL}/results").get_json()
+    assert results["ballots"] == 2
+
+
+def test_a_reader_with_a_cookie_stays_that_reader_whatever_key_they_send(app):
+    client = app.test_client()
+    keys = [e["key"] for e in client.get(f"/api/polls/{POLL}").get_json()["entries"]]
+    assert client.post(BALLOTS, json={"ranking": keys[:1]}).status_code == 201
+    again = client.post(BALLOTS, json={"ranking": keys[1:2]}, headers={"Idempotency-Key": "another-key-1"})
+    assert (again.status_code, again.get_json()["replaced"]) == (200, True)
+    assert ballot_count(app) == 1
+
+
+@pytest.mark.parametrize("key", ["short", "has spaces in it", "x" * 201, "ünïcödé-key"])
+def test_a_malformed_idempotency_key_is_refused_and_stores_nothing(app, key):
+    keys = [e["key"] for e in app.test_client().get(f"/api/polls/{POLL}").get_json()["entries"]]
+    before = database_state(app)
+    response = app.test_client().post(BALLOTS, json={"ranking": keys[:1]}, headers={"Idempotency-Key": key})
+    assert response.status_code == 400
+    assert "Idempotency-Key must be" in response.get_json()["error"]
+    assert database_state(app) == before

@@ -95,7 +95,19 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Cast the calling reader's ballot, replacing an earlier one.",
                     "description": "The reader is identified by a signed cookie set on the first ballot.",
                     "operationId": "castBallot",
-                    "parameters": [SLUG],
+                    "parameters": [
+                        SLUG,
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{8,200}$"},
+                            "description": (
+                                "For a caller that keeps no cookie: the same key is the same reader, "
+                                "so a ballot sent again after a lost answer replaces itself."
+                            ),
+                        },
+                    ],
                     "requestBody": {
                         "required": True,
                         "content": {

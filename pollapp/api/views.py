@@ -15,7 +15,7 @@ from ..results.service import can_see_results, results_of
 from ..web import policy
 from ..web.limits import first_ballot_held, limit_ballots, spend_first_ballot
 from ..web.lookup import NOT_PUBLIC_RESULTS, closed, no_such_poll, poll_or_404
-from ..web.readers import current_reader, ensure_reader
+from ..web.readers import IDEMPOTENCY_KEY, current_reader, ensure_reader, request_key_reader
 from ..words import POLL_CHANGED, ballot_problem
 from .documents import poll_document, results_document
 from .openapi import openapi_document
@@ -67,6 +67,20 @@ def _ranking_from_body() -> list[str]:
     return ranking
 
 
+def _reader() -> str:
+    """The reader's cookie identity; for a caller without one that sends an
+    ``Idempotency-Key``, the reader that key stands for; else a new reader."""
+    reader = current_reader()
+    if reader is not None:
+        return reader
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return ensure_reader()
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        abort(400, "Idempotency-Key must be 8 to 200 printable characters without spaces, e.g. a UUID.")
+    return request_key_reader(key)
+
+
 @bp.post("/polls/<slug>/ballots")
 @limit_ballots
 def cast(slug: str) -> tuple[Response, int]:
@@ -80,7 +94,7 @@ def cast(slug: str) -> tuple[Response, int]:
         poll_or_404(slug)
         raise
     try:
-        cast = cast_ballot(slug, ensure_reader(), ranking, hold=first_ballot_held())
+        cast = cast_ballot(slug, _reader(), ranking, hold=first_ballot_held())
     except NoSuchPoll:
         no_such_poll(slug)
     except PollClosed:

@@ -7,6 +7,8 @@ reader's address.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
 import secrets
 from functools import lru_cache
 
@@ -104,3 +106,17 @@ def _set_cookie(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.after_request(_set_cookie)
+
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{8,200}")  # printable ASCII, no spaces
+
+
+def request_key_reader(key: str) -> str:
+    """The reader a script's ``Idempotency-Key`` stands for when it keeps no cookie.
+
+    The same key is the same reader, so a ballot sent again after a lost
+    answer replaces itself instead of counting twice. Keyed with the secret
+    key, so it cannot be made to equal any cookie reader's identity.
+    """
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, b"idempotency-key:" + key.encode("ascii"), hashlib.sha256).hexdigest()
