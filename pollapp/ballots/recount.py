@@ -11,6 +11,7 @@ from ..extensions import db
 from ..polls.models import Poll
 from ..polls.service import bump_revision, entry_ids
 from ..storage import locks
+from ..storage.sessions import one_transaction
 from .models import TallyCell
 from .service import ballot_rankings
 from .tally import add_to_tally, read_tally
@@ -38,13 +39,9 @@ def tally_differences(poll: Poll) -> list[str]:
 def rebuild_tally(poll: Poll) -> None:
     """Replace the running tally with a recount, in one transaction."""
     ids = entry_ids(poll)
-    try:
+    with one_transaction():
         locks.hold_ballots(db.session.connection(), poll.id)
         counted = recount(poll)
         db.session.execute(delete(TallyCell).where(TallyCell.poll_id == poll.id))
         add_to_tally(poll.id, Counter({(ids[key], k, p): n for (key, k, p), n in counted.items()}))
         bump_revision(poll)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise

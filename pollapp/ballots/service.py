@@ -19,6 +19,7 @@ from ..polls.service import bump_revision, entry_ids, entry_keys, find_poll, pla
 from ..storage import locks, triggers
 from ..storage.driver import DriverStatement, driver_error
 from ..storage.engines import ballot_engine
+from ..storage.sessions import one_transaction
 from .models import Ballot, utcnow
 from .tally import add_to_tally
 
@@ -199,7 +200,7 @@ def import_ballots(poll: Poll, rankings: Sequence[Sequence[str]]) -> int:
     for text, times in Counter(stored).items():
         for key, k, p in ranking.ballot_cells(text.split(",")):
             deltas[ids[key], k, p] += times
-    try:
+    with one_transaction():
         now = utcnow()
         for start in range(0, len(stored), IMPORT_BATCH):
             db.session.execute(
@@ -218,10 +219,6 @@ def import_ballots(poll: Poll, rankings: Sequence[Sequence[str]]) -> int:
         add_to_tally(poll.id, deltas)
         # The poll last: every writer of the tally locks its cells before the poll.
         bump_revision(poll)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return len(rankings)
 
 
@@ -229,7 +226,7 @@ def release_held(poll: Poll) -> int:
     """Count every held ballot of the poll; how many were released.
 
     The triggers put each one's cells on the tally in the same statement."""
-    try:
+    with one_transaction():
         locks.hold_ballots(db.session.connection(), poll.id)
         released = (
             db.session.connection()
@@ -239,8 +236,4 @@ def release_held(poll: Poll) -> int:
             .rowcount
         )
         bump_revision(poll)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return int(released)

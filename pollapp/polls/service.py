@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from ..core.terms import KEY_PATTERN, SLUG_LENGTH, PollStatus
 from ..extensions import db
 from ..storage import locks
+from ..storage.sessions import one_transaction
 from .models import Poll
 
 
@@ -54,13 +55,9 @@ def all_polls() -> list[Poll]:
 def set_status(poll: Poll, status: PollStatus) -> None:
     """Open or close a poll. Ballots in flight are counted before the change,
     and none is counted after a close."""
-    try:
+    with one_transaction():
         locks.hold_ballots(db.session.connection(), poll.id)
         poll.status = status
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def bump_revision(poll: Poll) -> None:
