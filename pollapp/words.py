@@ -4,6 +4,8 @@ the wording (and later its translation) lives in one place."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from .core.ranking import BallotError, BallotProblem, Rule
 
 RULE_DESCRIPTIONS: dict[Rule, str] = {
@@ -41,3 +43,25 @@ def ballot_problem(error: BallotError) -> str:
             return f"There is no entry called {_shown(data['key'])} in this poll."
         case BallotProblem.REPEATED:
             return f"Each entry can be ranked only once; repeated: {_shown(data['key'])}."
+
+
+class Taken(Protocol):
+    """What became of a stored ballot (``ballots.service.Cast``)."""
+
+    @property
+    def replaced(self) -> bool: ...
+
+    @property
+    def held(self) -> bool: ...
+
+
+HELD = (
+    "Many ballots came from your connection at once, so yours waits for a quick check "
+    "before it counts. Nothing more to do: it is kept."
+)
+
+
+def ballot_taken(cast: Taken) -> str:
+    """What a reader is told once their ballot is stored."""
+    start = "Your new ballot replaced your earlier one." if cast.replaced else "Thank you! Your ballot is in."
+    return f"{start} {HELD}" if cast.held else start

@@ -21,8 +21,7 @@ from ..web import charts, filecache, policy
 from ..web.limits import first_ballot_held, limit_ballots, limit_downloads, spend_first_ballot
 from ..web.lookup import NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, closed, no_such_poll, poll_or_404
 from ..web.readers import current_reader, ensure_reader
-from ..web.words import ballot_taken
-from ..words import POLL_CHANGED, RULE_DESCRIPTIONS, ballot_problem
+from ..words import POLL_CHANGED, RULE_DESCRIPTIONS, ballot_problem, ballot_taken
 from .forms import add_error, ballot_form
 
 bp = Blueprint("site", __name__)
