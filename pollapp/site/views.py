@@ -22,7 +22,7 @@ from ..web.limits import first_ballot_held, limit_ballots, limit_downloads, spen
 from ..web.lookup import NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, closed, no_such_poll, poll_or_404
 from ..web.readers import current_reader, ensure_reader
 from ..words import POLL_CHANGED, RULE_DESCRIPTIONS, ballot_problem, ballot_taken
-from .forms import add_error, ballot_form
+from ..web.forms import add_error, ballot_form
 
 bp = Blueprint("site", __name__)
 # Readers' pages may be shown in the frames the embed setting names.
