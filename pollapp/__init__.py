@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the app."""
-    from . import api, cli, configure, site, web
+    from . import api, cli, configure, embed, oembed, site, web
     from .extensions import csrf, db, limiter, migrate
     from .storage import engines
 
@@ -26,5 +26,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(site.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
+    app.register_blueprint(embed.bp)
+    csrf.exempt(embed.bp)  # it reads no cookie: see pollapp/embed/views.py
+    app.register_blueprint(oembed.bp)
     cli.register(app)
     return app

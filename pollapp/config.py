@@ -54,5 +54,7 @@ TRUSTED_HOSTS: list[str] | None = None
 # Set to the number of proxies in front of the app (X-Forwarded-For hops to trust).
 PROXY_FIX_X_FOR = 0
 
-# Frame ancestors allowed to embed the poll page (CSP syntax), e.g. "https://blog.example".
-EMBED_ALLOWED_ORIGINS = "'none'"
+# The sites that may show the embed (/polls/<slug>/embed) in a frame: a CSP
+# frame-ancestors source list, e.g. "https://blog.example"; "*": any site.
+# Every other page is never framed.
+EMBED_ALLOWED_ORIGINS = "*"

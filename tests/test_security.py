@@ -81,15 +81,23 @@ def test_every_response_carries_the_security_headers(client, keys):
         response.close()
 
 
-def test_embedding_is_allowed_only_where_configured_and_only_for_readers_pages(make_app):
+def test_only_the_embed_is_framed_where_configured(make_app):
     client = make_app(EMBED_ALLOWED_ORIGINS="https://blog.example").test_client()
-    for path in ("/", f"/polls/{POLL}", f"/polls/{POLL}/results"):
-        response = client.get(path)
-        assert csp_directives(response)["frame-ancestors"] == ["https://blog.example"], path
-        # X-Frame-Options cannot name an origin, so it must not contradict the policy.
-        assert "X-Frame-Options" not in response.headers, path
-    # The API, static files and unknown URLs belong to no readers' page: never framed.
-    for path in ("/api/openapi.json", f"/api/polls/{POLL}", "/static/style.css", "/no/such/page"):
+    response = client.get(f"/polls/{POLL}/embed")
+    assert csp_directives(response)["frame-ancestors"] == ["https://blog.example"]
+    # X-Frame-Options cannot name an origin, so it must not contradict the policy.
+    assert "X-Frame-Options" not in response.headers
+    # The readers' pages, the API, oEmbed, static files and unknown URLs: never framed.
+    for path in (
+        "/",
+        f"/polls/{POLL}",
+        f"/polls/{POLL}/results",
+        "/oembed?url=x",
+        "/api/openapi.json",
+        f"/api/polls/{POLL}",
+        "/static/style.css",
+        "/no/such/page",
+    ):
         response = client.get(path)
         assert csp_directives(response)["frame-ancestors"] == ["'none'"], path
         assert response.headers["X-Frame-Options"] == "DENY", path

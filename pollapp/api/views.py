@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..ballots.service import InvalidBallot, NoSuchPoll, PollClosed, cast_ballot
 from ..ballots.tally import read_tally
-from ..core.terms import KEY_LENGTH
 from ..results.service import can_see_results, results_of
 from ..web import policy
+from ..web.ballot_requests import ranking_from_json, same_origin
 from ..web.limits import first_ballot_held, limit_ballots, spend_first_ballot
 from ..web.lookup import NOT_PUBLIC_RESULTS, closed, no_such_poll, poll_or_404
 from ..web.readers import IDEMPOTENCY_KEY, current_reader, ensure_reader, request_key_reader
@@ -28,43 +25,6 @@ policy.declare(bp, policy.Policy(errors="json"))
 def poll(slug: str) -> Response:
     """Describe a poll and its entries in the editors' order."""
     return jsonify(poll_document(poll_or_404(slug)))
-
-
-def _same_origin() -> bool:
-    origin = request.headers.get("Origin")
-    if not origin or origin == "null":
-        return origin is None
-    try:
-        return urlsplit(origin).netloc == request.host
-    except ValueError:  # not a URL at all, e.g. "http://["
-        return False
-
-
-def _ranking_from_body() -> list[str]:
-    if request.mimetype != "application/json":
-        abort(415, "Send the ballot as JSON with Content-Type: application/json.")
-    data = request.get_data(cache=False)  # a streamed body is capped before the view (security.py)
-    try:
-        body = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        abort(400, "The body is not valid UTF-8 text.")
-    except RecursionError:
-        abort(400, 'The body is nested far too deeply to be a ballot. Send {"ranking": ["key", ...]}.')
-    except ValueError:
-        abort(400, 'The body is not valid JSON. Send {"ranking": ["key", ...]}.')
-    if not isinstance(body, dict):
-        abort(400, 'The body must be a JSON object: {"ranking": ["key", ...]}.')
-    extra = sorted(str(name)[:40] for name in body if name != "ranking")
-    if extra:
-        abort(400, f"Unexpected field(s): {', '.join(extra)}. Only 'ranking' is accepted.")
-    ranking = body.get("ranking")
-    if not isinstance(ranking, list):
-        abort(400, "'ranking' must be a list of scene keys, most loved first.")
-    if not all(isinstance(key, str) for key in ranking):
-        abort(400, "Every item of 'ranking' must be a scene key (a string).")
-    if any(len(key) > KEY_LENGTH for key in ranking):
-        abort(400, "A scene key in 'ranking' is far too long to be real.")
-    return ranking
 
 
 def _reader() -> str:
@@ -85,10 +45,10 @@ def _reader() -> str:
 @limit_ballots
 def cast(slug: str) -> tuple[Response, int]:
     """Cast or replace the calling reader's ballot."""
-    if not _same_origin():
+    if not same_origin():
         abort(403, "Ballots are accepted only from this site's own pages or from scripts.")
     try:
-        ranking = _ranking_from_body()
+        ranking = ranking_from_json()
     except HTTPException:
         # A ballot for a poll that does not exist is refused for that first.
         poll_or_404(slug)

@@ -18,15 +18,15 @@ from ..polls.service import first_poll
 from ..results import downloads
 from ..results.service import can_see_results, reader_view, results_of, visible_to
 from ..web import charts, filecache, policy
+from ..web.forms import add_error, ballot_form
 from ..web.limits import first_ballot_held, limit_ballots, limit_downloads, spend_first_ballot
 from ..web.lookup import NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, closed, no_such_poll, poll_or_404
 from ..web.readers import current_reader, ensure_reader
 from ..words import POLL_CHANGED, RULE_DESCRIPTIONS, ballot_problem, ballot_taken
-from ..web.forms import add_error, ballot_form
 
 bp = Blueprint("site", __name__)
-# Readers' pages may be shown in the frames the embed setting names.
-policy.declare(bp, policy.Policy(frame_ancestors_setting="EMBED_ALLOWED_ORIGINS"))
+# Readers' pages are never framed: the embed (its own blueprint) is what other sites show.
+policy.declare(bp, policy.Policy())
 
 
 @bp.get("/")

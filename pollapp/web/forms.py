@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectField
+from wtforms import Field, HiddenField, SelectField, ValidationError
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; the stubs have not caught up
 
 from ..polls.service import EntryView
+from .readers import IDEMPOTENCY_KEY
 
 NOT_RANKED = ""
 
@@ -60,14 +61,25 @@ class BallotForm(FlaskForm):
         return valid
 
 
-def ballot_form(entries: Sequence[EntryView], **kwargs: Any) -> BallotForm:
-    """A ballot form for a poll with these entries, one select per position."""
+def _reader_key_is_well_formed(form: BallotForm, field: Field) -> None:
+    if not IDEMPOTENCY_KEY.fullmatch(field.data or ""):
+        raise ValidationError("This ballot has lost its reader key. Reload the page and vote again.")
+
+
+def ballot_form(entries: Sequence[EntryView], *, reader_key: bool = False, **kwargs: Any) -> BallotForm:
+    """A ballot form for a poll with these entries, one select per position.
+
+    ``reader_key``: the form carries the key that stands for its reader (the
+    embed, where no cookie can), in a hidden ``reader_key`` field.
+    """
     choices = [SelectChoice(NOT_RANKED, "— not ranked —")] + [
         SelectChoice(e.key, f"{e.drama}: {e.scene}") for e in entries
     ]
-    fields = {
+    fields: dict[str, object] = {
         f"rank_{p}": SelectField(f"Rank {p}", choices=choices, default=NOT_RANKED, validate_choice=True)
         for p in range(1, len(entries) + 1)
     }
+    if reader_key:
+        fields["reader_key"] = HiddenField(validators=[_reader_key_is_well_formed])
     form_class: type[BallotForm] = type("PollBallotForm", (BallotForm,), {"size": len(entries), **fields})
     return form_class(**kwargs)

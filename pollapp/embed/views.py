@@ -1,0 +1,169 @@
+"""The embed: the ballot in a frame on another site (a WordPress post, any
+page, an AMP article), and the ballot endpoint its script sends to.
+
+No cookie identifies an embed's reader. In WordPress's sandboxed frame there
+are none to keep (an opaque origin, no storage), and elsewhere third-party
+cookies are blocked more often than not. The reader is a key made once per
+page load instead: the script's ``Idempotency-Key``, or the form's hidden
+``reader_key``. The same key is the same reader, so voting again in the same
+frame, or a request sent again after a lost answer, replaces the ballot and
+never counts twice. A new page load is a new reader: the address's budget of
+first ballots counted at once (``web.limits``) is what bounds a reader
+reloading to vote again, and what lies past it is held, not counted.
+
+Why the form needs no CSRF token: a forged request can only do what the
+forger could do from their own machine. The embed reads no cookie, so a
+request from another site carries no ambient authority: it cannot reach a
+reader's ballot without that reader's key, which only the page that made it
+holds. At most a forged ballot spends the victim's address budget, as the
+forger's own ballots would spend theirs; past the budget it is held.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from ..ballots.service import InvalidBallot, NoSuchPoll, PollClosed, cast_ballot
+from ..polls.models import Poll
+from ..polls.service import EntryView, entry_views
+from ..results.service import results_of, visible_to
+from ..web import policy
+from ..web.ballot_requests import ranking_from_json, same_origin
+from ..web.forms import BallotForm, add_error, ballot_form
+from ..web.limits import first_ballot_held, limit_ballots, spend_first_ballot
+from ..web.lookup import closed, no_such_poll, poll_or_404
+from ..web.readers import IDEMPOTENCY_KEY, request_key_reader
+from ..words import POLL_CHANGED, ballot_problem, ballot_taken
+
+bp = Blueprint("embed", __name__)
+# Shown in frames on the sites EMBED_ALLOWED_ORIGINS names (by default any);
+# errors are pages, as they are shown in the frame.
+policy.declare(bp, policy.Policy(frame_ancestors_setting="EMBED_ALLOWED_ORIGINS", errors="html"))
+
+TOP = 3  # how many of each ranking the frame shows after a ballot
+PREFLIGHT_MAX_AGE = 600  # seconds a browser may keep the preflight's answer
+
+
+def _after_ballot(poll: Poll, entries: list[EntryView], mine: list[str], message: str) -> str:
+    """The reader's picks beside the readers' and the editors' top, and the
+    link to the full results (when the poll shows them to a reader who voted)."""
+    results = results_of(poll) if visible_to(poll, has_ballot=True) else None
+    return render_template(
+        "embed/after.html", poll=poll, entries=entries, mine=mine, results=results, message=message, top=TOP
+    )
+
+
+def _page(
+    poll: Poll, entries: list[EntryView], form: BallotForm, after: str | None, status: int
+) -> ResponseReturnValue:
+    return render_template(
+        "embed/embed.html",
+        poll=poll,
+        entries=entries,
+        form=form,
+        after=None if after is None else Markup(after),  # rendered by the template above, escaped there
+        # Before a ballot, the link to the results is there only if they are public.
+        results_visible=visible_to(poll, has_ballot=after is not None),
+        endpoint=url_for("embed.cast", slug=poll.slug),
+    ), status
+
+
+@bp.route("/polls/<slug>/embed", methods=["GET", "POST"])
+@limit_ballots
+def embed(slug: str) -> ResponseReturnValue:
+    """Show the ballot made for a frame, and take a ballot sent with its form."""
+    poll = poll_or_404(slug)
+    entries = entry_views(poll)
+    form = ballot_form(entries, reader_key=True, meta={"csrf": False})
+    if not form.is_submitted():
+        form["reader_key"].data = secrets.token_urlsafe(24)
+        return _page(poll, entries, form, None, 200)
+    if not poll.is_open:
+        closed()
+    if not form.validate():
+        return _page(poll, entries, form, None, 400)
+    try:
+        cast = cast_ballot(
+            poll, request_key_reader(form["reader_key"].data), form.ranking, hold=first_ballot_held()
+        )
+    except NoSuchPoll:
+        no_such_poll(poll.slug)
+    except PollClosed:
+        closed()
+    except InvalidBallot as error:
+        add_error(
+            form.position_fields()[0], POLL_CHANGED if error.cause is None else ballot_problem(error.cause)
+        )
+        return _page(poll, entries, form, None, 400)
+    if not (cast.replaced or cast.held):
+        spend_first_ballot()
+    # No cookie can carry a message across a redirect in a frame, so the page
+    # answers the POST itself; sent again, it carries the same key and replaces.
+    return _page(poll, entries, form, _after_ballot(poll, entries, form.ranking, ballot_taken(cast)), 200)
+
+
+def _cross_origin_headers(response: Response) -> Response:
+    """Let a script in a sandboxed frame (``Origin: null``) read the answer."""
+    if request.endpoint in ("embed.cast", "embed.preflight") and request.headers.get("Origin") == "null":
+        response.headers["Access-Control-Allow-Origin"] = "null"
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+    response.vary.add("Origin")
+    return response
+
+
+bp.after_request(_cross_origin_headers)
+
+
+@bp.route("/polls/<slug>/embed/ballots", methods=["OPTIONS"])
+def preflight(slug: str) -> Response:
+    """Answer a sandboxed frame's preflight for a ballot."""
+    response = Response(status=204)
+    if request.headers.get("Origin") == "null":
+        response.headers["Access-Control-Allow-Methods"] = "POST"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
+        response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
+    response.headers["Allow"] = "POST, OPTIONS"
+    return response
+
+
+@bp.post("/polls/<slug>/embed/ballots", provide_automatic_options=False)
+@limit_ballots
+def cast(slug: str) -> tuple[Response, int]:
+    """Cast or replace the ballot of the reader an ``Idempotency-Key`` stands for."""
+    # The embed's own script runs in an opaque origin (sandboxed) or on this
+    # site (a frame that is not); any other site's page is refused.
+    if request.headers.get("Origin") != "null" and not same_origin():
+        abort(403, "Ballots are accepted here only from the poll's own embed.")
+    key = request.headers.get("Idempotency-Key")
+    if key is None or not IDEMPOTENCY_KEY.fullmatch(key):
+        abort(400, "Send an Idempotency-Key header of 8 to 200 printable characters without spaces.")
+    try:
+        ranking = ranking_from_json()
+    except HTTPException:
+        poll_or_404(slug)  # a ballot for a poll that does not exist is refused for that first
+        raise
+    try:
+        taken = cast_ballot(slug, request_key_reader(key), ranking, hold=first_ballot_held())
+    except NoSuchPoll:
+        no_such_poll(slug)
+    except PollClosed:
+        closed()
+    except InvalidBallot as error:
+        abort(400, POLL_CHANGED if error.cause is None else ballot_problem(error.cause))
+    if not (taken.replaced or taken.held):
+        spend_first_ballot()
+    message = ballot_taken(taken)
+    poll = poll_or_404(slug)
+    status = 202 if taken.held else 200 if taken.replaced else 201
+    return jsonify(
+        ranking=ranking,
+        replaced=taken.replaced,
+        held=taken.held,
+        message=message,
+        html=_after_ballot(poll, entry_views(poll), ranking, message),
+    ), status

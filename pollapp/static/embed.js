@@ -1,0 +1,155 @@
+// The embed's script, in a frame on another site.
+//
+// It tells the page around the frame how tall the frame is (WordPress's
+// message with its secret from "#?secret=", AMP's embed-size with "#amp=1",
+// and pollapp's own embed-loader.js, which speaks WordPress's message), on
+// every change of size. And it sends the ballot with fetch(), because
+// WordPress's frame (sandbox="allow-scripts") may not send a form: the reader
+// is an Idempotency-Key made once per page load, so voting again in this frame
+// replaces the ballot, and a request sent again never counts twice.
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-embed]");
+  if (!root) {
+    return;
+  }
+  var hash = window.location.hash;
+  var secretMatch = /[#&?]secret=([A-Za-z0-9]{1,64})/.exec(hash);
+  var secret = secretMatch ? secretMatch[1] : null;
+  var amp = /[#&]amp=1(?:&|$)/.test(hash);
+  var framed = window.parent !== window;
+
+  function height() {
+    return Math.ceil(root.getBoundingClientRect().height);
+  }
+
+  var lastSent = 0;
+  function tellHeight() {
+    var value = height();
+    // At the frame's first layout its viewport can be 0 x 0: wait for a real size.
+    if (!framed || value <= 0 || value === lastSent) {
+      return;
+    }
+    lastSent = value;
+    if (secret) {
+      window.parent.postMessage({ message: "height", value: value, secret: secret }, "*");
+    }
+    if (amp) {
+      window.parent.postMessage({ sentinel: "amp", type: "embed-size", height: value }, "*");
+    }
+  }
+
+  if (framed) {
+    if (window.ResizeObserver) {
+      new window.ResizeObserver(tellHeight).observe(root);
+    }
+    window.addEventListener("load", tellHeight);
+    window.addEventListener("resize", tellHeight);
+    window.addEventListener("message", function (event) {
+      // WordPress says "ready" when it starts listening: answer it at once.
+      var data = event.data;
+      if (secret && data && data.message === "ready" && data.secret === secret) {
+        lastSent = 0;
+        tellHeight();
+      }
+    });
+    tellHeight();
+  }
+
+  // In WordPress's frame a link cannot open the top page itself; its "link"
+  // message asks WordPress to (it does so for a link to the frame's own host).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-top-link]");
+    if (link && secret && framed) {
+      event.preventDefault();
+      window.parent.postMessage({ message: "link", value: link.href, secret: secret }, "*");
+    }
+  });
+
+  var form = root.querySelector("form.ballot-form");
+  var button = form && form.querySelector("[data-cast]");
+  var outcome = root.querySelector("[data-outcome]");
+  if (!form || !button || !window.fetch) {
+    return;
+  }
+
+  function makeKey() {
+    var bytes = new Uint8Array(24);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      })
+      .join("");
+  }
+  var key = makeKey();
+  var sending = false;
+
+  function say(message, isError) {
+    outcome.textContent = "";
+    var line = document.createElement("p");
+    line.className = isError ? "embed-error" : "embed-message";
+    line.textContent = message;
+    outcome.appendChild(line);
+  }
+
+  function ranking() {
+    var keys = [];
+    Array.prototype.forEach.call(form.querySelectorAll(".ballot-fields select"), function (select) {
+      if (select.value) {
+        keys.push(select.value);
+      }
+    });
+    return keys;
+  }
+
+  // The button's click, not the form's submit: a sandboxed frame without
+  // allow-forms never fires submit.
+  button.addEventListener("click", function (event) {
+    event.preventDefault();
+    var keys = ranking();
+    if (keys.length === 0) {
+      say("Pick the scene you love most first: tap it in the list below.", true);
+      return;
+    }
+    if (sending) {
+      return;
+    }
+    sending = true;
+    button.setAttribute("aria-disabled", "true");
+    window
+      .fetch(form.dataset.endpoint, {
+        method: "POST",
+        credentials: "omit",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "Idempotency-Key": key },
+        body: JSON.stringify({ ranking: keys }),
+      })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          return { ok: response.ok, body: body };
+        });
+      })
+      .then(function (answer) {
+        if (answer.ok) {
+          // The server's own fragment: the message, the picks, the tops.
+          outcome.innerHTML = answer.body.html;
+          button.textContent = "Replace my ballot";
+          var heading = outcome.querySelector("h2");
+          if (heading) {
+            heading.focus();
+          }
+        } else {
+          say(answer.body.error || "Your ballot was not saved. Please try again.", true);
+        }
+      })
+      .catch(function () {
+        say("Your ballot could not be sent: check your connection and try again.", true);
+      })
+      .then(function () {
+        sending = false;
+        button.removeAttribute("aria-disabled");
+        tellHeight();
+      });
+  });
+})();

@@ -1,0 +1,278 @@
+"""The embed: its page and form (JavaScript off), its ballot endpoint for a
+sandboxed frame (CORS with ``Origin: null``, an Idempotency-Key per page
+load), the first-ballot budget, and who may frame what."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import pytest
+
+from helpers import POLL, ballot_count, database_state, set_poll
+
+EMBED = f"/polls/{POLL}/embed"
+ENDPOINT = f"{EMBED}/ballots"
+KEY = "0123456789abcdef0123"
+
+
+def reader_key(page: str) -> str:
+    match = re.search(r'name="reader_key" type="hidden" value="([^"]+)"', page)
+    assert match, "the embed's form has no reader key"
+    return match.group(1)
+
+
+def form_ballot(keys: list[str], key: str) -> dict[str, str]:
+    return {"reader_key": key, **{f"rank_{p}": k for p, k in enumerate(keys, start=1)}}
+
+
+def from_frame(client, ranking: list[str], key: str = KEY, **headers: str):
+    """A ballot as the script in WordPress's sandboxed frame sends it."""
+    return client.post(
+        ENDPOINT,
+        json={"ranking": ranking},
+        headers={"Origin": "null", "Idempotency-Key": key, "Accept": "application/json", **headers},
+    )
+
+
+def counted(client) -> int:
+    return client.get(f"/api/polls/{POLL}/results").get_json()["ballots"]
+
+
+# ---------------------------------------------------------------- the page
+
+
+def test_the_embed_page_holds_the_ballot_and_no_cookie(client, keys):
+    response = client.get(EMBED)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'class="ballot-form"' in page
+    assert f'action="{EMBED}"' in page
+    assert f'data-endpoint="{ENDPOINT}"' in page
+    for key in keys:
+        assert f'data-key="{key}"' in page
+    assert 'aria-live="polite"' in page
+    assert 'name="csrf_token"' not in page
+    assert "Set-Cookie" not in response.headers
+    assert 'target="_top"' in page
+
+
+def test_each_load_of_the_embed_gets_its_own_reader_key(client):
+    assert reader_key(client.get(EMBED).get_data(as_text=True)) != reader_key(
+        client.get(EMBED).get_data(as_text=True)
+    )
+
+
+def test_a_poll_that_does_not_exist_has_no_embed(client):
+    response = client.get("/polls/no-such-poll/embed")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+
+
+# ---------------------------------------------------------------- the form, JavaScript off
+
+
+def test_the_form_casts_a_ballot_that_counts_and_shows_the_tops(app, client, keys):
+    key = reader_key(client.get(EMBED).get_data(as_text=True))
+    response = client.post(EMBED, data=form_ballot([keys[2], keys[0]], key))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Thank you! Your ballot is in." in page
+    assert "Your picks" in page and "Readers' top" in page and "Editors' top" in page
+    assert f'href="http://localhost/polls/{POLL}/results" target="_top"' in page
+    # The answer keeps the key, so sending the form again replaces the ballot.
+    assert reader_key(page) == key
+    assert counted(client) == 1
+    again = client.post(EMBED, data=form_ballot([keys[1]], key))
+    assert "replaced your earlier one" in again.get_data(as_text=True)
+    assert counted(client) == 1
+    assert ballot_count(app) == 1
+
+
+def test_the_form_needs_no_token_and_takes_no_cookie(make_app, keys):
+    # CSRF protection on for real: the embed's form still works, the site's still refuses.
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    response = client.post(
+        EMBED, data=form_ballot([keys[0]], KEY), headers={"Origin": "https://blog.example"}
+    )
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert client.post(f"/polls/{POLL}", data={"rank_1": keys[0]}).status_code == 400
+    assert ballot_count(app) == 1
+
+
+def test_a_form_without_its_reader_key_is_refused(app, client, keys):
+    for key in ("", "short", "has spaces in it"):
+        response = client.post(EMBED, data=form_ballot([keys[0]], key))
+        assert response.status_code == 400, key
+        assert "lost its reader key" in response.get_data(as_text=True)
+    assert ballot_count(app) == 0
+
+
+def test_a_form_with_mistakes_comes_back_with_them(app, client, keys):
+    response = client.post(EMBED, data={"reader_key": KEY, "rank_1": keys[0], "rank_2": keys[0]})
+    assert response.status_code == 400
+    assert "pick each scene once" in response.get_data(as_text=True)
+    assert ballot_count(app) == 0
+
+
+def test_a_closed_poll_refuses_the_form(app, client, keys):
+    set_poll(app, status="closed")
+    response = client.post(EMBED, data=form_ballot([keys[0]], KEY))
+    assert response.status_code == 409
+    assert "closed" in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- the script's endpoint
+
+
+def test_the_preflight_lets_a_sandboxed_frame_send_a_ballot(client):
+    response = client.options(
+        ENDPOINT,
+        headers={
+            "Origin": "null",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,idempotency-key",
+        },
+    )
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "null"
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    allowed = {h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"content-type", "idempotency-key"} <= allowed
+    assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+def test_the_preflight_allows_no_other_site(client):
+    response = client.options(
+        ENDPOINT, headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert "Access-Control-Allow-Methods" not in response.headers
+
+
+def test_a_ballot_from_a_sandboxed_frame_counts_and_is_readable_there(client, keys):
+    response = from_frame(client, [keys[3], keys[1]])
+    assert response.status_code == 201
+    assert response.headers["Access-Control-Allow-Origin"] == "null"
+    body = response.get_json()
+    assert body["ranking"] == [keys[3], keys[1]]
+    assert body["replaced"] is False and body["held"] is False
+    assert "Your picks" in body["html"]
+    assert "Set-Cookie" not in response.headers
+    assert counted(client) == 1
+
+
+def test_the_same_key_replaces_and_a_retry_never_counts_twice(app, client, keys):
+    assert from_frame(client, [keys[0]]).status_code == 201
+    retried = from_frame(client, [keys[0]])
+    assert retried.status_code == 200 and retried.get_json()["replaced"] is True
+    changed = from_frame(client, [keys[5], keys[6]])
+    assert changed.status_code == 200
+    assert ballot_count(app) == 1 and counted(client) == 1
+    assert from_frame(client, [keys[0]], key="another-page-load-key").status_code == 201
+    assert counted(client) == 2
+
+
+def test_a_ballot_needs_a_well_formed_key(app, client, keys):
+    for key in ("", "short", "has spaces in it", "x" * 201):
+        response = from_frame(client, [keys[0]], key=key)
+        assert response.status_code == 400, key
+        assert "Idempotency-Key" in response.get_json()["error"]
+        assert response.headers["Access-Control-Allow-Origin"] == "null"
+    response = client.post(ENDPOINT, json={"ranking": [keys[0]]}, headers={"Origin": "null"})
+    assert response.status_code == 400
+    assert ballot_count(app) == 0
+
+
+def test_the_endpoint_ignores_the_reader_cookie(app, client, keys):
+    client.get(f"/polls/{POLL}")  # the site's page gives this client a reader cookie
+    client.post(f"/api/polls/{POLL}/ballots", json={"ranking": [keys[0]]})
+    from_frame(client, [keys[1]])
+    assert ballot_count(app) == 2
+
+
+class Refused(NamedTuple):
+    name: str
+    origin: str
+
+
+REFUSED = [
+    Refused("another site", "https://evil.example"),
+    Refused("another port", "http://localhost:8080"),
+    Refused("not a URL at all", "http://["),
+]
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=[case.name for case in REFUSED])
+def test_ballots_from_another_sites_page_are_refused(app, client, keys, case):
+    before = database_state(app)
+    response = from_frame(client, [keys[0]], Origin=case.origin)
+    assert response.status_code == 403
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert database_state(app) == before
+
+
+def test_the_embeds_own_page_outside_a_sandbox_may_send_a_ballot(client, keys):
+    assert from_frame(client, [keys[0]], Origin="http://localhost").status_code == 201
+
+
+def test_errors_reach_the_frame_as_json(app, client, keys):
+    wrong = from_frame(client, [keys[0], keys[0]])
+    assert wrong.status_code == 400 and "once" in wrong.get_json()["error"]
+    set_poll(app, status="closed")
+    shut = from_frame(client, [keys[0]])
+    assert shut.status_code == 409 and shut.headers["Access-Control-Allow-Origin"] == "null"
+    assert from_frame(client, [keys[0]]).get_json()["error"]
+    missing = client.post(
+        "/polls/no-such-poll/embed/ballots",
+        json={"ranking": [keys[0]]},
+        headers={"Origin": "null", "Idempotency-Key": KEY, "Accept": "application/json"},
+    )
+    assert missing.status_code == 404
+
+
+# ---------------------------------------------------------------- the budget
+
+
+def test_cookieless_ballots_past_the_address_budget_are_held_and_the_frame_says_so(make_app, keys):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_FIRST_BALLOTS="2 per minute")
+    client = app.test_client()
+    answers = [from_frame(client, [keys[0]], key=f"page-load-{n:04d}") for n in range(4)]
+    assert [a.status_code for a in answers] == [201, 201, 202, 202]
+    assert answers[2].get_json()["held"] is True
+    assert "waits for a quick check" in answers[2].get_json()["message"]
+    # The form without JavaScript spends the same budget and says the same.
+    page = client.post(EMBED, data=form_ballot([keys[1]], "form-page-load-key")).get_data(as_text=True)
+    assert "waits for a quick check" in page
+    assert counted(client) == 2
+    assert ballot_count(app) == 5
+
+
+# ---------------------------------------------------------------- framing
+
+
+def test_only_the_embed_may_be_framed_by_other_sites(client):
+    for path in (EMBED,):
+        response = client.get(path)
+        assert "frame-ancestors *" in response.headers["Content-Security-Policy"], path
+        assert "X-Frame-Options" not in response.headers, path
+    for path in ("/", f"/polls/{POLL}", f"/polls/{POLL}/results", "/oembed?url=x", "/api/openapi.json"):
+        response = client.get(path)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
+        assert response.headers["X-Frame-Options"] == "DENY", path
+
+
+def test_the_setting_names_who_may_frame_the_embed(make_app):
+    client = make_app(EMBED_ALLOWED_ORIGINS="https://blog.example").test_client()
+    csp = client.get(EMBED).headers["Content-Security-Policy"]
+    assert "frame-ancestors https://blog.example" in csp
+
+
+def test_results_hidden_until_close_are_not_shown_in_the_frame(app, client, keys):
+    set_poll(app, results_visibility="after_close")
+    body = from_frame(client, [keys[0]]).get_json()
+    assert "Readers' top" not in body["html"]
+    assert "shown when the poll closes" in body["html"]
+    assert "/results" not in client.get(EMBED).get_data(as_text=True)
