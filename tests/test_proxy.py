@@ -1,0 +1,590 @@
+"""The production setup as shipped: real gunicorn behind a real nginx running
+docs/production/nginx.conf (changed only where a test machine must differ; see
+``pollapp.testing.nginx_site``), the app in production mode with the README's
+settings and its rate limits in Redis.
+
+Clients speak HTTPS to nginx on loopback with ``Host: localhost``, the one
+name the app is told it serves. Each test gets its own database and its own
+secret key, and so its own rate-limit counters in the shared Redis.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import secrets
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from fractions import Fraction
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import pytest
+from pollapp.config import READER_COOKIE
+from pollapp.testing import (
+    Nginx,
+    Upstream,
+    app_environment,
+    children,
+    free_port,
+    gunicorn_command,
+    gunicorn_socket_command,
+    nginx_binary,
+    run_flask,
+    running_nginx,
+    stop_process,
+)
+
+from helpers import POLL
+from oracle import read_ballots, recount
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+
+REDIS_URL = os.environ.get("POLLAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REQUEST_TIMEOUT = 30.0
+# What "a reader is not stopped" means here: answered within this long.
+PROMPT = 5.0
+START_TIMEOUT = 60.0
+BALLOTS_PATH = f"/api/polls/{POLL}/ballots"
+
+
+def _redis_answers() -> bool:
+    import redis
+
+    try:
+        with redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2) as client:
+            return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _tools() -> None:
+    if nginx_binary() is None:
+        pytest.skip("nginx is not installed (Debian: apt-get install nginx-light)")
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed, so there is no certificate for nginx")
+    if not _redis_answers():
+        pytest.skip(f"Redis does not answer at {REDIS_URL}, and the shipped setup keeps its limits there")
+
+
+# ---------------------------------------------------------------- the app servers
+
+
+def production_environment(uri: str, folder: Path, **settings: str) -> dict[str, str]:
+    """A pollapp process as the README runs it in public, with ``settings`` over it
+    (setting names without the POLLAPP_ prefix)."""
+    env = app_environment(uri, secrets.token_hex(32))
+    env.update(
+        POLLAPP_PRODUCTION="true",
+        POLLAPP_TRUSTED_HOSTS='["localhost"]',
+        POLLAPP_PROXY_FIX_X_FOR="1",
+        POLLAPP_RATELIMIT_ENABLED="true",
+        POLLAPP_RATELIMIT_STORAGE_URI=REDIS_URL,
+        # Each host keeps its downloads in its own instance folder, not the checkout's.
+        POLLAPP_DOWNLOADS_FOLDER=str(folder / "downloads"),
+    )
+    env.update({f"POLLAPP_{name}": value for name, value in settings.items()})
+    return env
+
+
+def flask(env: dict[str, str], folder: Path, *args: str) -> str:
+    done = run_flask(env, folder, *args)
+    assert done.returncode == 0, f"flask {' '.join(args)}:\n{done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def ask(bind: Upstream, request: bytes, timeout: float = 5) -> bytes:
+    """Send raw bytes straight to an app server (bypassing nginx); what it answered."""
+    family = socket.AF_UNIX if isinstance(bind, Path) else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as raw:
+        raw.settimeout(timeout)
+        raw.connect(str(bind) if isinstance(bind, Path) else bind)
+        raw.sendall(request)
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+        return answer
+
+
+class AppServer:
+    """gunicorn serving pollapp on ``bind``: a Unix socket (production) or a loopback (host, port)."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        folder: Path,
+        bind: Upstream,
+        workers: int,
+        threads: int = 2,
+        *options: str,
+    ) -> None:
+        self.env, self.folder, self.bind, self.workers = env, folder, bind, workers
+        self.log = folder / f"gunicorn-{secrets.token_hex(3)}.log"
+        if isinstance(bind, Path):
+            command = gunicorn_socket_command("pollapp:create_app()", bind, workers, threads, *options)
+        else:
+            assert bind[0] == "127.0.0.1"
+            command = gunicorn_command("pollapp:create_app()", bind[1], workers, threads, *options)
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [*command, "--timeout", "60", "--graceful-timeout", "5"],
+                cwd=folder,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_until_ready(self) -> None:
+        """Until every worker is up and the server answers the poll."""
+        deadline = time.monotonic() + START_TIMEOUT
+        request = f"GET /api/polls/{POLL} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode()
+        while True:
+            assert self.process.poll() is None, f"gunicorn exited early:\n{self.log.read_text()}"
+            try:
+                if (
+                    ask(self.bind, request).split(b" ", 2)[1:2] == [b"200"]
+                    and len(self.pids()) > self.workers
+                ):
+                    return
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"gunicorn did not start in time:\n{self.log.read_text()}"
+            time.sleep(0.1)
+
+    def pids(self) -> set[int]:
+        """The master and its workers."""
+        return {self.process.pid, *children(self.process.pid)}
+
+    def stop(self) -> None:
+        stop_process(self.process, timeout=20)
+
+    def assert_clean_log(self) -> None:
+        log = self.log.read_text(errors="replace")
+        assert "Traceback" not in log, log
+
+
+@contextmanager
+def serving(
+    env: dict[str, str], folder: Path, bind: Upstream, workers: int, *options: str
+) -> Iterator[AppServer]:
+    server = AppServer(env, folder, bind, workers, 2, *options)
+    try:
+        server.wait_until_ready()
+        yield server
+    finally:
+        server.stop()
+    server.assert_clean_log()
+
+
+def listening_tcp_ports(pids: set[int]) -> set[int]:
+    """The TCP ports any of ``pids`` listens on (IPv4 or IPv6), read from /proc."""
+    inodes = set()
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            listening = fields[3] == "0A"
+            if listening and fields[9] in inodes:
+                ports.add(int(fields[1].rpartition(":")[2], 16))
+    return ports
+
+
+# ---------------------------------------------------------------- clients
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+    cookie: str | None
+
+    def json(self) -> dict[str, object]:
+        loaded = json.loads(self.body)
+        assert isinstance(loaded, dict)
+        return loaded
+
+
+class Front:
+    """The way in for clients: HTTPS to nginx on 127.0.0.1, a new connection per request."""
+
+    def __init__(self, nginx: Nginx) -> None:
+        self.nginx = nginx
+        self.context = nginx.client_context()
+
+    def connect(
+        self, timeout: float = REQUEST_TIMEOUT, source: str | None = None
+    ) -> http.client.HTTPSConnection:
+        return http.client.HTTPSConnection(
+            "127.0.0.1",
+            self.nginx.port,
+            context=self.context,
+            timeout=timeout,
+            source_address=None if source is None else (source, 0),
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        cookie: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+        source: str | None = None,
+    ) -> Reply:
+        """One request; ``source`` is the loopback address to send it from (default 127.0.0.1)."""
+        sent = {"Host": "localhost", **(headers or {})}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode("utf-8")
+            sent["Content-Type"] = "application/json"
+        if cookie is not None:
+            sent["Cookie"] = f"{READER_COOKIE}={cookie}"
+        connection = self.connect(timeout, source)
+        try:
+            connection.request(method, path, body=payload, headers=sent)
+            with connection.getresponse() as response:
+                data = response.read()
+                jar = SimpleCookie()
+                for header in response.headers.get_all("Set-Cookie") or []:
+                    jar.load(header)
+                issued = jar[READER_COOKIE].value if READER_COOKIE in jar else None
+                return Reply(response.status, data, issued)
+        finally:
+            connection.close()
+
+    def vote(
+        self,
+        ranking: Sequence[str],
+        cookie: str | None = None,
+        source: str | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+        **headers: str,
+    ) -> Reply:
+        body = {"ranking": list(ranking)}
+        return self.request("POST", BALLOTS_PATH, body, cookie, headers, timeout, source)
+
+    def results(self) -> dict[str, object]:
+        reply = self.request("GET", f"/api/polls/{POLL}/results")
+        assert reply.status == 200, reply
+        return reply.json()
+
+    def entry_keys(self) -> list[str]:
+        reply = self.request("GET", f"/api/polls/{POLL}")
+        assert reply.status == 200, reply
+        entries = reply.json()["entries"]
+        assert isinstance(entries, list)
+        return [entry["key"] for entry in entries]
+
+
+@contextmanager
+def in_front(folder: Path, *upstreams: Upstream, shipped: str | None = None) -> Iterator[Front]:
+    with running_nginx(list(upstreams), folder, shipped=shipped) as nginx:
+        yield Front(nginx)
+
+
+def assert_results_match_a_recount(front: Front, env: dict[str, str], folder: Path) -> list[tuple[str, ...]]:
+    """The results equal a recount of ballots.csv (the counted ballots), and ``tally verify`` agrees."""
+    keys = front.entry_keys()
+    download = front.request("GET", f"/polls/{POLL}/ballots.csv")
+    assert download.status == 200, download
+    stored = [tuple(ranking) for ranking in read_ballots(download.body.decode("utf-8"), keys)]
+    shown = front.results()
+    expected = recount(stored, keys, str(shown["borda_rule"]))
+    assert shown["ballots"] == expected.ballots == len(stored)
+    entries = shown["entries"]
+    assert isinstance(entries, list)
+    assert [
+        (e["key"], e["editor_rank"], e["community_rank"], Fraction(e["points"]), e["first_place_votes"])
+        for e in entries
+    ] == [(r.key, r.editor_rank, r.community_rank, r.points, r.first_place_votes) for r in expected.rows]
+    flask(env, folder, "tally", "verify", "--poll", POLL)
+    return stored
+
+
+def distinct_rankings(keys: list[str], count: int, seed: int) -> list[tuple[str, ...]]:
+    """``count`` different ballots, so a stored ballot names its sender."""
+    rng = random.Random(seed)
+    seen: set[tuple[str, ...]] = set()
+    while len(seen) < count:
+        seen.add(tuple(rng.sample(keys, rng.randint(1, len(keys)))))
+    ordered = sorted(seen)
+    rng.shuffle(ordered)
+    return ordered
+
+
+# ---------------------------------------------------------------- one client, one address
+
+
+def test_a_client_sending_a_fresh_x_forwarded_for_each_time_is_one_address(database_uri, tmp_path):
+    budget = 5
+    env = production_environment(database_uri, tmp_path, RATELIMIT_FIRST_BALLOTS=f"{budget} per minute")
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    with serving(env, tmp_path, socket_path, 2) as server, in_front(tmp_path, socket_path) as front:
+        # Nobody reaches gunicorn but nginx: it listens on a Unix socket and on no TCP port.
+        assert socket_path.is_socket()
+        assert listening_tcp_ports(server.pids()) == set()
+
+        keys = front.entry_keys()
+        chance = random.Random(1)
+        replies = [
+            front.vote(
+                chance.sample(keys, 3), **{"X-Forwarded-For": f"198.51.100.{n}", "X-Real-IP": f"10.0.0.{n}"}
+            )
+            for n in range(budget + 7)
+        ]
+
+        assert [reply.status for reply in replies] == [201] * budget + [202] * 7
+        assert [reply.json()["held"] for reply in replies] == [False] * budget + [True] * 7
+        shown = front.results()
+        assert (shown["ballots"], shown["held_ballots"]) == (budget, 7)
+        assert len(assert_results_match_a_recount(front, env, tmp_path)) == budget
+
+
+# ---------------------------------------------------------------- limits shared by the workers
+
+
+def test_limits_hold_across_four_workers(database_uri, tmp_path):
+    env = production_environment(database_uri, tmp_path, RATELIMIT_BALLOTS="10 per minute")
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    with serving(env, tmp_path, socket_path, 4), in_front(tmp_path, socket_path) as front:
+        keys = front.entry_keys()
+        # nginx keeps its connections to gunicorn alive and reuses the latest, so
+        # one client's requests in a row would all reach one worker. Other readers
+        # loading the poll meanwhile keep several of those connections busy, and
+        # the ballots land on different workers, as they do in public.
+        stop = threading.Event()
+
+        def read_the_poll() -> None:
+            while not stop.is_set():
+                assert front.request("GET", f"/api/polls/{POLL}").status == 200
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            readers = [pool.submit(read_the_poll) for _ in range(4)]
+            try:
+                statuses = [front.vote(keys[: 1 + n % len(keys)]).status for n in range(25)]
+            finally:
+                stop.set()
+            for reader in readers:
+                reader.result(timeout=REQUEST_TIMEOUT)
+
+        assert statuses == [201] * 10 + [429] * 15, Counter(statuses)
+        assert front.results()["ballots"] == 10
+
+
+# ---------------------------------------------------------------- only the app's own name
+
+
+@pytest.mark.parametrize(
+    "host, target",
+    [
+        ("evil.example", BALLOTS_PATH),
+        ("poll.example.org", BALLOTS_PATH),  # the shipped name, which this setup does not serve
+        ("127.0.0.1", BALLOTS_PATH),
+        ("localhost.evil.example", BALLOTS_PATH),
+        ("localhost", f"https://evil.example{BALLOTS_PATH}"),  # the request line's host wins
+    ],
+)
+def test_a_host_name_the_app_does_not_serve_casts_nothing(database_uri, tmp_path, host, target):
+    env = production_environment(database_uri, tmp_path)
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    with serving(env, tmp_path, socket_path, 1), in_front(tmp_path, socket_path) as front:
+        keys = front.entry_keys()
+        answers = []
+        for method, path, body in (
+            ("POST", target, {"ranking": keys[:3]}),
+            ("GET", target.replace(BALLOTS_PATH, f"/polls/{POLL}"), None),
+        ):
+            try:
+                reply = front.request(method, path, body, headers={"Host": host})
+            except (http.client.RemoteDisconnected, ConnectionResetError):
+                answers.append((None, None))  # nginx closed it: as good as a 400
+            else:
+                answers.append((reply.status, reply.cookie))
+
+        assert all(status in (400, None) and cookie is None for status, cookie in answers), answers
+        shown = front.results()
+        assert (shown["ballots"], shown["held_ballots"]) == (0, 0)
+        # The same ballot for the right name is taken.
+        assert front.vote(keys[:3]).status == 201
+
+
+# ---------------------------------------------------------------- slow clients
+
+
+def trickle(port: int, context: ssl.SSLContext | None, seconds: float, open_now: list[bool], me: int) -> None:
+    """A client sending its request header a byte a second; ``open_now[me]`` while the server keeps it."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=REQUEST_TIMEOUT) as raw:
+            with context.wrap_socket(raw) if context else raw as connection:
+                connection.sendall(f"GET /polls/{POLL} HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".encode())
+                open_now[me] = True
+                deadline = time.monotonic() + seconds
+                while time.monotonic() < deadline:
+                    time.sleep(1)
+                    connection.sendall(b"x")
+    except OSError:
+        pass  # cut off by the server, which is what it should do
+    finally:
+        open_now[me] = False
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+def test_slow_clients_do_not_stop_a_reader(database_uri, tmp_path):
+    env = production_environment(database_uri, tmp_path)
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    # Two sync workers, one request each at a time: two slow clients would hold them both.
+    with (
+        serving(env, tmp_path, socket_path, 2, "--worker-class", "sync"),
+        in_front(tmp_path, socket_path) as front,
+    ):
+        keys = front.entry_keys()
+        slow = 8
+        open_now = [False] * slow
+        with ThreadPoolExecutor(max_workers=slow) as pool:
+            trickling = [
+                pool.submit(trickle, front.nginx.port, front.context, 12, open_now, n) for n in range(slow)
+            ]
+            deadline = time.monotonic() + PROMPT
+            while not all(open_now):
+                assert time.monotonic() < deadline, "the slow clients did not all connect"
+                time.sleep(0.05)
+            time.sleep(2)  # well into their trickle
+
+            page = front.request("GET", f"/polls/{POLL}", timeout=PROMPT)
+            ballot = front.vote(keys[:3], page.cookie, timeout=PROMPT)
+            still_open = sum(open_now)
+            for each in trickling:
+                each.result(timeout=REQUEST_TIMEOUT)
+
+        assert page.status == 200 and page.cookie
+        assert ballot.status == 201, ballot
+        assert still_open == slow, "the slow clients were cut off before the reader was served"
+        assert front.results()["ballots"] == 1
+
+
+# ---------------------------------------------------------------- two app servers
+
+
+@dataclass(frozen=True)
+class Attempt:
+    reader: int
+    ranking: tuple[str, ...]
+    status: int
+    held: bool
+
+
+def interleave(plans: dict[int, list[tuple[str, ...]]], seed: int) -> list[tuple[int, tuple[str, ...]]]:
+    """Every reader's ballots in one sequence, each reader's in their order, readers mixed."""
+    rng = random.Random(seed)
+    left = {reader: list(plan) for reader, plan in plans.items()}
+    sequence = []
+    while left:
+        reader = rng.choice(sorted(left))
+        sequence.append((reader, left[reader].pop(0)))
+        if not left[reader]:
+            del left[reader]
+    return sequence
+
+
+@pytest.mark.parametrize("database_uri", ["postgresql"], indirect=True)
+def test_two_app_servers_behind_one_nginx_share_the_count_and_the_limits(database_uri, tmp_path):
+    budget, addresses, readers, ballots = 5, 20, 150, 400
+    hosts = [tmp_path / "host-a", tmp_path / "host-b"]
+    for host in hosts:
+        host.mkdir()
+    settings = {"RATELIMIT_FIRST_BALLOTS": f"{budget} per minute"}
+    envs = [production_environment(database_uri, host, **settings) for host in hosts]
+    # One deployment: both hosts have the same secret key, so the same cookies and limit counters.
+    envs[1]["POLLAPP_SECRET_KEY"] = envs[0]["POLLAPP_SECRET_KEY"]
+    flask(envs[0], hosts[0], "init-db")
+    binds: list[Upstream] = [("127.0.0.1", free_port()), ("127.0.0.1", free_port())]
+    with ExitStack() as stack:
+        servers = [
+            stack.enter_context(serving(env, host, bind, 2, "--access-logfile", "-"))
+            for env, host, bind in zip(envs, hosts, binds, strict=True)
+        ]
+        front = stack.enter_context(in_front(tmp_path, *binds))
+        keys = front.entry_keys()
+
+        # 150 readers behind 20 addresses, each with its own cookie; 400 ballots,
+        # first ones and replacements mixed. An address's readers come one at a
+        # time (one client per address), so which of them are counted is exact:
+        # the first ``budget`` to vote, wherever their ballots landed.
+        rankings = distinct_rankings(keys, ballots, seed=5)
+        plans: list[list[tuple[str, ...]]] = [[rankings[r]] for r in range(readers)]
+        chance = random.Random(6)
+        for ranking in rankings[readers:]:
+            plans[chance.randrange(readers)].append(ranking)
+
+        def one_address(address: int) -> list[Attempt]:
+            source = f"127.0.1.{address + 1}"
+            mine = {reader: plans[reader] for reader in range(address, readers, addresses)}
+            cookies: dict[int, str] = {}
+            attempts = []
+            for reader, ranking in interleave(mine, seed=address):
+                reply = front.vote(ranking, cookies.get(reader), source=source)
+                assert reply.status in (200, 201, 202), reply
+                if reader not in cookies:
+                    assert reply.cookie, "a new reader got no cookie"
+                    cookies[reader] = reply.cookie
+                held = reply.json()["held"]
+                assert isinstance(held, bool)
+                attempts.append(Attempt(reader, ranking, reply.status, held))
+            return attempts
+
+        with ThreadPoolExecutor(max_workers=addresses) as pool:
+            done = [
+                attempt for got in pool.map(one_address, range(addresses), timeout=300) for attempt in got
+            ]
+
+        assert len(done) == ballots
+        # Both servers took ballots.
+        for server in servers:
+            assert f"POST {BALLOTS_PATH}" in server.log.read_text(), "nginx sent no ballot to one server"
+        # Each address had its budget counted, across both servers; the rest is held, never lost.
+        first_seen: dict[int, Attempt] = {}
+        for attempt in done:
+            first_seen.setdefault(attempt.reader, attempt)
+        counted = {reader for reader, attempt in first_seen.items() if not attempt.held}
+        for address in range(addresses):
+            theirs = range(address, readers, addresses)
+            assert len(counted & set(theirs)) == min(budget, len(theirs)), f"address {address}"
+        for attempt in done:
+            first = first_seen[attempt.reader] is attempt
+            assert attempt.held == (attempt.reader not in counted)
+            assert attempt.status == (202 if attempt.held else 201 if first else 200), attempt
+        last = {attempt.reader: attempt.ranking for attempt in done}
+        shown = front.results()
+        assert (shown["ballots"], shown["held_ballots"]) == (len(counted), readers - len(counted))
+        stored = assert_results_match_a_recount(front, envs[0], hosts[0])
+        assert Counter(stored) == Counter(last[reader] for reader in counted)
+
+        # Released, every reader's last acknowledged ballot is counted, and nothing else.
+        flask(envs[1], hosts[1], "ballots", "release", "--poll", POLL)
+        stored = assert_results_match_a_recount(front, envs[1], hosts[1])
+        assert Counter(stored) == Counter(last.values())
