@@ -5,8 +5,9 @@
     python bench/run.py --quick      # a smoke check: 20,000 ballots, short loads
 
 Every figure is measured side by side in the same run (alternating rounds, the
-median of each side), so a noisy machine moves both sides alike. See
-bench/README.md for what each figure means.
+median of each side), so a noisy machine moves both sides alike. The figures
+"through nginx" run the shipped docs/production/nginx.conf in front of
+gunicorn (as the tests do). See bench/README.md for what each figure means.
 """
 
 from __future__ import annotations
@@ -18,27 +19,37 @@ import json
 import os
 import random
 import resource
+import secrets
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 from pollapp.catalogue.files import shipped_polls
+from pollapp.config import READER_COOKIE
 
 # The process and database helpers the server tests use too.
 from pollapp.testing import (
+    Nginx,
     app_environment,
     children,
     free_port,
     gunicorn_command,
+    nginx_binary,
     read_soi,
     run_flask,
+    running_nginx,
     scratch_postgres,
     stop_process,
 )
@@ -49,6 +60,7 @@ SLUG = "kdrama-kisses-2014"
 DEBIAN = ROOT / "tests" / "data" / "debian-2007-leader.soi"
 START_TIMEOUT = 60.0
 POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+REDIS_DEFAULT = "redis://127.0.0.1:6379/0"
 
 
 def say(message: str) -> None:
@@ -82,18 +94,29 @@ class Options:
 
 
 class Server:
-    """gunicorn on a loopback port; ``app`` is pollapp or the minimal baseline."""
+    """gunicorn on a loopback port; ``app`` is pollapp or the minimal baseline.
+    ``settings`` (POLLAPP_ names without the prefix) go over the benchmark's environment."""
 
-    def __init__(self, name: str, app: str, uri: str, options: Options, folder: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        app: str,
+        uri: str,
+        options: Options,
+        folder: Path,
+        settings: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.port = free_port()
         self.log = folder / f"gunicorn-{name}-{self.port}.log"
         self.options = options
+        env = app_environment(uri, SECRET_KEY)
+        env.update({f"POLLAPP_{setting}": value for setting, value in (settings or {}).items()})
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 gunicorn_command(app, self.port, options.workers, options.threads, "--timeout", "300"),
                 cwd=BENCH,
-                env=app_environment(uri, SECRET_KEY),
+                env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -114,7 +137,7 @@ class Server:
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
                 try:
-                    connection.request("GET", "/")
+                    connection.request("GET", "/", headers={"Host": "localhost"})
                     connection.getresponse().read()
                 finally:
                     connection.close()
@@ -136,13 +159,74 @@ class Server:
 
 
 @contextmanager
-def serving(name: str, app: str, uri: str, options: Options, folder: Path) -> Iterator[Server]:
-    server = Server(name, app, uri, options, folder)
+def serving(
+    name: str, app: str, uri: str, options: Options, folder: Path, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
+    server = Server(name, app, uri, options, folder, settings)
     try:
         yield server
     finally:
         server.stop()
     server.check_log()
+
+
+@dataclass
+class Front:
+    """A URL for wrk (and the headers it needs) in front of one server: the
+    server itself, or the shipped nginx config in front of it."""
+
+    url: str
+    headers: tuple[str, ...]
+    nginx: Nginx | None
+
+
+@contextmanager
+def in_front(server: Server, folder: Path, through_nginx: bool) -> Iterator[Front]:
+    if not through_nginx:
+        yield Front(server.url, (), None)
+        return
+    with running_nginx([("127.0.0.1", server.port)], folder) as nginx:
+        # The app is asked for by its name (TRUSTED_HOSTS), not by 127.0.0.1.
+        yield Front(f"https://127.0.0.1:{nginx.port}", ("Host: localhost",), nginx)
+
+
+def proxy_settings(secret_key: str | None = None, **settings: str) -> dict[str, str]:
+    """The app as it runs behind nginx in public: one trusted X-Forwarded-For hop,
+    only its own name; ``secret_key`` (a fresh one per run gives fresh limit counters)."""
+    base = {"PROXY_FIX_X_FOR": "1", "TRUSTED_HOSTS": '["localhost"]'}
+    if secret_key is not None:
+        base["SECRET_KEY"] = secret_key
+    return {**base, **settings}
+
+
+def https(nginx: Nginx, source: str | None = None, timeout: float = 60) -> http.client.HTTPSConnection:
+    """A connection to nginx from the loopback address ``source`` (default 127.0.0.1)."""
+    return http.client.HTTPSConnection(
+        "127.0.0.1",
+        nginx.port,
+        context=nginx.client_context(),
+        timeout=timeout,
+        source_address=None if source is None else (source, 0),
+    )
+
+
+def redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        with redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2) as client:
+            return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+def nginx_missing() -> str | None:
+    """Why the figures through nginx cannot run here, or None."""
+    if nginx_binary() is None:
+        return "nginx is not installed"
+    if shutil.which("openssl") is None:
+        return "openssl is not installed"
+    return None
 
 
 @contextmanager
@@ -157,7 +241,15 @@ def postgres_database(url: str) -> Iterator[str | None]:
 # ---------------------------------------------------------------- load
 
 
-def wrk(url: str, seconds: float, connections: int, threads: int, script: str, *args: str) -> dict[str, int]:
+def wrk(
+    url: str,
+    seconds: float,
+    connections: int,
+    threads: int,
+    script: str,
+    *args: str,
+    headers: tuple[str, ...] = (),
+) -> dict[str, int]:
     command = [
         "wrk",
         f"-t{threads}",
@@ -167,6 +259,7 @@ def wrk(url: str, seconds: float, connections: int, threads: int, script: str, *
         "30s",
         "-s",
         str(BENCH / script),
+        *[option for header in headers for option in ("-H", header)],
         url,
     ]
     if args:
@@ -234,45 +327,58 @@ def fmt(value: float, digits: int = 0) -> str:
 
 
 def measure_intake(
-    label: str, uri: str, keys: list[str], args: argparse.Namespace, options: Options, folder: Path
+    label: str,
+    uri: str,
+    keys: list[str],
+    args: argparse.Namespace,
+    options: Options,
+    folder: Path,
+    through_nginx: bool = False,
 ) -> list[Row]:
+    """Figure 1: the vote path's intake ÷ the minimal insert's, straight or each through its own nginx."""
     flask(uri, "init-db")
     import minimal_app  # beside this script, so on sys.path already
 
     minimal_app.prepare(uri)
+    name = f"{label}{'-nginx' if through_nginx else ''}"
     with ExitStack() as stack:
-        real = stack.enter_context(serving(f"vote-{label}", "pollapp:create_app()", uri, options, folder))
+        real = stack.enter_context(serving(f"vote-{name}", "pollapp:create_app()", uri, options, folder))
         minimal = stack.enter_context(
-            serving(f"minimal-{label}", "minimal_app:create_app()", uri, options, folder)
+            serving(f"minimal-{name}", "minimal_app:create_app()", uri, options, folder)
         )
+        fronts = {
+            "vote": stack.enter_context(in_front(real, folder, through_nginx)),
+            "minimal": stack.enter_context(in_front(minimal, folder, through_nginx)),
+        }
         failures: list[str] = []
 
-        def load(server: Server, path: str) -> Callable[[], float]:
+        def load(side: str, path: str) -> Callable[[], float]:
+            front = fronts[side]
+
             def run() -> float:
-                wrk(server.url, 1, args.connections, 2, "vote.lua", path, str(args.revote), *keys)
-                got = wrk(
-                    server.url, args.duration, args.connections, 2, "vote.lua", path, str(args.revote), *keys
-                )
+                vote = ("vote.lua", path, str(args.revote), *keys)
+                wrk(front.url, 1, args.connections, 2, *vote, headers=front.headers)
+                got = wrk(front.url, args.duration, args.connections, 2, *vote, headers=front.headers)
                 if got["failed"] or got["socket_errors"]:
-                    failures.append(f"{server.name}: {got}")
+                    failures.append(f"{side} ({name}): {got}")
                 rate = (got["created"] + got["replaced"]) / (got["duration_us"] / 1e6)
-                say(f"intake {server.name}: {fmt(rate)} accepted/s {got}")
+                say(f"intake {side} ({name}): {fmt(rate)} accepted/s {got}")
                 return rate
 
             return run
 
         rates = alternate(
             args.rounds,
-            {"vote": load(real, f"/api/polls/{SLUG}/ballots"), "minimal": load(minimal, "/ballots")},
+            {"vote": load("vote", f"/api/polls/{SLUG}/ballots"), "minimal": load("minimal", "/ballots")},
         )
     if failures:
         raise SystemExit("intake requests failed:\n" + "\n".join(failures))
     verify = flask(uri, "tally", "verify", "--poll", SLUG)
-    say(f"after the {label} intake load: {verify.stdout.strip()}")
+    say(f"after the {name} intake load: {verify.stdout.strip()}")
     ratio = rates["vote"] / rates["minimal"]
     return [
         Row(
-            f"1. intake, {label}",
+            f"1. intake{' through nginx' if through_nginx else ''}, {label}",
             f"vote path {fmt(rates['vote'])}/s ÷ minimal insert {fmt(rates['minimal'])}/s",
             ratio,
             "",
@@ -301,6 +407,309 @@ def download(server: Server, path: str) -> tuple[int, float]:
     return lines - 1, elapsed
 
 
+# ---------------------------------------------------------------- the public setup
+
+
+@contextmanager
+def clients_running(count: int, client: Callable[[int, threading.Event], None]) -> Iterator[None]:
+    """``count`` clients in threads, each ``client(number, stop)``, until the block ends."""
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        running = [pool.submit(client, number, stop) for number in range(count)]
+        try:
+            yield
+        finally:
+            stop.set()
+            for each in running:
+                each.result(timeout=300)
+
+
+def voters_median(front: Front, keys: list[str], args: argparse.Namespace, label: str) -> float:
+    """A voter's median latency in ms: one wrk connection casting ballots back to back."""
+    vote = ("vote.lua", f"/api/polls/{SLUG}/ballots", str(args.revote), *keys)
+    wrk(front.url, 1, 1, 1, *vote, headers=front.headers)
+    got = wrk(front.url, args.latency_duration, 1, 1, *vote, headers=front.headers)
+    if got["failed"] or got["socket_errors"]:
+        raise SystemExit(f"voting failed ({label}): {got}")
+    say(f"voters ({label}): median {got['p50_us'] / 1000:.2f} ms {got}")
+    return got["p50_us"] / 1000
+
+
+def measure_download_flood(
+    keys: list[str], args: argparse.Namespace, options: Options, folder: Path, redis_url: str
+) -> list[Row]:
+    """Figure 5: voters' median latency while 8 clients download ballots.csv ÷ idle, through nginx."""
+    uri = f"sqlite:///{folder / 'flood.sqlite3'}"
+    ballots_file = folder / "flood.csv"
+    write_ballots_csv(ballots_file, args.flood_ballots, keys)
+    flask(uri, "init-db")
+    flask(uri, "ballots", "import", "--poll", SLUG, str(ballots_file))
+    # Limits as in public for downloads (in Redis); the voters' budgets are raised
+    # because they are one load generator on one address.
+    settings = proxy_settings(
+        secrets.token_hex(32),
+        RATELIMIT_ENABLED="true",
+        RATELIMIT_STORAGE_URI=redis_url,
+        RATELIMIT_BALLOTS="1000000 per minute",
+        RATELIMIT_FIRST_BALLOTS="1000000 per minute",
+    )
+    seen: Counter[str] = Counter()
+    lock = threading.Lock()
+    rounds = iter(range(1000))
+    with (
+        serving("flood", "pollapp:create_app()", uri, options, folder, settings) as server,
+        in_front(server, folder, through_nginx=True) as front,
+    ):
+        assert front.nginx is not None
+        nginx = front.nginx
+
+        def flooded() -> float:
+            number = next(rounds)
+
+            def downloader(client: int, stop: threading.Event) -> None:
+                # Each client its own address, new each round: a full download budget every round.
+                source = f"127.5.{number}.{client + 1}"
+                while not stop.is_set():
+                    connection = https(nginx, source)
+                    try:
+                        while not stop.is_set():
+                            connection.request(
+                                "GET",
+                                f"/polls/{SLUG}/ballots.csv",
+                                headers={"Host": "localhost", "Accept-Encoding": "gzip"},
+                            )
+                            with connection.getresponse() as response:
+                                size = 0
+                                while chunk := response.read(1 << 20):
+                                    size += len(chunk)
+                            with lock:
+                                seen[str(response.status)] += 1
+                                seen["bytes"] += size
+                    except (OSError, http.client.HTTPException):
+                        with lock:
+                            seen["errors"] += 1
+                    finally:
+                        connection.close()
+
+            with clients_running(8, downloader):
+                return voters_median(front, keys, args, "during the download flood")
+
+        medians = alternate(
+            args.rounds, {"idle": lambda: voters_median(front, keys, args, "idle"), "flood": flooded}
+        )
+    say(f"the download flood: {dict(seen)}")
+    ratio = medians["flood"] / medians["idle"]
+    return [
+        Row(
+            "5. voting during a download flood",
+            f"voters' median {medians['flood']:.2f} ms with 8 clients downloading ballots.csv at "
+            f"{fmt(args.flood_ballots)} ballots ÷ {medians['idle']:.2f} ms idle, through nginx "
+            f"(the flood: {fmt(seen['200'])} files, {seen['bytes'] / 1e9:.2f} GB, {fmt(seen['429'])} × 429)",
+            ratio,
+            "",
+            "≤ 1.5",
+            ratio <= 1.5,
+        )
+    ]
+
+
+def measure_slow_clients(
+    keys: list[str], args: argparse.Namespace, options: Options, folder: Path
+) -> list[Row]:
+    """Figure 6: voters' median latency with 8 slow-header clients open ÷ idle, both through nginx."""
+    uri = f"sqlite:///{folder / 'slow.sqlite3'}"
+    flask(uri, "init-db")
+    slow = 8
+    opened: Counter[str] = Counter()
+    with (
+        serving("slow", "pollapp:create_app()", uri, options, folder, proxy_settings()) as server,
+        in_front(server, folder, through_nginx=True) as front,
+    ):
+        assert front.nginx is not None
+        nginx = front.nginx
+        context = nginx.client_context()
+        open_now = [False] * slow
+        lock = threading.Lock()
+
+        def trickler(client: int, stop: threading.Event) -> None:
+            """A request header a byte a second; when nginx cuts it off, another."""
+            while not stop.is_set():
+                try:
+                    with (
+                        socket.create_connection(("127.0.0.1", nginx.port), timeout=30) as raw,
+                        context.wrap_socket(raw) as connection,
+                    ):
+                        connection.sendall(
+                            f"GET /polls/{SLUG} HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".encode()
+                        )
+                        open_now[client] = True
+                        with lock:
+                            opened["opened"] += 1
+                        while not stop.wait(1):
+                            connection.sendall(b"x")
+                except OSError:
+                    with lock:
+                        opened["cut off"] += 1
+                finally:
+                    open_now[client] = False
+
+        def with_slow_clients() -> float:
+            with clients_running(slow, trickler):
+                deadline = time.monotonic() + 30
+                while not all(open_now):
+                    if time.monotonic() > deadline:
+                        raise SystemExit("the slow clients could not connect")
+                    time.sleep(0.05)
+                return voters_median(front, keys, args, "with slow clients")
+
+        medians = alternate(
+            args.rounds, {"idle": lambda: voters_median(front, keys, args, "idle"), "slow": with_slow_clients}
+        )
+    say(f"slow clients: {dict(opened)}")
+    ratio = medians["slow"] / medians["idle"]
+    return [
+        Row(
+            "6. voting with slow clients",
+            f"voters' median {medians['slow']:.2f} ms with {slow} slow-header clients open ÷ "
+            f"{medians['idle']:.2f} ms idle, both through nginx ({opened['opened']} slow connections, "
+            f"{opened['cut off']} cut off by nginx)",
+            ratio,
+            "",
+            "≤ 1.5",
+            ratio <= 1.5,
+        )
+    ]
+
+
+def reader_cookie(response: http.client.HTTPResponse) -> str | None:
+    jar: SimpleCookie = SimpleCookie()
+    for header in response.headers.get_all("Set-Cookie") or []:
+        jar.load(header)
+    return jar[READER_COOKIE].value if READER_COOKIE in jar else None
+
+
+def measure_burst(
+    keys: list[str], args: argparse.Namespace, options: Options, folder: Path, redis_url: str
+) -> list[Row]:
+    """Figure 7: a burst of readers, a tenth behind one address, and a stuffer, through nginx."""
+    uri = f"sqlite:///{folder / 'burst.sqlite3'}"
+    flask(uri, "init-db")
+    # The limits as shipped (defaults, in Redis), counted afresh for this run.
+    settings = proxy_settings(
+        secrets.token_hex(32), RATELIMIT_ENABLED="true", RATELIMIT_STORAGE_URI=redis_url
+    )
+    readers, seconds = args.burst_readers, args.burst_seconds
+    rng = random.Random(2026)
+    shared = set(rng.sample(range(readers), readers // 10))
+    rankings = [rng.sample(keys, rng.randint(1, len(keys))) for _ in range(readers)]
+    outcome: dict[int, int | None] = {}
+    stuffer: Counter[int] = Counter()
+    with (
+        serving("burst", "pollapp:create_app()", uri, options, folder, settings) as server,
+        in_front(server, folder, through_nginx=True) as front,
+    ):
+        assert front.nginx is not None
+        nginx = front.nginx
+        started = time.monotonic() + 1
+
+        def reader(number: int) -> None:
+            """Load the poll page (which gives the cookie), then cast a ballot with it."""
+            source = "127.7.0.1" if number in shared else f"127.6.{number // 250}.{number % 250 + 1}"
+            time.sleep(max(0.0, started + number * seconds / readers - time.monotonic()))
+            connection = https(nginx, source)
+            try:
+                connection.request("GET", f"/polls/{SLUG}", headers={"Host": "localhost"})
+                with connection.getresponse() as page:
+                    page.read()
+                    cookie = reader_cookie(page)
+                headers = {"Host": "localhost", "Content-Type": "application/json"}
+                if cookie:
+                    headers["Cookie"] = f"{READER_COOKIE}={cookie}"
+                body = json.dumps({"ranking": rankings[number]})
+                connection.request("POST", f"/api/polls/{SLUG}/ballots", body=body, headers=headers)
+                with connection.getresponse() as ballot:
+                    ballot.read()
+                    outcome[number] = ballot.status
+            except (OSError, http.client.HTTPException):
+                outcome[number] = None
+            finally:
+                connection.close()
+
+        def stuff(client: int, stop: threading.Event) -> None:
+            """One client dropping its cookie: ballot after ballot, each a new reader."""
+            connection = https(nginx, "127.8.0.1")
+            try:
+                while not stop.is_set() and time.monotonic() < started + seconds:
+                    body = json.dumps({"ranking": rng.sample(keys, 3)})
+                    headers = {"Host": "localhost", "Content-Type": "application/json"}
+                    connection.request("POST", f"/api/polls/{SLUG}/ballots", body=body, headers=headers)
+                    with connection.getresponse() as response:
+                        response.read()
+                        stuffer[response.status] += 1
+            finally:
+                connection.close()
+
+        say(f"burst: {fmt(readers)} readers in {seconds:.0f} s, {fmt(len(shared))} behind one address")
+        with clients_running(1, stuff), ThreadPoolExecutor(max_workers=64) as pool:
+            list(pool.map(reader, range(readers)))
+        took = time.monotonic() - started
+    verify = flask(uri, "tally", "verify", "--poll", SLUG)
+    honest = Counter(outcome.values())
+    behind = Counter(outcome[number] for number in shared)
+    got_in = honest[201] + honest[202]
+    share = 100 * got_in / readers
+    say(f"burst in {took:.1f} s: readers {dict(honest)}, behind one address {dict(behind)}")
+    say(f"the cookie-dropping client: {dict(stuffer)}")
+    say(f"after the burst: {verify.stdout.strip()}")
+    return [
+        Row(
+            "7. burst, readers' ballots in",
+            f"{fmt(got_in)} of {fmt(readers)} readers in {took:.0f} s got 201 or 202 through nginx "
+            f"({fmt(len(shared))} behind one address: {fmt(behind[202])} of them held, "
+            f"{fmt(len(shared) - behind[201] - behind[202])} refused or failed)",
+            share,
+            "%",
+            "≥ 99 %",
+            share >= 99,
+        ),
+        Row(
+            "7. burst, a cookie-dropping client",
+            f"{fmt(sum(stuffer.values()))} ballots without a cookie from one address in the same "
+            f"{seconds:.0f} s: {stuffer[201]} counted, {fmt(stuffer[202])} held, {fmt(stuffer[429])} × 429",
+            stuffer[201],
+            "counted",
+            "≤ 30",
+            stuffer[201] <= 30,
+        ),
+    ]
+
+
+def skipped(figure: str, target: str, why: str) -> Row:
+    say(f"{figure}: skipped ({why})")
+    return Row(figure, f"skipped: {why}", None, "", target, None)
+
+
+def measure_public(keys: list[str], args: argparse.Namespace, options: Options, folder: Path) -> list[Row]:
+    """Figures 5, 6 and 7, through nginx (5 and 7 with the limits in Redis), or rows saying why not."""
+    no_nginx = "--no-nginx" if args.no_nginx else nginx_missing()
+    no_redis = no_nginx or (None if redis_answers(args.redis) else f"Redis does not answer at {args.redis}")
+    rows: list[Row] = []
+    if no_redis:
+        rows.append(skipped("5. voting during a download flood", "≤ 1.5", no_redis))
+    else:
+        rows += measure_download_flood(keys, args, options, folder, args.redis)
+    if no_nginx:
+        rows.append(skipped("6. voting with slow clients", "≤ 1.5", no_nginx))
+    else:
+        rows += measure_slow_clients(keys, args, options, folder)
+    if no_redis:
+        rows.append(skipped("7. burst, readers' ballots in", "≥ 99 %", no_redis))
+        rows.append(skipped("7. burst, a cookie-dropping client", "≤ 30", no_redis))
+    else:
+        rows += measure_burst(keys, args, options, folder, args.redis)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -322,13 +731,27 @@ def main() -> int:
         default=os.environ.get("POLLAPP_TEST_DATABASE_URL") or POSTGRES_DEFAULT,
         help="PostgreSQL server for a scratch database (default: POLLAPP_TEST_DATABASE_URL or %(default)s)",
     )
-    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL intake figure")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL intake figures")
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("POLLAPP_TEST_REDIS_URL") or REDIS_DEFAULT,
+        help="Redis for the rate limits of figures 5 and 7 (default: POLLAPP_TEST_REDIS_URL or %(default)s)",
+    )
+    parser.add_argument("--no-nginx", action="store_true", help="skip the figures through nginx")
+    parser.add_argument(
+        "--flood-ballots", type=int, help="ballots in the database the download flood reads (default 200,000)"
+    )
+    parser.add_argument("--burst-readers", type=int, help="readers in the burst (default 5,000)")
+    parser.add_argument("--burst-seconds", type=float, help="seconds the burst is spread over (default 60)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder (databases, logs, CSV)")
     args = parser.parse_args()
     args.ballots = args.ballots or (20_000 if args.quick else 1_000_000)
     args.duration = args.duration or (3 if args.quick else 10)
     args.latency_duration = args.latency_duration or (2 if args.quick else 5)
     args.rounds = args.rounds or (1 if args.quick else 3)
+    args.flood_ballots = args.flood_ballots or (20_000 if args.quick else 200_000)
+    args.burst_readers = args.burst_readers or (500 if args.quick else 5_000)
+    args.burst_seconds = args.burst_seconds or (10 if args.quick else 60)
 
     if shutil.which("wrk") is None:
         print(
@@ -448,11 +871,24 @@ def main() -> int:
                 if uri is not None:
                     intake += measure_intake("PostgreSQL", uri, keys, args, options, folder)
                 else:
-                    skipped = Row(
-                        "1. intake, PostgreSQL", "no server answered: skipped", None, "", "≥ 1.0", None
-                    )
-                    intake.append(skipped)
+                    intake.append(skipped("1. intake, PostgreSQL", "≥ 1.0", "no server answered"))
+            no_nginx = "--no-nginx" if args.no_nginx else nginx_missing()
+            if no_nginx:
+                intake.append(skipped("1. intake through nginx, PostgreSQL", "≥ 1.0", no_nginx))
+            else:
+                with postgres_database(args.postgres) as uri:
+                    if uri is not None:
+                        intake += measure_intake(
+                            "PostgreSQL", uri, keys, args, options, folder, through_nginx=True
+                        )
+                    else:
+                        intake.append(
+                            skipped("1. intake through nginx, PostgreSQL", "≥ 1.0", "no server answered")
+                        )
         rows = intake + rows
+
+        # 5, 6 and 7. The public setup: nginx in front, floods, slow clients, a burst.
+        rows += measure_public(keys, args, options, folder)
     finally:
         if args.keep:
             say(f"kept {folder}")
@@ -485,6 +921,8 @@ def print_table(rows: list[Row], args: argparse.Namespace, options: Options) -> 
     def value(row: Row) -> str:
         if row.value is None:
             return "—"
+        if row.unit == "%":
+            return f"{row.value:.1f} %"
         if row.unit in ("", "MB"):
             return f"{row.value:.2f}" if row.unit == "" else f"{row.value:.0f} MB"
         return f"{fmt(row.value)} {row.unit}"
