@@ -1,0 +1,215 @@
+"""The embed in a real browser, in a page of another origin (127.0.0.2 framing
+127.0.0.1): WordPress's exact sandbox with JavaScript, a frame that allows
+forms with JavaScript off, and the embed page checked by axe."""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect, sync_playwright
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from helpers import POLL
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-sync"]
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SECRET = "abcdefghij"
+EMBED = f"/polls/{POLL}/embed"
+
+# The host page: one frame, and a listener that keeps what the frame says.
+HOST_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>A blog post</title></head>
+<body><h1>A blog post</h1>
+<iframe id="poll" {attributes} src="{src}" width="500" height="200" title="The poll"></iframe>
+<script>
+window.heights = []; window.links = []; window.strangers = [];
+window.addEventListener("message", function (event) {{
+  var data = event.data || {{}};
+  if (data.secret !== "{secret}") {{ window.strangers.push(data); return; }}
+  if (data.message === "height") {{
+    window.heights.push(data.value);
+    document.getElementById("poll").height = data.value;
+  }} else if (data.message === "link") {{
+    window.links.push(data.value);
+  }}
+}});
+</script></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium: apt-get install chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def serve(host: str, wsgi: Callable[..., object]) -> tuple[str, Callable[[], None]]:
+    http = make_server(host, 0, wsgi, threaded=True)  # type: ignore[arg-type]
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        http.shutdown()
+        thread.join()
+        http.server_close()
+
+    return f"http://{host}:{http.server_port}", stop
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    """The poll app on 127.0.0.1."""
+    url, stop = serve("127.0.0.1", app)
+    yield url
+    stop()
+
+
+@pytest.fixture
+def blog(server: str) -> Iterator[Callable[[str], str]]:
+    """Another site on 127.0.0.2: ``blog(attributes)`` is the URL of a page
+    framing the embed with those iframe attributes."""
+
+    @Request.application
+    def host(request: Request) -> Response:
+        attributes = request.args.get("attributes", "")
+        src = f"{server}{EMBED}#?secret={SECRET}"
+        page = HOST_PAGE.format(attributes=attributes, src=html.escape(src), secret=SECRET)
+        return Response(page, mimetype="text/html")
+
+    url, stop = serve("127.0.0.2", host)
+    yield lambda attributes: f"{url}/post?attributes={attributes}"
+    stop()
+
+
+@pytest.fixture
+def open_page(browser: Browser, server: str, blog: object) -> Iterator[Callable[..., Page]]:
+    """A page in a fresh browser context; every context is closed before the servers stop."""
+    contexts: list[BrowserContext] = []
+
+    def make(**options: object) -> Page:
+        context = browser.new_context(**options)  # type: ignore[arg-type]
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def embed_frame(page: Page) -> Frame:
+    frame = page.frame_locator("#poll")
+    expect(frame.locator("[data-embed]")).to_be_visible()
+    found = [f for f in page.frames if f.url.split("#")[0].endswith(EMBED)]
+    assert len(found) == 1
+    return found[0]
+
+
+def counted(page: Page, server: str) -> list[str]:
+    """The ranking of the counted ballots, from the API (read outside the frame)."""
+    body = page.context.request.get(f"{server}/api/polls/{POLL}/results").json()
+    return [entry["key"] for entry in body["entries"] if entry["points"] != "0"] if body["ballots"] else []
+
+
+def ballots(page: Page, server: str) -> int:
+    return int(page.context.request.get(f"{server}/api/polls/{POLL}/results").json()["ballots"])
+
+
+def test_in_wordpresss_sandbox_a_reader_votes_and_the_ballot_counts(open_page, server, blog, keys):
+    page = open_page(viewport={"width": 900, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(blog('sandbox="allow-scripts"'))
+    frame = embed_frame(page)
+    # WordPress's sandbox: an opaque origin, no cookies, no storage, no forms.
+    assert frame.evaluate("self.origin") == "null"
+    assert frame.evaluate(
+        "(() => { try { document.cookie; return 'cookie'; } catch (e) { return e.name; } })()"
+    ) == ("SecurityError")
+
+    # The frame says its height with the secret, and the page grows the frame to it.
+    page.wait_for_function("window.heights.length > 0 && window.heights[window.heights.length - 1] > 300")
+    first = page.evaluate("window.heights[window.heights.length - 1]")
+    content = frame.evaluate(
+        "Math.ceil(document.querySelector('[data-embed]').getBoundingClientRect().height)"
+    )
+    assert first == content
+    assert page.evaluate("window.strangers") == []
+
+    ui = page.frame_locator("#poll")
+    expect(ui.locator(".ranker.is-ready")).to_be_visible()
+    ui.locator(f'.pool-item[data-key="{keys[4]}"] button').click()
+    ui.locator(f'.pool-item[data-key="{keys[1]}"] button').click()
+    name = ui.locator(f'.ranked-item[data-key="{keys[1]}"]').get_attribute("data-name")
+    expect(ui.locator("[data-announce]")).to_have_text(f"{name}: ranked 2 of 2.")
+    ui.get_by_role("button", name="Cast my ballot").click()
+    expect(ui.locator(".embed-after h2")).to_have_text("Thank you! Your ballot is in.")
+    expect(ui.locator(".embed-after")).to_contain_text("Readers' top 3")
+    assert ballots(page, server) == 1
+    assert counted(page, server)[:2] == [keys[4], keys[1]]
+    # The answer made the frame taller, and the page heard of it.
+    page.wait_for_function(f"window.heights[window.heights.length - 1] > {first}")
+
+    # Voting again in the same frame replaces the ballot.
+    ui.locator(f'.ranked-item[data-key="{keys[4]}"] [data-action=remove]').click()
+    ui.get_by_role("button", name="Replace my ballot").click()
+    expect(ui.locator(".embed-after h2")).to_have_text("Your new ballot replaced your earlier one.")
+    assert ballots(page, server) == 1
+
+    # The results link asks WordPress to open the top page ("link" message).
+    ui.get_by_role("link", name="See the full results on pollapp").click()
+    page.wait_for_function("window.links.length === 1")
+    assert page.evaluate("window.links") == [f"{server}/polls/{POLL}/results"]
+    assert problems == []
+
+
+def test_a_frame_that_allows_forms_takes_the_ballot_with_javascript_off(open_page, server, blog, keys):
+    page = open_page(java_script_enabled=False, viewport={"width": 900, "height": 900})
+    page.goto(blog('sandbox="allow-forms" height="1400"'))
+    ui = page.frame_locator("#poll")
+    expect(ui.locator(".ranker")).to_be_hidden()
+    ui.locator("#rank_1").select_option(keys[2])
+    ui.locator("#rank_2").select_option(keys[7])
+    ui.get_by_role("button", name="Cast my ballot").click()
+    expect(ui.locator(".embed-after h2")).to_have_text("Thank you! Your ballot is in.")
+    expect(ui.locator(".embed-after")).to_contain_text("Editors' top 3")
+    assert ballots(page, server) == 1
+    assert counted(page, server)[:2] == [keys[2], keys[7]]
+    # Sent again (the same page load's key), it replaces, never counts twice.
+    ui.locator("#rank_1").select_option(keys[3])
+    ui.get_by_role("button", name="Replace my ballot").click()
+    expect(ui.locator(".embed-after h2")).to_have_text("Your new ballot replaced your earlier one.")
+    assert ballots(page, server) == 1
+
+
+def test_the_embed_has_no_wcag_violations_before_and_after_a_ballot(open_page, server, keys):
+    # axe-core is injected as a script, which the page's own policy rightly refuses.
+    page = open_page(viewport={"width": 400, "height": 800}, bypass_csp=True, base_url=server)
+    page.goto(EMBED)
+    expect(page.locator(".ranker.is-ready")).to_be_visible()
+
+    def violations() -> list[str]:
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+        assert "color-contrast" in {rule["id"] for rule in found["passes"]}
+        return [json.dumps([v["id"], [n["target"] for n in v["nodes"]]]) for v in found["violations"]]
+
+    assert violations() == []
+    page.locator(f'.pool-item[data-key="{keys[0]}"] button').click()
+    page.get_by_role("button", name="Cast my ballot").click()
+    expect(page.locator(".embed-after h2")).to_be_focused()
+    assert violations() == []
