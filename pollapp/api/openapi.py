@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 description of the JSON API."""
+"""The OpenAPI 3.1 description of the JSON API (and of the oEmbed endpoint beside it)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def _json(description: str, schema: str) -> dict[str, Any]:
     }
 
 
+PIXELS = {"type": "integer", "minimum": 1, "maximum": 99_999}
 SLUG = {
     "name": "slug",
     "in": "path",
@@ -144,6 +145,31 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            # Outside /api/, but JSON for programs all the same (oembed.com, version 1.0).
+            "/oembed": {
+                "get": {
+                    "summary": "How to embed a poll, for an oEmbed consumer such as WordPress.",
+                    "operationId": "getOembed",
+                    "parameters": [
+                        {
+                            "name": "url",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "minLength": 1},
+                            "description": "The URL of a poll or its results on this site.",
+                        },
+                        {"name": "maxwidth", "in": "query", "schema": PIXELS},
+                        {"name": "maxheight", "in": "query", "schema": PIXELS},
+                        {"name": "format", "in": "query", "schema": {"enum": ["json"]}},
+                    ],
+                    "responses": {
+                        "200": _json("A rich answer: a fallback link and the embed's frame.", "OEmbed"),
+                        "400": _error("No url, or a size that is not a whole number of pixels."),
+                        "404": _error("The URL is not a poll of this site."),
+                        "501": _error("A format other than json."),
+                    },
+                }
+            },
         },
         "components": {
             "schemas": {
@@ -184,6 +210,27 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
                 "Standing": standing,
+                "OEmbed": {
+                    "type": "object",
+                    "required": ["type", "version", "html", "width", "height"],
+                    "properties": {
+                        "type": {"const": "rich"},
+                        "version": {"const": "1.0"},
+                        "html": {"type": "string"},
+                        "width": {"type": "integer", "minimum": 1},
+                        "height": {"type": "integer", "minimum": 1},
+                        "title": {"type": "string"},
+                        "provider_name": {"type": "string"},
+                        "provider_url": {"type": "string"},
+                        "cache_age": {"type": "integer", "minimum": 0},
+                        "thumbnail_url": {"type": "string"},
+                        "thumbnail_width": {"type": "integer", "minimum": 1},
+                        "thumbnail_height": {"type": "integer", "minimum": 1},
+                    },
+                    "dependentRequired": {
+                        "thumbnail_url": ["thumbnail_width", "thumbnail_height"],
+                    },
+                },
                 "Results": {
                     "type": "object",
                     "required": ["slug", "ballots", "held_ballots", "borda_rule", "entries", "agreement"],

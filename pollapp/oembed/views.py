@@ -52,7 +52,7 @@ def _pixels(name: str) -> int | None:
     value = request.args.get(name)
     if value is None or value == "":
         return None
-    if not value.isdigit() or not 0 < int(value) < 100_000:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 100_000:
         abort(400, f"{name} must be a whole number of pixels.")
     return int(value)
 
