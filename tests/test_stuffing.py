@@ -5,6 +5,7 @@ released. Every figure stays exact: the tally, the downloads, the recount."""
 from __future__ import annotations
 
 import random
+import threading
 from fractions import Fraction
 
 import pytest
@@ -184,3 +185,42 @@ def test_the_results_page_says_how_many_ballots_are_held(guarded):
     page = guarded.test_client().get(f"/polls/{POLL}/results").get_data(as_text=True)
     assert "3 more ballots wait for a check before they count" in page
     assert f"<strong>{BUDGET}</strong> ballots" in page
+
+
+def test_first_ballots_cast_at_the_same_moment_cannot_pass_the_budget(guarded):
+    keys = entry_keys(guarded)
+    barrier = threading.Barrier(16)
+    statuses: list[int] = []
+
+    def stuff(n: int) -> None:
+        client = guarded.test_client()
+        barrier.wait()
+        response = client.post(
+            BALLOTS, json={"ranking": keys[n % 9 : n % 9 + 1]}, environ_base={"REMOTE_ADDR": "203.0.113.5"}
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=stuff, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201] * BUDGET + [202] * (16 - BUDGET)
+    shown = results(guarded)
+    assert (shown["ballots"], shown["held_ballots"]) == (BUDGET, 16 - BUDGET)
+    assert_exact(guarded)
+
+
+def test_a_refused_or_replacing_ballot_gives_its_place_back(guarded):
+    keys = entry_keys(guarded)
+    client = guarded.test_client()
+    environ = {"REMOTE_ADDR": "203.0.113.5"}
+    assert client.post(BALLOTS, json={"ranking": keys[:1]}, environ_base=environ).status_code == 201
+    for _ in range(10):  # changing a ballot, and ballots the poll refuses, take no place
+        assert client.post(BALLOTS, json={"ranking": keys[1:3]}, environ_base=environ).status_code == 200
+        refused = guarded.test_client().post(
+            BALLOTS, json={"ranking": ["no-such-scene"]}, environ_base=environ
+        )
+        assert refused.status_code == 400
+    counted = [from_address(guarded, "203.0.113.5", keys[:2]).status_code for _ in range(BUDGET)]
+    assert counted == [201] * (BUDGET - 1) + [202]

@@ -10,7 +10,7 @@ from ..ballots.tally import read_tally
 from ..results.service import can_see_results, results_of
 from ..web import policy
 from ..web.ballot_requests import ranking_from_json, same_origin
-from ..web.limits import first_ballot_held, limit_ballots, spend_first_ballot
+from ..web.limits import first_ballot_place, limit_ballots
 from ..web.lookup import NOT_PUBLIC_RESULTS, closed, no_such_poll, poll_or_404
 from ..web.readers import IDEMPOTENCY_KEY, current_reader, ensure_reader, request_key_reader
 from ..words import POLL_CHANGED, ballot_problem
@@ -53,16 +53,18 @@ def cast(slug: str) -> tuple[Response, int]:
         # A ballot for a poll that does not exist is refused for that first.
         poll_or_404(slug)
         raise
-    try:
-        cast = cast_ballot(slug, _reader(), ranking, hold=first_ballot_held())
-    except NoSuchPoll:
-        no_such_poll(slug)
-    except PollClosed:
-        closed()
-    except InvalidBallot as error:
-        abort(400, POLL_CHANGED if error.cause is None else ballot_problem(error.cause))
-    if not (cast.replaced or cast.held):
-        spend_first_ballot()
+    reader = _reader()
+    with first_ballot_place() as place:
+        try:
+            cast = cast_ballot(slug, reader, ranking, hold=place.held)
+        except NoSuchPoll:
+            no_such_poll(slug)
+        except PollClosed:
+            closed()
+        except InvalidBallot as error:
+            abort(400, POLL_CHANGED if error.cause is None else ballot_problem(error.cause))
+    if cast.replaced:
+        place.give_back()
     status = 202 if cast.held else 200 if cast.replaced else 201
     return jsonify(ranking=ranking, replaced=cast.replaced, held=cast.held), status
 

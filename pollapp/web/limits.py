@@ -4,11 +4,13 @@ first ballots counted at once."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache, wraps
 from typing import Any, ParamSpec, TypeVar, cast
 
 from flask import Response, current_app
 from limits import RateLimitItem, parse_many
+from limits.storage import Storage
 
 from ..extensions import client_address, limiter
 
@@ -76,42 +78,81 @@ def _limits(setting: str) -> tuple[RateLimitItem, ...]:
 _outage_logged = False
 
 
-def _first_ballot_budget(spend: bool) -> bool:
-    """Test (or spend from) this address's budget of first ballots counted at
-    once; True while there is budget left. When the limits' storage fails,
-    every ballot counts, and that is logged once."""
+def _storage_failed(error: Exception) -> None:
     global _outage_logged
-    config = current_app.config
-    if not config["RATELIMIT_ENABLED"]:
-        return True
-    address = client_address()
-    try:
-        strategy = limiter.limiter
-        check = strategy.hit if spend else strategy.test
-        return all(
-            [check(item, "first-ballots", address) for item in _limits(config["RATELIMIT_FIRST_BALLOTS"])]
-        )
-    except Exception as error:  # any failure of the storage: count rather than refuse or hold
-        if not _outage_logged:
-            current_app.logger.warning("first-ballot budget unavailable, counting every ballot: %s", error)
-            _outage_logged = True
-        return True
+    if not _outage_logged:
+        current_app.logger.warning("first-ballot budget unavailable, counting every ballot: %s", error)
+        _outage_logged = True
 
 
-def first_ballot_held() -> bool:
-    """Whether a first ballot cast from this address now is to be held.
+@dataclass
+class FirstBallotPlace:
+    """A ballot's place in its address's budget of first ballots counted at
+    once, taken before the ballot is cast, so that ballots cast at the same
+    moment cannot all pass the budget."""
+
+    held: bool  # no place was left: the ballot is to be held for a check
+    _taken: list[tuple[Storage, str, int]] = field(default_factory=list)
+
+    def give_back(self) -> None:
+        """Return the place: the ballot was not a counted first ballot after all
+        (it replaced an earlier one, or it was refused)."""
+        taken, self._taken = self._taken, []
+        try:
+            for storage, key, expiry in taken:
+                storage.incr(key, expiry, amount=-1)
+        except Exception as error:  # any failure of the storage: the place is lost, nothing worse
+            _storage_failed(error)
+
+    def __enter__(self) -> FirstBallotPlace:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:  # the ballot was refused, or failed
+            self.give_back()
+
+
+def first_ballot_place() -> FirstBallotPlace:
+    """Take a place in this address's budget of first ballots counted at once.
 
     Every address may have some first ballots counted at once
     (``RATELIMIT_FIRST_BALLOTS``); past that they are stored but held for a
-    check. A client that drops its cookie to vote again gets no more than
-    that counted, and a crowd behind one address loses nothing: each reader's
-    ballot is kept and counts once released. The budget is spent only by a
-    first ballot that was counted (``spend_first_ballot``), so refused junk and
-    readers changing their ballot never spend it.
+    check. A client that drops its cookie to vote again gets no more than that
+    counted, and a crowd behind one address loses nothing: each reader's
+    ballot is kept and counts once released. The place is taken with one
+    atomic increment per limit, and given back when the ballot turns out to
+    replace an earlier one or is refused, so readers changing their ballot and
+    refused junk spend nothing. When the limits' storage fails, every ballot
+    counts, and that is logged once.
     """
-    return not _first_ballot_budget(spend=False)
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"]:
+        return FirstBallotPlace(held=False)
+    address = client_address()
+    place = FirstBallotPlace(held=False)
+    try:
+        storage = limiter.limiter.storage
+        for item in _limits(config["RATELIMIT_FIRST_BALLOTS"]):
+            key, expiry = item.key_for("first-ballots", address), item.get_expiry()
+            count = storage.incr(key, expiry, amount=1)
+            place._taken.append((storage, key, expiry))
+            if count > item.amount:
+                place.held = True
+    except Exception as error:  # any failure of the storage: count rather than refuse or hold
+        _storage_failed(error)
+        return FirstBallotPlace(held=False)
+    if place.held:
+        place.give_back()  # a held ballot takes no place
+    return place
+
+
+def first_ballot_held() -> bool:
+    """Whether this address's budget of first ballots is spent (a test, not a place)."""
+    place = first_ballot_place()
+    place.give_back()
+    return place.held
 
 
 def spend_first_ballot() -> None:
-    """Spend one of this address's first ballots counted at once."""
-    _first_ballot_budget(spend=True)
+    """Spend one of this address's first ballots counted at once, after the fact."""
+    first_ballot_place()
