@@ -4,8 +4,8 @@ Imports are read from the source with ``ast``, so an import inside a function
 or under ``if TYPE_CHECKING:`` counts as much as one at the top of a module.
 The layers, one direction only: blueprints (one package per audience) over
 the shared web layer, over the domain packages (polls <- ballots <- results,
-and the catalogue), over storage and the pure core. Alembic's
-``pollapp/migrations`` is left out.
+the catalogue, and the editors' accounts over polls), over storage and the
+pure core. Alembic's ``pollapp/migrations`` is left out.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def blueprint_packages() -> frozenset[str]:
 APP = "app"  # pollapp itself (create_app) and configure
 SETTINGS = "settings"  # config and extensions: plain defaults, extensions created unbound
 BLUEPRINT = "blueprint"
-DOMAIN = frozenset({"polls", "ballots", "results", "catalogue"})
+DOMAIN = frozenset({"polls", "ballots", "results", "catalogue", "accounts"})
 BENEATH_DOMAIN = frozenset({"core", SETTINGS, "storage"})
 
 # Which layers each layer may use, besides itself. What two blueprints share
@@ -164,6 +164,7 @@ MAY_USE: dict[str, frozenset[str]] = {
     "ballots": BENEATH_DOMAIN | {"polls"},
     "results": BENEATH_DOMAIN | {"polls", "ballots"},
     "catalogue": BENEATH_DOMAIN | {"polls", "ballots"},
+    "accounts": BENEATH_DOMAIN | {"polls"},
     "web": BENEATH_DOMAIN | DOMAIN | {"words"},
     BLUEPRINT: BENEATH_DOMAIN | DOMAIN | {"words", "web"},
     "cli": BENEATH_DOMAIN | DOMAIN | {"words", "web", "testing", APP},

@@ -14,6 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from pollapp.accounts.models import Editor
 from pollapp.ballots.models import Ballot
 from pollapp.ballots.recount import tally_differences
 from pollapp.ballots.service import ballot_rankings
@@ -50,7 +51,9 @@ def head_revision() -> str:
 
 def schema_differences(uri: str) -> list[object]:
     """What Alembic's autogenerate would change to make the database match the models."""
+    # Every model module imported, so that the metadata holds every table.
     assert Ballot.__table__.metadata is db.metadata
+    assert Editor.__table__.metadata is db.metadata
     engine = create_engine(uri)
     try:
         with engine.connect() as connection:

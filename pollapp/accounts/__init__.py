@@ -1,0 +1,1 @@
+"""Editor accounts: who may use the editors' desk, their logins and what they did there."""
