@@ -1,6 +1,7 @@
 """Policies that differ by audience, chosen per blueprint: who may frame its
-pages, how its errors are written, how the reader cookie is sent. Anything no
-blueprint claims (static files, unknown URLs) gets the strictest default."""
+pages, how its errors are written, how the reader cookie is sent, whether
+anything may keep its responses. Anything no blueprint claims (static files,
+unknown URLs) gets the strictest default."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ class Policy:
     # it in Accept), or always JSON.
     errors: Literal["html", "json"] = "html"
     reader_cookie_samesite: Literal["Lax", "Strict", "None"] = "Lax"
+    # True: every response says Cache-Control: no-store, whatever the view
+    # set, so that no browser or proxy keeps a copy (the editors' desk).
+    # False: each view says how its responses may be cached.
+    no_store: bool = False
 
     def frame_ancestors(self) -> str:
         if self.frame_ancestors_setting is None:

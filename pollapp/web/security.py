@@ -35,9 +35,12 @@ def _default_headers(frame_ancestors: str) -> tuple[tuple[str, str, str], ...]:
 def _headers(response: Response) -> Response:
     headers = response.headers
     present = {name.lower() for name in headers.keys()}
-    for lowered, name, value in _default_headers(current_policy().frame_ancestors()):
+    policy = current_policy()
+    for lowered, name, value in _default_headers(policy.frame_ancestors()):
         if lowered not in present:
             headers.add(name, value)
+    if policy.no_store:
+        headers["Cache-Control"] = "no-store"
     return response
 
 
