@@ -58,3 +58,11 @@ PROXY_FIX_X_FOR = 0
 # frame-ancestors source list, e.g. "https://blog.example"; "*": any site.
 # Every other page is never framed.
 EMBED_ALLOWED_ORIGINS = "*"
+
+# The editors' desk. Failed logins allowed per client address and per account
+# (the email typed, known or not) before logins are refused for a while.
+RATELIMIT_LOGINS_PER_ADDRESS = "10 per 15 minutes"
+RATELIMIT_LOGINS_PER_ACCOUNT = "10 per 15 minutes"
+# How long a desk session lasts from its login, in seconds, however busy; the
+# session cookie itself ends with the browser session (no "remember me").
+DESK_SESSION_LIFETIME = 12 * 60 * 60

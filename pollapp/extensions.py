@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app, request
 from flask_limiter import Limiter
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -39,3 +40,4 @@ else:
 migrate = Migrate()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_address)
+login_manager = LoginManager()  # editors' sessions on the desk
