@@ -25,10 +25,11 @@ RATELIMIT_BALLOTS = "600 per minute;6000 per hour"
 RATELIMIT_FIRST_BALLOTS = "30 per minute;300 per hour"
 # Downloads (ballots.csv, results.csv) per client address; 304s are free.
 RATELIMIT_DOWNLOADS = "20 per minute;200 per hour"
-# A download is made once per change of the tally and kept. Above zero, one
-# younger than this many seconds is served as it is while ballots keep coming
-# (cheaper, but the file may then lag the results by that long).
-DOWNLOADS_FRESH_FOR = 0
+# A download is made once per change of the tally and kept. While ballots keep
+# coming, one younger than this many seconds is served as it is: a flood of
+# downloads then costs the database one export per interval, and a file may lag
+# the live results by that long (its Cache-Control says so). 0: always exact.
+DOWNLOADS_FRESH_FOR = 10
 # Where the kept downloads live; None: "downloads" in the instance folder.
 DOWNLOADS_FOLDER: str | None = None
 # Limits kept in memory are per process; production accepts that only when

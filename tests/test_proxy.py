@@ -86,6 +86,7 @@ def production_environment(uri: str, folder: Path, **settings: str) -> dict[str,
     """A pollapp process as the README runs it in public, with ``settings`` over it
     (setting names without the POLLAPP_ prefix)."""
     env = app_environment(uri, secrets.token_hex(32))
+    env["POLLAPP_DOWNLOADS_FRESH_FOR"] = "0"  # downloads compared with the live results
     env.update(
         POLLAPP_PRODUCTION="true",
         POLLAPP_TRUSTED_HOSTS='["localhost"]',

@@ -66,6 +66,8 @@ class Server:
 
     def __init__(self, uri: str, folder: Path) -> None:
         self.env = app_environment(uri, SECRET_KEY)
+        # Downloads remade at once, so that they can be compared with the live results.
+        self.env["POLLAPP_DOWNLOADS_FRESH_FOR"] = "0"
         self.folder = folder
         self.log = folder / "gunicorn.log"
         init = self.flask("init-db")
