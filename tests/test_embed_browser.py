@@ -218,3 +218,41 @@ def test_the_embed_has_no_wcag_violations_before_and_after_a_ballot(open_page, s
     page.get_by_role("button", name="Cast my ballot").click()
     expect(page.locator(".embed-after h2")).to_be_focused()
     assert violations() == []
+
+
+def test_the_two_line_snippet_becomes_a_frame_sized_to_its_content(open_page, server, keys):
+    snippet = (
+        f'<a class="pollapp-embed" href="{server}/polls/{POLL}">Rank the scenes yourself</a>\n'
+        f'<script async src="{server}/static/embed-loader.js"></script>'
+    )
+
+    @Request.application
+    def host(request: Request) -> Response:
+        page = f'<!doctype html><html lang="en"><head><title>Elsewhere</title></head><body>{snippet}</body>'
+        return Response(page, mimetype="text/html")
+
+    url, stop = serve("127.0.0.2", host)
+    try:
+        page = open_page(viewport={"width": 600, "height": 800})
+        page.goto(f"{url}/post")
+        frame = page.locator("iframe")
+        expect(frame).to_have_count(1)
+        assert frame.get_attribute("src").startswith(f"{server}{EMBED}#?secret=")
+        # Sized by the frame's own height message; the link, the fallback, hidden then.
+        expect(page.locator("a.pollapp-embed")).to_be_hidden()
+        inner = page.frame_locator("iframe").locator("[data-embed]")
+        expect(inner).to_be_visible()
+        embed = next(f for f in page.frames if f.url.split("#")[0].endswith(EMBED))
+        content = "Math.ceil(document.querySelector('[data-embed]').getBoundingClientRect().height)"
+        page.wait_for_function(
+            "h => document.querySelector('iframe').height === String(h)", arg=embed.evaluate(content)
+        )
+        # Outside a sandbox, with third-party cookies blocked, the ballot counts all the same.
+        page.frame_locator("iframe").locator(f'.pool-item[data-key="{keys[0]}"] button').click()
+        page.frame_locator("iframe").get_by_role("button", name="Cast my ballot").click()
+        expect(page.frame_locator("iframe").locator(".embed-after h2")).to_have_text(
+            "Thank you! Your ballot is in."
+        )
+        assert ballots(page, server) == 1
+    finally:
+        stop()
