@@ -35,7 +35,7 @@ from ..results.service import results_of, visible_to
 from ..web import policy
 from ..web.ballot_requests import ranking_from_json, same_origin
 from ..web.forms import BallotForm, add_error, ballot_form
-from ..web.limits import first_ballot_held, limit_ballots, spend_first_ballot
+from ..web.limits import first_ballot_place, limit_ballots
 from ..web.lookup import closed, no_such_poll, poll_or_404
 from ..web.readers import IDEMPOTENCY_KEY, request_key_reader
 from ..words import POLL_CHANGED, ballot_problem, ballot_taken
@@ -87,21 +87,21 @@ def embed(slug: str) -> ResponseReturnValue:
         closed()
     if not form.validate():
         return _page(poll, entries, form, None, 400)
-    try:
-        cast = cast_ballot(
-            poll, request_key_reader(form["reader_key"].data), form.ranking, hold=first_ballot_held()
-        )
-    except NoSuchPoll:
-        no_such_poll(poll.slug)
-    except PollClosed:
-        closed()
-    except InvalidBallot as error:
-        add_error(
-            form.position_fields()[0], POLL_CHANGED if error.cause is None else ballot_problem(error.cause)
-        )
-        return _page(poll, entries, form, None, 400)
-    if not (cast.replaced or cast.held):
-        spend_first_ballot()
+    reader = request_key_reader(form["reader_key"].data)
+    with first_ballot_place() as place:
+        try:
+            cast = cast_ballot(poll, reader, form.ranking, hold=place.held)
+        except NoSuchPoll:
+            no_such_poll(poll.slug)
+        except PollClosed:
+            closed()
+        except InvalidBallot as error:
+            place.give_back()
+            reason = POLL_CHANGED if error.cause is None else ballot_problem(error.cause)
+            add_error(form.position_fields()[0], reason)
+            return _page(poll, entries, form, None, 400)
+    if cast.replaced:
+        place.give_back()
     # No cookie can carry a message across a redirect in a frame, so the page
     # answers the POST itself; sent again, it carries the same key and replaces.
     return _page(poll, entries, form, _after_ballot(poll, entries, form.ranking, ballot_taken(cast)), 200)
@@ -147,16 +147,17 @@ def cast(slug: str) -> tuple[Response, int]:
     except HTTPException:
         poll_or_404(slug)  # a ballot for a poll that does not exist is refused for that first
         raise
-    try:
-        taken = cast_ballot(slug, request_key_reader(key), ranking, hold=first_ballot_held())
-    except NoSuchPoll:
-        no_such_poll(slug)
-    except PollClosed:
-        closed()
-    except InvalidBallot as error:
-        abort(400, POLL_CHANGED if error.cause is None else ballot_problem(error.cause))
-    if not (taken.replaced or taken.held):
-        spend_first_ballot()
+    with first_ballot_place() as place:
+        try:
+            taken = cast_ballot(slug, request_key_reader(key), ranking, hold=place.held)
+        except NoSuchPoll:
+            no_such_poll(slug)
+        except PollClosed:
+            closed()
+        except InvalidBallot as error:
+            abort(400, POLL_CHANGED if error.cause is None else ballot_problem(error.cause))
+    if taken.replaced:
+        place.give_back()
     message = ballot_taken(taken)
     poll = poll_or_404(slug)
     status = 202 if taken.held else 200 if taken.replaced else 201
