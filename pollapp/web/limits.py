@@ -144,15 +144,3 @@ def first_ballot_place() -> FirstBallotPlace:
     if place.held:
         place.give_back()  # a held ballot takes no place
     return place
-
-
-def first_ballot_held() -> bool:
-    """Whether this address's budget of first ballots is spent (a test, not a place)."""
-    place = first_ballot_place()
-    place.give_back()
-    return place.held
-
-
-def spend_first_ballot() -> None:
-    """Spend one of this address's first ballots counted at once, after the fact."""
-    first_ballot_place()
