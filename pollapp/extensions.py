@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from typing import TYPE_CHECKING
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -29,6 +29,18 @@ def client_address() -> str:
     return hmac.new(key, address, hashlib.sha256).hexdigest()[:32]
 
 
+class DeskLoginManager(LoginManager):  # type: ignore[misc]  # Flask-Login is untyped: its classes are Any to the checker
+    """Flask-Login's manager without the remember-me cookie, which the desk never sets.
+
+    Flask-Login looks for that cookie's instructions in the session after
+    every request of the app, and reading the session makes Flask add
+    ``Vary: Cookie`` to every response, static files and the API included.
+    """
+
+    def _update_remember_cookie(self, response: Response) -> Response:
+        return response
+
+
 db = SQLAlchemy(model_class=Base)
 
 # Flask-SQLAlchemy makes ``db.Model`` at run time, as a subclass of ``Base``;
@@ -40,4 +52,4 @@ else:
 migrate = Migrate()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_address)
-login_manager = LoginManager()  # editors' sessions on the desk
+login_manager = DeskLoginManager()  # editors' sessions on the desk

@@ -502,6 +502,14 @@ def test_reader_responses_keep_their_own_caching(client):
     assert client.get(f"/polls/{POLL}").headers.get("Cache-Control") != "no-store"
 
 
+def test_responses_that_read_no_session_do_not_vary_by_cookie_for_the_desks_sake(client):
+    # Flask adds Vary: Cookie to a response whose request read the session;
+    # the desk's sessions must not make every response of the app do so.
+    with client.get("/static/style.css") as response:
+        assert "Cookie" not in response.headers.get("Vary", "")
+    assert "Cookie" not in client.get("/api/openapi.json").headers.get("Vary", "")
+
+
 # ---------------------------------------------------------------- where a login leads
 
 
