@@ -246,3 +246,21 @@ def test_sqlite_ballot_writers_wait_for_the_turn_held_by_another_process(sqlite_
     assert replies == [201]
     with sqlite_app.app_context():
         assert read_tally(find_poll(POLL)).counts == ranking.tally([[keys[0]]])
+
+
+def test_counting_held_ballots_reads_only_their_partial_index(make_app, database_uri):
+    """The results read the held count on every request: at a million ballots
+    a scan of the table would cost more than the rest of the page."""
+    from pollapp.ballots import tally
+
+    app = make_app(database_uri=database_uri)
+    with app.app_context():
+        connection = db.session.connection()
+        sql = str(tally._POLL_HELD.compile(dialect=connection.dialect))
+        if connection.dialect.name == "sqlite":
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (1,)).all()
+            assert any("USING INDEX ballot_held" in str(row) for row in plan), plan
+        else:
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            plan = connection.exec_driver_sql(f"EXPLAIN {sql}", {"b_poll": 1}).all()
+            assert any("ballot_held" in str(row) for row in plan), plan

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, cast
 
 from sqlalchemy import Table, bindparam, literal_column, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -231,7 +232,7 @@ def release_held(poll: Poll) -> int:
         released = (
             db.session.connection()
             .execute(
-                _ballots.update().where(_ballots.c.poll_id == poll.id, _ballots.c.held).values(held=False)
+                _ballots.update().where(_ballots.c.poll_id == poll.id, sql_text("held")).values(held=False)
             )
             .rowcount
         )

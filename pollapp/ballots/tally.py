@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -22,7 +22,9 @@ _ballots = Ballot.__table__
 _POLL_HELD = (
     select(func.count())
     .select_from(_ballots)
-    .where(_ballots.c.poll_id == bindparam("b_poll"), _ballots.c.held)
+    # Word for word the partial index's condition, so that SQLite (which renders a
+    # boolean column as "held = 1") sees the index applies.
+    .where(_ballots.c.poll_id == bindparam("b_poll"), text("held"))
 )
 _POLL_TALLY = (
     select(_cells.c.entry_id, _cells.c.length, _cells.c.position, _cells.c.ballots)
