@@ -22,7 +22,10 @@ WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session cookie
 RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_BALLOTS = "600 per minute;6000 per hour"
-RATELIMIT_FIRST_BALLOTS = "30 per minute;300 per hour"
+# Windows are fixed (they start on the clock), so a minute's budget could be
+# spent twice across a minute's turn; ten-second windows of 4 allow at most
+# 28 in any 60 seconds.
+RATELIMIT_FIRST_BALLOTS = "4 per 10 seconds;300 per hour"
 # Downloads (ballots.csv, results.csv) per client address; 304s are free.
 RATELIMIT_DOWNLOADS = "20 per minute;200 per hour"
 # A download is made once per change of the tally and kept. While ballots keep
