@@ -367,7 +367,9 @@ def test_a_client_sending_a_fresh_x_forwarded_for_each_time_is_one_address(datab
 
 
 def test_limits_hold_across_four_workers(database_uri, tmp_path):
-    env = production_environment(database_uri, tmp_path, RATELIMIT_BALLOTS="10 per minute")
+    env = production_environment(
+        database_uri, tmp_path, RATELIMIT_BALLOTS="10 per minute", RATELIMIT_FIRST_BALLOTS="100 per minute"
+    )
     flask(env, tmp_path, "init-db")
     socket_path = tmp_path / "gunicorn.sock"
     with serving(env, tmp_path, socket_path, 4), in_front(tmp_path, socket_path) as front:
