@@ -66,6 +66,8 @@ def test_an_editor_logs_in_closes_the_poll_and_logs_out(app, visit, viewport):  
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Log in to the editors' desk")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("You are logged out.")
+    # Let the page finish (its icon too) before leaving it, so nothing is cut off on the way.
+    page.wait_for_load_state("networkidle")
     page.goto("/editors/")
     expect(page).to_have_url("/editors/login?next=/editors/")
     assert problems == []
