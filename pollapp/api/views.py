@@ -5,15 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ..ballots.service import InvalidBallot, NoSuchPoll, PollClosed, cast_ballot
 from ..ballots.tally import read_tally
 from ..results.service import can_see_results, results_of
 from ..web import policy
 from ..web.ballot_requests import ranking_from_json, same_origin
-from ..web.limits import first_ballot_place, limit_ballots
-from ..web.lookup import NOT_PUBLIC_RESULTS, closed, no_such_poll, poll_or_404
+from ..web.casting import Refused, take_ballot
+from ..web.limits import limit_ballots
+from ..web.lookup import NOT_PUBLIC_RESULTS, poll_or_404
 from ..web.readers import IDEMPOTENCY_KEY, current_reader, ensure_reader, request_key_reader
-from ..words import POLL_CHANGED, ballot_problem
 from .documents import poll_document, results_document
 from .openapi import openapi_document
 
@@ -54,17 +53,10 @@ def cast(slug: str) -> tuple[Response, int]:
         poll_or_404(slug)
         raise
     reader = _reader()
-    with first_ballot_place() as place:
-        try:
-            cast = cast_ballot(slug, reader, ranking, hold=place.held)
-        except NoSuchPoll:
-            no_such_poll(slug)
-        except PollClosed:
-            closed()
-        except InvalidBallot as error:
-            abort(400, POLL_CHANGED if error.cause is None else ballot_problem(error.cause))
-    if cast.replaced:
-        place.give_back()
+    try:
+        cast = take_ballot(slug, reader, ranking)
+    except Refused as refusal:
+        abort(400, refusal.reason)
     status = 202 if cast.held else 200 if cast.replaced else 201
     return jsonify(ranking=ranking, replaced=cast.replaced, held=cast.held), status
 

@@ -28,17 +28,17 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from ..ballots.service import InvalidBallot, NoSuchPoll, PollClosed, cast_ballot
 from ..polls.models import Poll
 from ..polls.service import EntryView, entry_views
 from ..results.service import results_of, visible_to
 from ..web import policy
 from ..web.ballot_requests import ranking_from_json, same_origin
+from ..web.casting import Refused, take_ballot
 from ..web.forms import BallotForm, add_error, ballot_form
-from ..web.limits import first_ballot_place, limit_ballots
-from ..web.lookup import closed, no_such_poll, poll_or_404
+from ..web.limits import limit_ballots
+from ..web.lookup import closed, poll_or_404
 from ..web.readers import IDEMPOTENCY_KEY, request_key_reader
-from ..words import POLL_CHANGED, ballot_problem, ballot_taken
+from ..words import ballot_taken
 
 bp = Blueprint("embed", __name__)
 # Shown in frames on the sites EMBED_ALLOWED_ORIGINS names (by default any);
@@ -88,20 +88,11 @@ def embed(slug: str) -> ResponseReturnValue:
     if not form.validate():
         return _page(poll, entries, form, None, 400)
     reader = request_key_reader(form["reader_key"].data)
-    with first_ballot_place() as place:
-        try:
-            cast = cast_ballot(poll, reader, form.ranking, hold=place.held)
-        except NoSuchPoll:
-            no_such_poll(poll.slug)
-        except PollClosed:
-            closed()
-        except InvalidBallot as error:
-            place.give_back()
-            reason = POLL_CHANGED if error.cause is None else ballot_problem(error.cause)
-            add_error(form.position_fields()[0], reason)
-            return _page(poll, entries, form, None, 400)
-    if cast.replaced:
-        place.give_back()
+    try:
+        cast = take_ballot(poll, reader, form.ranking)
+    except Refused as refusal:
+        add_error(form.position_fields()[0], refusal.reason)
+        return _page(poll, entries, form, None, 400)
     # No cookie can carry a message across a redirect in a frame, so the page
     # answers the POST itself; sent again, it carries the same key and replaces.
     return _page(poll, entries, form, _after_ballot(poll, entries, form.ranking, ballot_taken(cast)), 200)
@@ -147,17 +138,10 @@ def cast(slug: str) -> tuple[Response, int]:
     except HTTPException:
         poll_or_404(slug)  # a ballot for a poll that does not exist is refused for that first
         raise
-    with first_ballot_place() as place:
-        try:
-            taken = cast_ballot(slug, request_key_reader(key), ranking, hold=place.held)
-        except NoSuchPoll:
-            no_such_poll(slug)
-        except PollClosed:
-            closed()
-        except InvalidBallot as error:
-            abort(400, POLL_CHANGED if error.cause is None else ballot_problem(error.cause))
-    if taken.replaced:
-        place.give_back()
+    try:
+        taken = take_ballot(slug, request_key_reader(key), ranking)
+    except Refused as refusal:
+        abort(400, refusal.reason)
     message = ballot_taken(taken)
     poll = poll_or_404(slug)
     status = 202 if taken.held else 200 if taken.replaced else 201

@@ -11,18 +11,18 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask.typing import ResponseReturnValue
 from werkzeug.wsgi import wrap_file
 
-from ..ballots.service import InvalidBallot, NoSuchPoll, PollClosed, cast_ballot
 from ..ballots.tally import read_tally
 from ..polls.models import Poll
 from ..polls.service import first_poll
 from ..results import downloads
 from ..results.service import can_see_results, reader_view, results_of, visible_to
 from ..web import charts, filecache, policy
+from ..web.casting import Refused, take_ballot
 from ..web.forms import add_error, ballot_form
-from ..web.limits import first_ballot_place, limit_ballots, limit_downloads
-from ..web.lookup import NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, closed, no_such_poll, poll_or_404
+from ..web.limits import limit_ballots, limit_downloads
+from ..web.lookup import NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, closed, poll_or_404
 from ..web.readers import current_reader, ensure_reader
-from ..words import POLL_CHANGED, RULE_DESCRIPTIONS, ballot_problem, ballot_taken
+from ..words import RULE_DESCRIPTIONS, ballot_taken
 
 bp = Blueprint("site", __name__)
 # Readers' pages are never framed: the embed (its own blueprint) is what other sites show.
@@ -54,21 +54,11 @@ def poll_page(poll: Poll) -> ResponseReturnValue:
     if form.is_submitted() and not poll.is_open:
         closed()
     if form.validate_on_submit():
-        with first_ballot_place() as place:
-            try:
-                cast = cast_ballot(poll, reader, form.ranking, hold=place.held)
-            except NoSuchPoll:
-                no_such_poll(poll.slug)
-            except PollClosed:
-                closed()
-            except InvalidBallot as error:
-                place.give_back()
-                reason = POLL_CHANGED if error.cause is None else ballot_problem(error.cause)
-                add_error(form.position_fields()[0], reason)
-                cast = None
-        if cast is not None:
-            if cast.replaced:
-                place.give_back()
+        try:
+            cast = take_ballot(poll, reader, form.ranking)
+        except Refused as refusal:
+            add_error(form.position_fields()[0], refusal.reason)
+        else:
             flash(ballot_taken(cast), "success")
             # A poll that shows results only later sends the reader back to it.
             shown = "site.results" if visible_to(poll, has_ballot=True) else "site.show_poll"

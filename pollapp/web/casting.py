@@ -1,0 +1,40 @@
+"""Casting a ballot from any blueprint: under the address's first-ballot
+budget, with the answers every way of voting shares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..ballots.service import Cast, InvalidBallot, NoSuchPoll, PollClosed, cast_ballot
+from ..polls.models import Poll
+from ..words import POLL_CHANGED, ballot_problem
+from .limits import first_ballot_place
+from .lookup import closed, no_such_poll
+
+
+class Refused(Exception):
+    """A ranking that does not fit the poll, with the sentence that says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def take_ballot(poll: Poll | str, reader: str, ranking: Sequence[str]) -> Cast:
+    """Cast the reader's ballot, held if the address's first-ballot budget is
+    spent. 404 for no such poll, 409 for a closed one; ``Refused`` for a
+    ranking that does not fit. The budget's place is given back unless the
+    ballot is a counted first ballot."""
+    slug = poll if isinstance(poll, str) else poll.slug
+    with first_ballot_place() as place:
+        try:
+            cast = cast_ballot(poll, reader, ranking, hold=place.held)
+        except NoSuchPoll:
+            no_such_poll(slug)
+        except PollClosed:
+            closed()
+        except InvalidBallot as error:
+            raise Refused(POLL_CHANGED if error.cause is None else ballot_problem(error.cause)) from error
+    if cast.replaced:
+        place.give_back()
+    return cast
