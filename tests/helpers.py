@@ -5,8 +5,12 @@ refused request changed nothing."""
 
 from __future__ import annotations
 
+import http.client
 import io
+import json
 import re
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,7 @@ from pollapp.ballots import recount
 from pollapp.ballots.models import Ballot, TallyCell
 from pollapp.catalogue.files import shipped_polls
 from pollapp.catalogue.sync import sync_polls
+from pollapp.config import READER_COOKIE
 from pollapp.extensions import db
 from pollapp.polls.models import Poll
 from pollapp.polls.service import find_poll
@@ -145,3 +150,50 @@ def tally_differences(app: Flask, slug: str) -> list[str]:
         differences = recount.tally_differences(poll)
         db.session.remove()
     return differences
+
+
+# ---------------------------------------------------------------- a real server
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A real server's answer: its status, its body, and the reader cookie it set, if any."""
+
+    status: int
+    body: bytes
+    cookie: str | None
+
+    def json(self) -> dict[str, object]:
+        loaded = json.loads(self.body)
+        assert isinstance(loaded, dict)
+        return loaded
+
+
+def exchange(
+    connection: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    body: object = None,
+    cookie: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Reply:
+    """Send one request on ``connection`` (a JSON ``body``, the reader ``cookie``),
+    read the answer, and close the connection."""
+    sent = dict(headers or {})
+    payload = None
+    if body is not None:
+        payload = json.dumps(body).encode("utf-8")
+        sent["Content-Type"] = "application/json"
+    if cookie is not None:
+        sent["Cookie"] = f"{READER_COOKIE}={cookie}"
+    try:
+        connection.request(method, path, body=payload, headers=sent)
+        with connection.getresponse() as response:
+            data = response.read()
+            jar = SimpleCookie()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                jar.load(header)
+            issued = jar[READER_COOKIE].value if READER_COOKIE in jar else None
+            return Reply(response.status, data, issued)
+    finally:
+        connection.close()

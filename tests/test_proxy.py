@@ -11,7 +11,6 @@ secret key, and so its own rate-limit counters in the shared Redis.
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import random
 import secrets
@@ -27,11 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
-from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
-from pollapp.config import READER_COOKIE
 from pollapp.testing import (
     Nginx,
     Upstream,
@@ -46,7 +43,7 @@ from pollapp.testing import (
     stop_process,
 )
 
-from helpers import POLL
+from helpers import POLL, Reply, exchange
 from oracle import read_ballots, recount
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -213,18 +210,6 @@ def listening_tcp_ports(pids: set[int]) -> set[int]:
 # ---------------------------------------------------------------- clients
 
 
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: bytes
-    cookie: str | None
-
-    def json(self) -> dict[str, object]:
-        loaded = json.loads(self.body)
-        assert isinstance(loaded, dict)
-        return loaded
-
-
 class Front:
     """The way in for clients: HTTPS to nginx on 127.0.0.1, a new connection per request."""
 
@@ -254,25 +239,14 @@ class Front:
         source: str | None = None,
     ) -> Reply:
         """One request; ``source`` is the loopback address to send it from (default 127.0.0.1)."""
-        sent = {"Host": "localhost", **(headers or {})}
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode("utf-8")
-            sent["Content-Type"] = "application/json"
-        if cookie is not None:
-            sent["Cookie"] = f"{READER_COOKIE}={cookie}"
-        connection = self.connect(timeout, source)
-        try:
-            connection.request(method, path, body=payload, headers=sent)
-            with connection.getresponse() as response:
-                data = response.read()
-                jar = SimpleCookie()
-                for header in response.headers.get_all("Set-Cookie") or []:
-                    jar.load(header)
-                issued = jar[READER_COOKIE].value if READER_COOKIE in jar else None
-                return Reply(response.status, data, issued)
-        finally:
-            connection.close()
+        return exchange(
+            self.connect(timeout, source),
+            method,
+            path,
+            body,
+            cookie,
+            {"Host": "localhost", **(headers or {})},
+        )
 
     def vote(
         self,

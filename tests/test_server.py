@@ -10,7 +10,6 @@ JSON, an independent recount and ``tally verify`` must all agree.
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import random
 import secrets
@@ -23,16 +22,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
-from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
 from itsdangerous import URLSafeSerializer
-from pollapp.config import READER_COOKIE
 from pollapp.testing import app_environment, children, free_port, gunicorn_command, run_flask, stop_process
 from pollapp.web.readers import SALT
 
-from helpers import POLL
+from helpers import POLL, Reply, exchange
 from oracle import read_ballots, recount
 
 pytestmark = pytest.mark.server
@@ -49,16 +46,6 @@ BALLOTS_PATH = f"/api/polls/{POLL}/ballots"
 
 
 # ---------------------------------------------------------------- the server
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: bytes
-    cookie: str | None
-
-    def json(self) -> object:
-        return json.loads(self.body)
 
 
 class Server:
@@ -110,25 +97,8 @@ class Server:
         return children(self.process.pid)
 
     def request(self, method: str, path: str, body: object = None, cookie: str | None = None) -> Reply:
-        headers = {}
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode("utf-8")
-            headers["Content-Type"] = "application/json"
-        if cookie is not None:
-            headers["Cookie"] = f"{READER_COOKIE}={cookie}"
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
-        try:
-            connection.request(method, path, body=payload, headers=headers)
-            with connection.getresponse() as response:
-                data = response.read()
-                jar = SimpleCookie()
-                for header in response.headers.get_all("Set-Cookie") or []:
-                    jar.load(header)
-                issued = jar[READER_COOKIE].value if READER_COOKIE in jar else None
-                return Reply(response.status, data, issued)
-        finally:
-            connection.close()
+        return exchange(connection, method, path, body, cookie)
 
     def stop(self) -> None:
         stop_process(self.process, timeout=20)
