@@ -6,10 +6,11 @@ import re
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
+from ..storage.columns import enum_check, enum_column
 
 # An address as people type them: no spaces, one @, a domain with a dot.
 EMAIL_PATTERN = re.compile(
@@ -44,23 +45,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _choices(enum: type[EditorAction | LoginRefusal]) -> Enum:
-    """A column holding one of an enum's values as text; the CHECK is declared on the table."""
-    return Enum(
-        enum,
-        values_callable=lambda members: [member.value for member in members],
-        native_enum=False,
-        create_constraint=False,
-        length=ACTION_LENGTH,
-        validate_strings=True,
-    )
-
-
-def _check(column: str, enum: type[EditorAction | LoginRefusal], name: str) -> CheckConstraint:
-    allowed = ", ".join(f"'{member.value}'" for member in enum)
-    return CheckConstraint(f"{column} IN ({allowed})", name=name)
-
-
 class Editor(Model):
     """Someone who may use the editors' desk. Flask-Login's user: ``get_id`` and the three flags."""
 
@@ -92,12 +76,12 @@ class LoginFailure(Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The account's email when there is such an account, else what was typed, cut to length.
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
-    refusal: Mapped[LoginRefusal] = mapped_column(_choices(LoginRefusal))
+    refusal: Mapped[LoginRefusal] = mapped_column(enum_column(LoginRefusal, ACTION_LENGTH))
     # An HMAC of the client address with the secret key, never the address itself.
     address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
 
     __table_args__ = (
-        _check("refusal", LoginRefusal, "login_failure_refusal"),
+        enum_check("refusal", LoginRefusal, "login_failure_refusal"),
         Index("login_failure_at", "at"),
     )
 
@@ -111,12 +95,12 @@ class AuditEntry(Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The editor's email as it was: the trail outlives the account.
     editor_email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
-    action: Mapped[EditorAction] = mapped_column(_choices(EditorAction))
+    action: Mapped[EditorAction] = mapped_column(enum_column(EditorAction, ACTION_LENGTH))
     poll_id: Mapped[int | None] = mapped_column(ForeignKey("poll.id", ondelete="SET NULL"))
     # For a release: how many held ballots it counted.
     ballots: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
-        _check("action", EditorAction, "audit_entry_action"),
+        enum_check("action", EditorAction, "audit_entry_action"),
         Index("audit_entry_poll", "poll_id"),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.ranking import Rule
@@ -17,27 +17,7 @@ from ..core.terms import (
     ResultsVisibility,
 )
 from ..extensions import Model
-
-
-def _choices(enum: type[PollStatus | ResultsVisibility | Rule], length: int) -> Enum:
-    """A column holding one of an enum's values, stored as the value's text.
-
-    The CHECK constraint is declared by hand on the table (with the name the
-    migrations gave it), so the column creates none of its own.
-    """
-    return Enum(
-        enum,
-        values_callable=lambda members: [member.value for member in members],
-        native_enum=False,
-        create_constraint=False,
-        length=length,
-        validate_strings=True,
-    )
-
-
-def _check(column: str, enum: type[PollStatus | ResultsVisibility | Rule], name: str) -> CheckConstraint:
-    allowed = ", ".join(f"'{member.value}'" for member in enum)
-    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+from ..storage.columns import enum_check, enum_column
 
 
 class Poll(Model):
@@ -47,10 +27,12 @@ class Poll(Model):
     slug: Mapped[str] = mapped_column(String(SLUG_LENGTH), unique=True)
     title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
     intro: Mapped[str] = mapped_column(Text)
-    borda_rule: Mapped[Rule] = mapped_column(_choices(Rule, RULE_LENGTH))
-    status: Mapped[PollStatus] = mapped_column(_choices(PollStatus, STATUS_LENGTH), default=PollStatus.OPEN)
+    borda_rule: Mapped[Rule] = mapped_column(enum_column(Rule, RULE_LENGTH))
+    status: Mapped[PollStatus] = mapped_column(
+        enum_column(PollStatus, STATUS_LENGTH), default=PollStatus.OPEN
+    )
     results_visibility: Mapped[ResultsVisibility] = mapped_column(
-        _choices(ResultsVisibility, VISIBILITY_LENGTH), default=ResultsVisibility.ALWAYS
+        enum_column(ResultsVisibility, VISIBILITY_LENGTH), default=ResultsVisibility.ALWAYS
     )
     # Bumped when the poll file changes what the results say, and by imports and
     # rebuilds; part of the results' ETag, with the tally itself. Ballots leave
@@ -62,9 +44,9 @@ class Poll(Model):
     )
 
     __table_args__ = (
-        _check("status", PollStatus, "poll_status"),
-        _check("results_visibility", ResultsVisibility, "poll_visibility"),
-        _check("borda_rule", Rule, "poll_rule"),
+        enum_check("status", PollStatus, "poll_status"),
+        enum_check("results_visibility", ResultsVisibility, "poll_visibility"),
+        enum_check("borda_rule", Rule, "poll_rule"),
     )
 
     @property
