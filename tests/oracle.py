@@ -45,8 +45,10 @@ class Recount:
 
 
 def read_ballots(text: str, keys: Sequence[str]) -> list[list[str]]:
-    """The rankings in a ballots CSV, in file order; assert the file is well formed."""
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    """The rankings in a ballots CSV, in file order; assert the file is well formed:
+    UTF-8 text after a byte order mark, then RFC 4180 rows."""
+    assert text.startswith("\ufeff"), "a download starts with a byte order mark"
+    rows = list(csv.reader(io.StringIO(text[1:], newline="")))
     assert rows, "the ballots file is empty"
     assert rows[0] == ["ballot"] + [f"rank_{p}" for p in range(1, len(keys) + 1)], rows[0]
     rankings = []

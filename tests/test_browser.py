@@ -141,7 +141,8 @@ def stored_ballots(context: BrowserContext) -> list[list[str]]:
     """Every ballot in the download, in the order cast, without the empty cells."""
     response = context.request.get(f"/polls/{POLL}/ballots.csv")
     assert response.ok
-    rows = list(csv.reader(io.StringIO(response.text())))
+    assert response.body().startswith(b"\xef\xbb\xbf")  # a byte order mark, then the rows
+    rows = list(csv.reader(io.StringIO(response.body().decode("utf-8-sig"), newline="")))
     assert rows[0][:2] == ["ballot", "rank_1"]
     return [[key for key in row[1:] if key] for row in rows[1:]]
 

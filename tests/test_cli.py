@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -95,7 +96,7 @@ def test_export_then_import_is_an_exact_round_trip(app, runner, keys, tmp_path):
     result = invoke(runner, "ballots", "export", "--poll", POLL, str(exported))
     assert result.exit_code == 0, result.output
     original = exported.read_bytes()
-    assert original.startswith(HEADER.encode() + b"\r\n")
+    assert original.startswith(b"\xef\xbb\xbf" + HEADER.encode() + b"\r\n")
     assert original.count(b"\r\n") == 6
     results_before = app.test_client().get(f"/api/polls/{POLL}/results").get_json()
 
@@ -317,3 +318,68 @@ def test_a_changed_poll_file_updates_the_poll_and_moves_the_results_etag(app, cl
     results = client.get(f"/api/polls/{POLL}/results", headers={"If-None-Match": etag})
     assert results.status_code == 200
     assert results.get_json()["borda_rule"] == "modified"
+
+
+# ---------------------------------------------------------------- open data formats and imports twice
+
+
+@pytest.mark.parametrize("kind", ["soi", "cef", "csv"])
+def test_each_format_exports_and_imports_back_the_same_ballots(app, client, runner, keys, tmp_path, kind):
+    cast(app, keys, [8, 0], [8], [1, 8, 0], [8, 0], list(range(9)))
+    exported = tmp_path / f"ballots.{kind}"
+    result = invoke(runner, "ballots", "export", "--poll", POLL, "--format", kind, str(exported))
+    assert result.exit_code == 0, result.output
+    assert exported.read_bytes() == client.get(f"/polls/{POLL}/ballots.{kind}").get_data()
+    before = client.get(f"/api/polls/{POLL}/results").get_json()
+    with app.app_context():
+        stored = Counter(db.session.execute(select(Ballot.ranking)).scalars())
+        db.session.execute(delete(TallyCell))
+        db.session.execute(delete(Ballot))
+        db.session.commit()
+    result = invoke(runner, "ballots", "import", "--poll", POLL, str(exported))
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Imported 5 ballots into {POLL}.\n"
+    with app.app_context():
+        assert Counter(db.session.execute(select(Ballot.ranking)).scalars()) == stored
+    assert client.get(f"/api/polls/{POLL}/results").get_json() == before
+    assert tally_differences(app, POLL) == []
+
+
+def test_import_reads_the_format_it_is_told_whatever_the_name(app, runner, keys, tmp_path):
+    path = tmp_path / "ballots.txt"
+    path.write_text(f"{keys[2]} > {keys[0]} * 2\n", encoding="utf-8")
+    result = invoke(runner, "ballots", "import", "--poll", POLL, "--format", "cef", str(path))
+    assert result.exit_code == 0, result.output
+    assert ballot_count(app) == 2
+
+
+def test_a_bad_soi_file_is_refused_whole_naming_the_line(app, runner, keys, tmp_path):
+    path = tmp_path / "bad.soi"
+    path.write_text("# NUMBER ALTERNATIVES: 9\n3: 1,2\n1: 1,{2,3}\n", encoding="utf-8")
+    before = database_state(app)
+    result = invoke(runner, "ballots", "import", "--poll", POLL, str(path))
+    assert result.exit_code == 1
+    assert "line 3: a tie" in result.output and "Nothing was imported." in result.output
+    assert database_state(app) == before
+
+
+def test_importing_the_same_file_twice_is_refused_unless_again(app, runner, keys, tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_bytes(f"{HEADER}\r\n1,{keys[1]},,,,,,,,\r\n".encode())
+    first = invoke(runner, "ballots", "import", "--poll", POLL, str(path))
+    assert first.output == f"Imported 1 ballot into {POLL}.\n"
+    before = database_state(app)
+    second = invoke(runner, "ballots", "import", "--poll", POLL, str(path))
+    assert second.exit_code == 1
+    assert f"was imported into {POLL} before (1 ballot, " in second.output
+    assert "Nothing was imported; to import it once more, add --again." in second.output
+    assert database_state(app) == before
+    # The same ballots in another file are another import.
+    other = tmp_path / "two.csv"
+    other.write_bytes(path.read_bytes() + b"\r\n")
+    assert invoke(runner, "ballots", "import", "--poll", POLL, str(other)).exit_code == 0
+    again = invoke(runner, "ballots", "import", "--poll", POLL, "--again", str(path))
+    assert again.exit_code == 0, again.output
+    assert again.output == f"Imported 1 ballot into {POLL}.\n"
+    assert ballot_count(app) == 3
+    assert tally_differences(app, POLL) == []

@@ -50,7 +50,9 @@ def test_gzip_goes_to_a_client_that_takes_it_and_holds_the_same_bytes(client, ke
     assert "Accept-Encoding" in packed.headers["Vary"]
     assert int(packed.headers["Content-Length"]) == len(body)
     assert gzip.decompress(body) == plain.get_data()
-    assert plain.get_data().startswith(b"ballot,rank_1" if "ballots" in path else b"community_rank,")
+    assert plain.get_data().startswith(
+        b"\xef\xbb\xbf" + (b"ballot,rank_1" if "ballots" in path else b"community_rank,")
+    )
     assert plain.headers["Content-Type"] == "text/csv; charset=utf-8; header=present"
 
 
@@ -131,3 +133,22 @@ def test_a_crowd_of_downloads_costs_one_making(app, keys, monkeypatch):
     assert made == [POLL]
     assert len(bodies) == 8 and len(set(bodies)) == 1
     assert bodies[0].count(b"\r\n") == 2  # the header and the one ballot
+
+
+@pytest.mark.parametrize("kind", ["soi", "cef"])
+def test_the_open_data_files_are_kept_downloads_like_the_csv(app, client, keys, kind):
+    vote(client, keys[:2])
+    vote(app.test_client(), keys[:2])
+    path = f"/polls/{POLL}/ballots.{kind}"
+    first = client.get(path)
+    assert first.status_code == 200
+    assert first.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert first.headers["Content-Disposition"] == f'attachment; filename="{POLL}-ballots.{kind}"'
+    text = first.get_data(as_text=True)
+    assert ("2: 1,2\n" if kind == "soi" else f"{keys[0]} > {keys[1]} * 2\n") in text
+    assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    packed = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert gzip.decompress(packed.get_data()) == first.get_data()
+    packed.close()
+    set_poll(app, results_visibility="after_vote")
+    assert app.test_client().get(path).status_code == 403

@@ -269,6 +269,8 @@ def assert_csv_download(response, filename: str) -> str:
     assert response.mimetype_params.get("charset") == "utf-8"
     assert response.headers["Content-Disposition"] == f'attachment; filename="{filename}"'
     body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf"), "UTF-8 with a byte order mark, for spreadsheet programs"
+    body = body[3:]
     body.decode("utf-8")
     lines = body.split(b"\r\n")
     assert lines[-1] == b"", "the last record ends with CRLF"
@@ -323,10 +325,10 @@ def test_the_ballots_csv_holds_no_reader_identity(app, client, keys):
 
 def test_an_empty_poll_downloads_just_the_headers(client):
     assert client.get(f"/polls/{POLL}/ballots.csv").get_data(as_text=True) == (
-        "ballot," + ",".join(f"rank_{p}" for p in range(1, 10)) + "\r\n"
+        "\ufeffballot," + ",".join(f"rank_{p}" for p in range(1, 10)) + "\r\n"
     )
     results = client.get(f"/polls/{POLL}/results.csv").get_data(as_text=True).split("\r\n")
-    assert results[0] == ",".join(RESULTS_HEADER)
+    assert results[0] == "\ufeff" + ",".join(RESULTS_HEADER)
     assert len(results) == 11
 
 
@@ -421,7 +423,7 @@ def test_the_error_page_escapes_the_address(client):
 
 
 def test_hostile_poll_text_cannot_run_as_a_spreadsheet_formula(hostile):
-    text = hostile.get(f"/polls/{HOSTILE}/results.csv").get_data(as_text=True)
+    text = hostile.get(f"/polls/{HOSTILE}/results.csv").get_data().decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     cells = {row["key"]: (row["drama"], row["scene"]) for row in rows}
     assert cells["formula"] == ("'" + HOSTILE_ENTRIES[0][1], HOSTILE_ENTRIES[0][2])

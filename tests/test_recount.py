@@ -59,7 +59,7 @@ def entry_text(client):
 def results_csv_rows(client):
     response = client.get(f"/polls/{POLL}/results.csv")
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True), newline="")))
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"), newline="")))
     assert rows[0][: len(RESULTS_HEADER)] == RESULTS_HEADER
     return rows[1:]
 
@@ -253,7 +253,7 @@ def test_tied_scenes_share_a_rank_everywhere(app, client, keys, case):
 
 
 def write_ballots_csv(path, rankings, size):
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(["ballot"] + [f"rank_{p}" for p in range(1, size + 1)])
         for number, ranking in enumerate(rankings, start=1):

@@ -1,10 +1,12 @@
-"""Ballot files: the ballots CSV that ``ballots export`` writes, read back for
-``ballots import`` and checked row by row."""
+"""Ballot files: the ballots CSV, PrefLib ``.soi`` and CEF files that ``ballots
+export`` and the downloads write, read back for ``ballots import`` and checked
+line by line."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from typing import cast
 
 from ..core.ranking import BallotError, check_ballot
@@ -57,14 +59,198 @@ def read_ballots_csv(lines: Iterable[str], keys: Sequence[str]) -> list[list[str
             ranked = [cell for cell in cells if cell]
             if cells[: len(ranked)] != ranked:
                 raise BallotFileError(line, "an empty rank comes before a filled one")
-            known = [canonical.get(cell) for cell in ranked]
-            if not ranked or None in known or len(set(known)) != len(known):
-                # Only a bad row pays for the full check, which names the problem.
-                try:
-                    check_ballot(ranked, keys)
-                except BallotError as error:
-                    raise BallotFileError(line, error) from error
-            rankings.append(cast(list[str], known))  # every key was found, or check_ballot raised
+            rankings.append(_checked(ranked, keys, canonical, line))
     except csv.Error as error:
         raise BallotFileError(reader.line_num, f"not valid CSV ({error})") from error
     return rankings
+
+
+# ---------------------------------------------------------------- PrefLib .soi and CEF
+
+FORMATS = ("csv", "soi", "cef")
+
+
+def _one_line(text: str) -> str:
+    """A name as one line of a header: runs of whitespace (newlines too) become a space."""
+    return " ".join(text.split())
+
+
+def soi_chunks(title: str, names: Sequence[str], keys: Sequence[str], stored: Iterable[str]) -> Iterator[str]:
+    """The ballots as a PrefLib ``.soi`` file (strict orders, incomplete).
+
+    ``names`` and ``keys`` are the poll's entries in order; alternative ``i`` is
+    the ``i``-th. Identical ballots become one line ``count: a,b,c``, the
+    commonest first. ``stored`` are rankings as stored (keys joined by commas).
+    """
+    counts = Counter(stored)
+    number = {key: str(i) for i, key in enumerate(keys, start=1)}
+    lines = sorted(
+        ((times, ",".join([number[key] for key in ranking.split(",")])) for ranking, times in counts.items()),
+        key=lambda line: (-line[0], line[1]),
+    )
+    header = [
+        f"# TITLE: {_one_line(title)}",
+        "# DATA TYPE: soi",
+        "# MODIFICATION TYPE: original",
+        f"# NUMBER ALTERNATIVES: {len(keys)}",
+        f"# NUMBER VOTERS: {sum(counts.values())}",
+        f"# NUMBER UNIQUE ORDERS: {len(counts)}",
+    ] + [f"# ALTERNATIVE NAME {i}: {_one_line(name)}" for i, name in enumerate(names, start=1)]
+    yield "\n".join(header) + "\n"
+    for start in range(0, len(lines), 2_000):
+        yield "".join([f"{times}: {order}\n" for times, order in lines[start : start + 2_000]])
+
+
+def cef_chunks(title: str, names: Sequence[str], keys: Sequence[str], stored: Iterable[str]) -> Iterator[str]:
+    """The ballots as a Condorcet Election Format file: candidates are the entry
+    keys (plain letters, digits and hyphens, so never CEF syntax), identical
+    ballots one line ``a > b > c * count``, the commonest first.
+
+    Implicit ranking is off: a ballot says only what the reader ranked, as
+    stored; the names are in comments.
+    """
+    counts = Counter(stored)
+    header = [f"# {_one_line(title)}"] + [
+        f"# {key}: {_one_line(name)}" for key, name in zip(keys, names, strict=True)
+    ]
+    header += [f"#/Candidates: {' ; '.join(keys)}", "#/Number of Seats: 1", "#/Implicit Ranking: false"]
+    yield "\n".join(header) + "\n"
+    lines = sorted(counts.items(), key=lambda line: (-line[1], line[0]))
+    for start in range(0, len(lines), 2_000):
+        yield "".join(
+            [f"{ranking.replace(',', ' > ')} * {times}\n" for ranking, times in lines[start : start + 2_000]]
+        )
+
+
+def _checked(ranked: list[str], keys: Sequence[str], canonical: dict[str, str], line: int) -> list[str]:
+    """The ranking with the poll's own key strings, or BallotFileError naming what is wrong.
+
+    Only a bad row pays for the full check, which names the problem."""
+    known = [canonical.get(key) for key in ranked]
+    if not ranked or None in known or len(set(known)) != len(known):
+        try:
+            check_ballot(ranked, keys)
+        except BallotError as error:
+            raise BallotFileError(line, error) from error
+    return cast(list[str], known)  # every key was found, or check_ballot raised
+
+
+def _count(text: str, line: int) -> int:
+    text = text.strip()
+    if not text.isdigit() or int(text) < 1:
+        raise BallotFileError(line, f"{text!r} is not a count of ballots (a whole number from 1)")
+    return int(text)
+
+
+def read_soi(
+    lines: Iterable[str], keys: Sequence[str], names: Sequence[str] | None = None
+) -> list[list[str]]:
+    """Parse and check a PrefLib ``.soi`` (or ``.soc``) file whose alternatives are
+    the poll's entries in order; raise BallotFileError at the first bad line.
+
+    When ``names`` is given, the file's alternative names must be the poll's: a
+    file of another poll is refused rather than read with the wrong entries.
+    """
+    canonical = {key: key for key in keys}
+    rankings: list[list[str]] = []
+    seen = 0
+    for line, text in enumerate(lines, start=1):
+        text = text.lstrip("\ufeff").strip()
+        if not text:
+            continue
+        if text.startswith("#"):
+            if seen:
+                raise BallotFileError(line, "a header line after the first ballot")
+            _soi_header(text, line, keys, names)
+            continue
+        seen += 1
+        times, colon, order = text.partition(":")
+        if not colon:
+            raise BallotFileError(
+                line, "expected 'count: a,b,c' (a count of ballots, then alternative numbers)"
+            )
+        if "{" in order:
+            raise BallotFileError(
+                line, "a tie ({...}) cannot be a ballot here: each position holds one entry"
+            )
+        ranked = []
+        for cell in order.split(","):
+            cell = cell.strip()
+            if not cell.isdigit() or not 1 <= int(cell) <= len(keys):
+                raise BallotFileError(line, f"{cell!r} is not an alternative number from 1 to {len(keys)}")
+            ranked.append(keys[int(cell) - 1])
+        ranking = _checked(ranked, keys, canonical, line)
+        rankings.extend([ranking] * _count(times, line))
+    return rankings
+
+
+def _soi_header(text: str, line: int, keys: Sequence[str], names: Sequence[str] | None) -> None:
+    field, _, value = text.lstrip("#").strip().partition(":")
+    value = value.strip()
+    if field == "DATA TYPE" and value not in ("soi", "soc"):
+        raise BallotFileError(
+            line, f"the data type is {value!r}; only soi and soc (strict orders) are ballots"
+        )
+    if field == "NUMBER ALTERNATIVES" and value != str(len(keys)):
+        raise BallotFileError(line, f"{value} alternatives, but the poll has {len(keys)} entries")
+    if field.startswith("ALTERNATIVE NAME ") and names is not None:
+        number = field.removeprefix("ALTERNATIVE NAME ").strip()
+        if not number.isdigit() or not 1 <= int(number) <= len(names):
+            raise BallotFileError(line, f"there is no alternative {number} in a poll of {len(names)} entries")
+        expected = _one_line(names[int(number) - 1])
+        if value != expected:
+            raise BallotFileError(
+                line, f"alternative {number} is {value!r} in the file but {expected!r} in the poll"
+            )
+
+
+def read_cef(lines: Iterable[str], keys: Sequence[str]) -> list[list[str]]:
+    """Parse and check a Condorcet Election Format file whose candidates are the
+    poll's entry keys; raise BallotFileError at the first bad line.
+
+    Tags (``tag || a > b``) are read past; ties (``=``), weights (``^``) and
+    special instructions are refused, since a ballot ranks one entry per place.
+    """
+    canonical = {key: key for key in keys}
+    rankings: list[list[str]] = []
+    for line, text in enumerate(lines, start=1):
+        text = text.lstrip("\ufeff")
+        if text.startswith("#/"):
+            name, _, value = text[2:].partition(":")
+            if name.strip().lower() == "candidates":
+                unknown = [c.strip() for c in value.split(";") if c.strip() and c.strip() not in canonical]
+                if unknown:
+                    raise BallotFileError(line, f"the candidate {unknown[0]!r} is not an entry of this poll")
+            continue
+        vote = text.partition("#")[0].strip()
+        if not vote:
+            continue
+        vote = vote.rpartition("||")[2]
+        times = 1
+        if "*" in vote:
+            vote, _, quantity = vote.rpartition("*")
+            times = _count(quantity, line)
+        if "^" in vote:
+            raise BallotFileError(
+                line, "a weighted vote (^) cannot be a ballot here: every ballot counts once"
+            )
+        if "=" in vote:
+            raise BallotFileError(line, "a tie (=) cannot be a ballot here: each position holds one entry")
+        if vote.strip().startswith("/"):
+            raise BallotFileError(line, f"the instruction {vote.strip()!r} is not a ballot")
+        ranking = _checked([key.strip() for key in vote.split(">")], keys, canonical, line)
+        rankings.extend([ranking] * times)
+    return rankings
+
+
+def file_format(name: str, first_line: str) -> str:
+    """Which of ``FORMATS`` a ballots file is in: by its name's suffix, else by its first line."""
+    suffix = name.rpartition(".")[2].lower()
+    if suffix in FORMATS:
+        return suffix
+    if suffix in ("soc", "cvotes"):  # .cvotes: the name CEF's own tools give
+        return "soi" if suffix == "soc" else "cef"
+    first = first_line.lstrip("\ufeff")
+    if first.startswith("#/") or (first.startswith("#") and not first.startswith("# ")):
+        return "cef"
+    return "soi" if first.startswith("#") else "csv"

@@ -71,5 +71,20 @@ class TallyCell(Model):
     )
 
 
+class BallotImport(Model):
+    """A file of ballots imported into a poll, known by its content's SHA-256, so
+    that importing the same file again is noticed."""
+
+    __tablename__ = "ballot_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
+    digest: Mapped[str] = mapped_column(String(64))
+    ballots: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ballot_import_digest", "poll_id", "digest"),)
+
+
 # Readers' ballots are counted into the tally by the database itself.
 triggers.install(db.metadata)

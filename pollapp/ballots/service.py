@@ -21,7 +21,7 @@ from ..storage import locks, triggers
 from ..storage.driver import DriverStatement, driver_error
 from ..storage.engines import ballot_engine
 from ..storage.sessions import one_transaction
-from .models import Ballot, utcnow
+from .models import Ballot, BallotImport, utcnow
 from .tally import add_to_tally
 
 IMPORT_BATCH = 20_000
@@ -29,6 +29,15 @@ IMPORT_BATCH = 20_000
 
 class PollClosed(Exception):
     """The poll no longer takes ballots."""
+
+
+class AlreadyImported(Exception):
+    """This file of ballots was imported into the poll before."""
+
+    def __init__(self, earlier: BallotImport) -> None:
+        super().__init__(earlier.imported_at, earlier.ballots)
+        self.at = earlier.imported_at
+        self.ballots = earlier.ballots
 
 
 class NoSuchPoll(LookupError):
@@ -192,8 +201,23 @@ def ballot_rankings(poll: Poll) -> Iterator[list[str]]:
         yield stored.split(",")
 
 
-def import_ballots(poll: Poll, rankings: Sequence[Sequence[str]]) -> int:
-    """Add already checked rankings as reader-less ballots, in one transaction."""
+def import_ballots(
+    poll: Poll, rankings: Sequence[Sequence[str]], digest: str | None = None, *, again: bool = False
+) -> int:
+    """Add already checked rankings as reader-less ballots, in one transaction.
+
+    ``digest`` (the file's SHA-256) is recorded with the import; a file imported
+    into the poll before raises ``AlreadyImported`` unless ``again``.
+    """
+    if digest is not None and not again:
+        earlier = db.session.execute(
+            select(BallotImport)
+            .where(BallotImport.poll_id == poll.id, BallotImport.digest == digest)
+            .order_by(BallotImport.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if earlier is not None:
+            raise AlreadyImported(earlier)
     ids = entry_ids(poll)
     stored = [",".join(r) for r in rankings]
     # Real ballots repeat: each distinct ranking's cells are counted once, times its ballots.
@@ -218,6 +242,9 @@ def import_ballots(poll: Poll, rankings: Sequence[Sequence[str]]) -> int:
                 ],
             )
         add_to_tally(poll.id, deltas)
+        if digest is not None:
+            db.session.add(BallotImport(poll_id=poll.id, digest=digest, ballots=len(stored), imported_at=now))
+            db.session.flush()
         # The poll last: every writer of the tally locks its cells before the poll.
         bump_revision(poll)
     return len(rankings)

@@ -1,7 +1,10 @@
-"""``ballots export`` and ``ballots import``: a poll's ballots as CSV."""
+"""``ballots export`` and ``ballots import``: a poll's ballots as CSV, PrefLib
+``.soi`` or CEF."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -9,23 +12,37 @@ from typing import BinaryIO
 import click
 from flask.cli import AppGroup
 
-from ..ballots.files import BallotFileError, read_ballots_csv
+from ..ballots.files import FORMATS, BallotFileError, file_format, read_ballots_csv, read_cef, read_soi
+from ..ballots.service import AlreadyImported, release_held
 from ..ballots.service import import_ballots as store_ballots
-from ..ballots.service import release_held
 from ..polls.service import entry_keys
-from ..results.downloads import ballots_csv
+from ..results.downloads import ballots_cef, ballots_csv, ballots_soi, entry_name
 from ..words import ballot_problem
 from .common import poll_named, poll_option
 
-ballots = AppGroup("ballots", help="Export and import ballots as CSV.")
+ballots = AppGroup("ballots", help="Export and import ballots as CSV, PrefLib .soi or CEF.")
+
+_WRITERS = {"csv": ballots_csv, "soi": ballots_soi, "cef": ballots_cef}
+
+
+def _ballots(count: int) -> str:
+    return f"{count} {'ballot' if count == 1 else 'ballots'}"
 
 
 @ballots.command("export")
 @poll_option
+@click.option(
+    "--format",
+    "kind",
+    type=click.Choice(FORMATS),
+    default="csv",
+    show_default=True,
+    help="The file's format.",
+)
 @click.argument("file", type=click.File("wb", lazy=True), default="-")
-def export_ballots(slug: str, file: BinaryIO) -> None:
-    """Write every ballot of a poll as CSV to FILE (default: standard output)."""
-    for chunk in ballots_csv(poll_named(slug)):
+def export_ballots(slug: str, kind: str, file: BinaryIO) -> None:
+    """Write every ballot of a poll to FILE (default: standard output)."""
+    for chunk in _WRITERS[kind](poll_named(slug)):
         file.write(chunk.encode("utf-8"))
 
 
@@ -48,17 +65,39 @@ def describe(error: BallotFileError) -> str:
 
 @ballots.command("import")
 @poll_option
+@click.option(
+    "--format",
+    "kind",
+    type=click.Choice(FORMATS),
+    help="The file's format (default: by its name, else its first line).",
+)
+@click.option("--again", is_flag=True, help="Import a file that was imported into this poll before.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_ballots(slug: str, file: Path) -> None:
-    """Add the ballots in a CSV FILE to a poll; one bad row and nothing is imported."""
+def import_ballots(slug: str, kind: str | None, again: bool, file: Path) -> None:
+    """Add the ballots in FILE (CSV, .soi or CEF) to a poll; one bad line and nothing is imported."""
     poll = poll_named(slug)
+    content = file.read_bytes()
+    keys = entry_keys(poll)
     try:
-        with file.open("rb") as handle:
-            rankings = read_ballots_csv(_utf8_lines(handle), entry_keys(poll))
+        lines = _utf8_lines(io.BytesIO(content))
+        kind = kind or file_format(file.name, content[:200].decode("utf-8", "replace"))
+        if kind == "soi":
+            rankings = read_soi(lines, keys, [entry_name(entry) for entry in poll.entries])
+        elif kind == "cef":
+            rankings = read_cef(lines, keys)
+        else:
+            rankings = read_ballots_csv(lines, keys)
     except BallotFileError as error:
         raise click.ClickException(f"{file}: {describe(error)} Nothing was imported.") from error
-    count = store_ballots(poll, rankings)
-    click.echo(f"Imported {count} ballots into {slug}.")
+    try:
+        count = store_ballots(poll, rankings, hashlib.sha256(content).hexdigest(), again=again)
+    except AlreadyImported as earlier:
+        raise click.ClickException(
+            f"{file} was imported into {slug} before ({_ballots(earlier.ballots)}, "
+            f"{earlier.at:%Y-%m-%d %H:%M} UTC). Nothing was imported; "
+            "to import it once more, add --again."
+        ) from None
+    click.echo(f"Imported {_ballots(count)} into {slug}.")
 
 
 @ballots.command("release")

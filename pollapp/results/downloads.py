@@ -1,4 +1,6 @@
-"""The one CSV writer for every download: UTF-8, RFC 4180, safe in spreadsheets."""
+"""The one CSV writer for every download: UTF-8 with a byte order mark (so that
+spreadsheet programs read Korean and every other script as UTF-8), RFC 4180,
+safe in spreadsheets; and the ballots as PrefLib ``.soi`` and CEF files."""
 
 from __future__ import annotations
 
@@ -7,14 +9,15 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 
-from ..ballots.files import ballots_header
+from ..ballots.files import ballots_header, cef_chunks, soi_chunks
 from ..ballots.service import stored_rankings
 from ..core.ranking import format_points
-from ..polls.models import Poll
+from ..polls.models import Entry, Poll
 from .service import Results
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 2_000
+BYTE_ORDER_MARK = "\ufeff"
 RESULTS_HEADER = ["community_rank", "editor_rank", "key", "drama", "scene", "points", "first_place_votes"]
 
 
@@ -30,8 +33,10 @@ def neutralise(cell: object) -> object:
 
 
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
-    """CSV text in chunks of many rows: lines end CRLF, every text cell neutralised."""
-    buffer = io.StringIO()
+    """CSV text in chunks of many rows, after a byte order mark: lines end CRLF,
+    every text cell neutralised."""
+    buffer = io.StringIO(BYTE_ORDER_MARK)
+    buffer.seek(0, io.SEEK_END)
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     pending = 0
@@ -65,6 +70,21 @@ def _plain_ballots_csv(size: int, stored: Iterable[str]) -> Iterator[str]:
         yield "".join(
             [f"{number},{ranking}{padding[ranking.count(',') + 1]}\r\n" for number, ranking in batch]
         )
+
+
+def entry_name(entry: Entry) -> str:
+    """An entry as the open data files name it."""
+    return f"{entry.drama}: {entry.scene}"
+
+
+def ballots_soi(poll: Poll) -> Iterator[str]:
+    keys = [entry.key for entry in poll.entries]
+    return soi_chunks(poll.title, [entry_name(e) for e in poll.entries], keys, stored_rankings(poll))
+
+
+def ballots_cef(poll: Poll) -> Iterator[str]:
+    keys = [entry.key for entry in poll.entries]
+    return cef_chunks(poll.title, [entry_name(e) for e in poll.entries], keys, stored_rankings(poll))
 
 
 def results_rows(result: Results) -> Iterator[list[object]]:

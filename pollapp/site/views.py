@@ -93,7 +93,17 @@ def results(slug: str) -> ResponseReturnValue:
     )
 
 
-def csv_download(poll: Poll, kind: str, make: Callable[[], Iterable[str]], public: bool) -> Response:
+# What each download's file ends in, and its Content-Type.
+DOWNLOAD_TYPES = {
+    "csv": "text/csv; charset=utf-8; header=present",
+    "soi": "text/plain; charset=utf-8",
+    "cef": "text/plain; charset=utf-8",
+}
+
+
+def kept_download(
+    poll: Poll, kind: str, make: Callable[[], Iterable[str]], public: bool, suffix: str = "csv"
+) -> Response:
     """A download made once per tally tag and kept (``web.filecache``): with a
     weak ETag (304 on revalidation), gzip to a client that takes it, and a
     Cache-Control that says how stale it may be."""
@@ -101,7 +111,9 @@ def csv_download(poll: Poll, kind: str, make: Callable[[], Iterable[str]], publi
     fresh_for = float(current_app.config["DOWNLOADS_FRESH_FOR"])
     folder = Path(current_app.config["DOWNLOADS_FOLDER"] or Path(current_app.instance_path) / "downloads")
     # The rule is in the name: results under another rule are another file.
-    made = filecache.kept(folder, f"{poll.slug}-{kind}-{poll.borda_rule}", tally.tag, fresh_for, make)
+    made = filecache.kept(
+        folder, f"{poll.slug}-{kind}-{suffix}-{poll.borda_rule}", tally.tag, fresh_for, make
+    )
     if request.if_none_match.contains_weak(made.tag):
         response = Response(status=304)
     elif request.accept_encodings["gzip"]:
@@ -111,8 +123,8 @@ def csv_download(poll: Poll, kind: str, make: Callable[[], Iterable[str]], publi
         response.content_length = os.fstat(handle.fileno()).st_size
     else:
         response = Response(filecache.unpacked(gzip.open(made.path, "rb")), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8; header=present"
-    response.headers["Content-Disposition"] = f'attachment; filename="{poll.slug}-{kind}.csv"'
+    response.headers["Content-Type"] = DOWNLOAD_TYPES[suffix]
+    response.headers["Content-Disposition"] = f'attachment; filename="{poll.slug}-{kind}.{suffix}"'
     response.headers["Vary"] = "Accept-Encoding, Cookie"
     response.set_etag(made.tag, weak=True)
     response.cache_control.max_age = int(fresh_for)
@@ -135,7 +147,7 @@ def results_csv(slug: str) -> Response:
     poll = poll_or_404(slug)
     if not can_see_results(poll, current_reader()):
         abort(403, NOT_PUBLIC_RESULTS)
-    return csv_download(poll, "results", lambda: downloads.results_csv(results_of(poll)), _public(poll))
+    return kept_download(poll, "results", lambda: downloads.results_csv(results_of(poll)), _public(poll))
 
 
 @bp.get("/polls/<slug>/ballots.csv")
@@ -145,4 +157,24 @@ def ballots_csv(slug: str) -> Response:
     poll = poll_or_404(slug)
     if not can_see_results(poll, current_reader()):
         abort(403, NOT_PUBLIC_BALLOTS)
-    return csv_download(poll, "ballots", lambda: downloads.ballots_csv(poll), _public(poll))
+    return kept_download(poll, "ballots", lambda: downloads.ballots_csv(poll), _public(poll))
+
+
+@bp.get("/polls/<slug>/ballots.soi")
+@limit_downloads
+def ballots_soi(slug: str) -> Response:
+    """Download every counted ballot as a PrefLib .soi file."""
+    poll = poll_or_404(slug)
+    if not can_see_results(poll, current_reader()):
+        abort(403, NOT_PUBLIC_BALLOTS)
+    return kept_download(poll, "ballots", lambda: downloads.ballots_soi(poll), _public(poll), "soi")
+
+
+@bp.get("/polls/<slug>/ballots.cef")
+@limit_downloads
+def ballots_cef(slug: str) -> Response:
+    """Download every counted ballot as a Condorcet Election Format file."""
+    poll = poll_or_404(slug)
+    if not can_see_results(poll, current_reader()):
+        abort(403, NOT_PUBLIC_BALLOTS)
+    return kept_download(poll, "ballots", lambda: downloads.ballots_cef(poll), _public(poll), "cef")

@@ -1,0 +1,164 @@
+"""Ballot files as open data: PrefLib ``.soi`` and CEF written and read back,
+the ``.soi`` read by preflibtools (a library written elsewhere), bad files
+refused naming the line."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import NamedTuple
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pollapp.ballots.files import BallotFileError, cef_chunks, file_format, read_cef, read_soi, soi_chunks
+
+KEYS = ["toast", "bus-stop", "rooftop", "waterfall"]
+NAMES = [
+    "Pinocchio: toast kiss",
+    "Emergency Couple: bus stop",
+    "My Love: rooftop",
+    "It's Okay, That's Love: falls",
+]
+STORED = ["rooftop,toast", "toast", "rooftop,toast", "bus-stop,waterfall,toast,rooftop", "rooftop,toast"]
+
+
+def soi_text(stored: list[str], names: list[str] = NAMES) -> str:
+    return "".join(soi_chunks("Kisses of 2014", names, KEYS, stored))
+
+
+def cef_text(stored: list[str]) -> str:
+    return "".join(cef_chunks("Kisses of 2014", NAMES, KEYS, stored))
+
+
+def as_multiset(rankings: list[list[str]]) -> Counter[tuple[str, ...]]:
+    return Counter(tuple(ranking) for ranking in rankings)
+
+
+def test_soi_counts_identical_ballots_commonest_first_and_names_the_alternatives():
+    assert soi_text(STORED).splitlines() == [
+        "# TITLE: Kisses of 2014",
+        "# DATA TYPE: soi",
+        "# MODIFICATION TYPE: original",
+        "# NUMBER ALTERNATIVES: 4",
+        "# NUMBER VOTERS: 5",
+        "# NUMBER UNIQUE ORDERS: 3",
+        "# ALTERNATIVE NAME 1: Pinocchio: toast kiss",
+        "# ALTERNATIVE NAME 2: Emergency Couple: bus stop",
+        "# ALTERNATIVE NAME 3: My Love: rooftop",
+        "# ALTERNATIVE NAME 4: It's Okay, That's Love: falls",
+        "3: 3,1",
+        "1: 1",
+        "1: 2,4,1,3",
+    ]
+
+
+def test_cef_names_candidates_by_key_and_counts_identical_ballots():
+    lines = cef_text(STORED).splitlines()
+    assert "#/Candidates: toast ; bus-stop ; rooftop ; waterfall" in lines
+    assert "#/Implicit Ranking: false" in lines
+    assert lines[-3:] == ["rooftop > toast * 3", "bus-stop > waterfall > toast > rooftop * 1", "toast * 1"]
+
+
+def test_a_name_over_two_lines_stays_one_header_line():
+    text = soi_text(["toast"], ["Two\nlines", *NAMES[1:]])
+    assert "# ALTERNATIVE NAME 1: Two lines" in text.splitlines()
+
+
+def test_preflibtools_reads_back_exactly_the_stored_ballots(tmp_path):
+    from preflibtools.instances import OrdinalInstance
+
+    path = tmp_path / "ballots.soi"
+    path.write_text(soi_text(STORED), encoding="utf-8")
+    instance = OrdinalInstance()
+    instance.parse_file(str(path))
+    assert instance.data_type == "soi"
+    assert instance.num_alternatives == len(KEYS)
+    assert instance.num_voters == len(STORED)
+    assert instance.alternatives_name == dict(enumerate(NAMES, start=1))
+    read = Counter()
+    for order in instance.orders:
+        read[",".join(KEYS[alternative - 1] for (alternative,) in order)] += instance.multiplicity[order]
+    assert read == Counter(STORED)
+
+
+rankings = st.lists(
+    st.permutations(KEYS).flatmap(lambda order: st.integers(1, len(KEYS)).map(lambda k: order[:k])),
+    max_size=30,
+)
+
+
+@given(rankings)
+def test_soi_and_cef_round_trip_any_ballots(ballots):
+    stored = [",".join(ballot) for ballot in ballots]
+    expected = as_multiset([list(ballot) for ballot in ballots])
+    assert as_multiset(read_soi(soi_text(stored).splitlines(), KEYS, NAMES)) == expected
+    assert as_multiset(read_cef(cef_text(stored).splitlines(), KEYS)) == expected
+
+
+def test_cef_reads_tags_comments_and_a_byte_order_mark():
+    text = "\ufeff#/Candidates: toast;rooftop\n\n# a comment\njo || rooftop>toast * 2 # kept\ntoast\n"
+    assert read_cef(text.splitlines(), KEYS) == [["rooftop", "toast"], ["rooftop", "toast"], ["toast"]]
+
+
+class Bad(NamedTuple):
+    name: str
+    text: str
+    line: int
+    words: str
+
+
+BAD_SOI = [
+    Bad("a tie", "# NUMBER ALTERNATIVES: 4\n1: {1,2},3\n", 2, "a tie"),
+    Bad("an unknown alternative", "2: 1,5\n", 1, "'5' is not an alternative number from 1 to 4"),
+    Bad("a repeated alternative", "1: 1,1\n", 1, "repeated"),
+    Bad("no count", "1,2\n", 1, "expected 'count: a,b,c'"),
+    Bad("a zero count", "0: 1,2\n", 1, "'0' is not a count of ballots"),
+    Bad("another data type", "# DATA TYPE: toc\n", 1, "only soi and soc"),
+    Bad("other alternatives", "# NUMBER ALTERNATIVES: 5\n", 1, "5 alternatives, but the poll has 4 entries"),
+    Bad(
+        "another poll's names", "# ALTERNATIVE NAME 2: Boys Over Flowers\n", 1, "alternative 2 is 'Boys Over"
+    ),
+    Bad("a header after ballots", "1: 1\n# TITLE: late\n", 2, "a header line after the first ballot"),
+]
+
+BAD_CEF = [
+    Bad("a tie", "toast = rooftop\n", 1, "a tie (=)"),
+    Bad("a weight", "toast > rooftop ^2\n", 1, "a weighted vote"),
+    Bad("an unknown candidate", "#/Candidates: toast;kiss\n", 1, "the candidate 'kiss' is not an entry"),
+    Bad("an unknown key in a vote", "\ntoast > kiss\n", 2, "kiss"),
+    Bad("a bad quantifier", "toast * many\n", 1, "'many' is not a count"),
+    Bad("an instruction", "/EMPTY_RANKING/ * 1\n", 1, "is not a ballot"),
+]
+
+
+@pytest.mark.parametrize("case", BAD_SOI, ids=[case.name for case in BAD_SOI])
+def test_a_bad_soi_file_is_refused_at_its_line(case):
+    with pytest.raises(BallotFileError) as refused:
+        read_soi(case.text.splitlines(), KEYS, NAMES)
+    assert refused.value.line == case.line
+    assert case.words in str(refused.value.problem) or case.words in repr(refused.value.problem)
+
+
+@pytest.mark.parametrize("case", BAD_CEF, ids=[case.name for case in BAD_CEF])
+def test_a_bad_cef_file_is_refused_at_its_line(case):
+    with pytest.raises(BallotFileError) as refused:
+        read_cef(case.text.splitlines(), KEYS)
+    assert refused.value.line == case.line
+    assert case.words in str(refused.value.problem) or case.words in repr(refused.value.problem)
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "expected"),
+    [
+        ("b.soi", "", "soi"),
+        ("b.SOC", "", "soi"),
+        ("b.cef", "", "cef"),
+        ("b.csv", "#/x", "csv"),
+        ("b.txt", "# TITLE: x", "soi"),
+        ("b.txt", "#/Candidates: a", "cef"),
+        ("b.cvotes", "toast > rooftop", "cef"),
+        ("b", "\ufeffballot,rank_1", "csv"),
+    ],
+)
+def test_a_file_format_is_known_by_its_name_then_its_first_line(name, first, expected):
+    assert file_format(name, first) == expected
