@@ -383,3 +383,21 @@ def test_importing_the_same_file_twice_is_refused_unless_again(app, runner, keys
     assert again.output == f"Imported 1 ballot into {POLL}.\n"
     assert ballot_count(app) == 3
     assert tally_differences(app, POLL) == []
+
+
+def test_open_data_round_trip_and_the_second_import_on_each_database(make_app, database_uri, tmp_path):
+    app = make_app(database_uri=database_uri)
+    runner = app.test_cli_runner()
+    keys = [entry["key"] for entry in app.test_client().get(f"/api/polls/{POLL}").get_json()["entries"]]
+    cast(app, keys, [3, 1], [3, 1], [0])
+    for kind, count in (("soi", 3), ("cef", 6)):
+        path = tmp_path / f"b.{kind}"
+        assert invoke(runner, "ballots", "export", "--poll", POLL, "--format", kind, str(path)).exit_code == 0
+        assert invoke(runner, "ballots", "import", "--poll", POLL, str(path)).output.startswith(
+            f"Imported {count} ballots"
+        )
+        assert invoke(runner, "ballots", "import", "--poll", POLL, str(path)).exit_code == 1
+    with app.app_context():
+        rankings = Counter(db.session.execute(select(Ballot.ranking)).scalars())
+    assert rankings == Counter({f"{keys[3]},{keys[1]}": 8, keys[0]: 4})
+    assert tally_differences(app, POLL) == []
