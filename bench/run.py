@@ -388,8 +388,8 @@ def measure_intake(
     ]
 
 
-def download(server: Server, path: str) -> tuple[int, float]:
-    """Rows (lines less the header) and seconds to read ``path`` to the end."""
+def timed_get(server: Server, path: str, take: Callable[[bytes], None]) -> float:
+    """Seconds to read ``path`` to the end, each chunk of the body handed to ``take``."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
     try:
         started = time.perf_counter()
@@ -397,30 +397,31 @@ def download(server: Server, path: str) -> tuple[int, float]:
         response = connection.getresponse()
         if response.status != 200:
             raise SystemExit(f"GET {path}: {response.status}")
-        lines = 0
         while chunk := response.read(1 << 20):
-            lines += chunk.count(b"\n")
+            take(chunk)
         elapsed = time.perf_counter() - started
         response.close()
     finally:
         connection.close()
-    return lines - 1, elapsed
+    return elapsed
+
+
+def download(server: Server, path: str) -> tuple[int, float]:
+    """Rows (lines less the header) and seconds to read ``path`` to the end."""
+    lines = [0]
+
+    def count(chunk: bytes) -> None:
+        lines[0] += chunk.count(b"\n")
+
+    elapsed = timed_get(server, path, count)
+    return lines[0] - 1, elapsed
 
 
 def download_soi(server: Server, path: str) -> tuple[int, float]:
     """Ballots (the sum of the lines' counts) and seconds to read a ``.soi`` download to the end."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
-    try:
-        started = time.perf_counter()
-        connection.request("GET", path)
-        response = connection.getresponse()
-        if response.status != 200:
-            raise SystemExit(f"GET {path}: {response.status}")
-        body = response.read()
-        elapsed = time.perf_counter() - started
-    finally:
-        connection.close()
-    lines = body.decode("utf-8").splitlines()
+    chunks: list[bytes] = []
+    elapsed = timed_get(server, path, chunks.append)
+    lines = b"".join(chunks).decode("utf-8").splitlines()
     return sum(int(line.partition(":")[0]) for line in lines if line and not line.startswith("#")), elapsed
 
 
@@ -848,43 +849,26 @@ def main() -> int:
                     )
                 )
 
-            exports = []
-            for _ in range(args.rounds):
-                count, seconds = download(large, f"/polls/{SLUG}/ballots.csv")
-                if count != args.ballots:
-                    raise SystemExit(f"ballots.csv had {count} rows, expected {args.ballots}")
-                say(f"export: {fmt(count)} rows in {seconds:.2f} s")
-                exports.append(seconds)
-            seconds = statistics.median(exports)
-            soi_exports = []
-            for _ in range(args.rounds):
-                count, soi_seconds = download_soi(large, f"/polls/{SLUG}/ballots.soi")
-                if count != args.ballots:
-                    raise SystemExit(f"ballots.soi counted {count} ballots, expected {args.ballots}")
-                say(f"export .soi: {fmt(count)} ballots in {soi_seconds:.2f} s")
-                soi_exports.append(soi_seconds)
-            soi_seconds = statistics.median(soi_exports)
-            rows.append(
-                Row(
-                    "3. export ballots.soi",
-                    f"{fmt(args.ballots)} ballots in {soi_seconds:.2f} s (median of {args.rounds})",
-                    args.ballots / soi_seconds,
-                    "ballots/s",
-                    "≥ 200,000",
-                    args.ballots / soi_seconds >= 200_000,
+            for name, read in (("ballots.csv", download), ("ballots.soi", download_soi)):
+                exports = []
+                for _ in range(args.rounds):
+                    count, seconds = read(large, f"/polls/{SLUG}/{name}")
+                    if count != args.ballots:
+                        raise SystemExit(f"{name} held {count} ballots, expected {args.ballots}")
+                    say(f"export {name}: {fmt(count)} ballots in {seconds:.2f} s")
+                    exports.append(seconds)
+                seconds = statistics.median(exports)
+                rows.append(
+                    Row(
+                        f"3. export {name}",
+                        f"{fmt(args.ballots)} ballots in {seconds:.2f} s (median of {args.rounds})",
+                        args.ballots / seconds,
+                        "ballots/s",
+                        "≥ 200,000",
+                        args.ballots / seconds >= 200_000,
+                    )
                 )
-            )
             peak = max(peak_rss_kib(pid) for pid in large.workers()) / 1024
-            rows.append(
-                Row(
-                    "3. export ballots.csv",
-                    f"{fmt(args.ballots)} rows in {seconds:.2f} s (median of {args.rounds})",
-                    args.ballots / seconds,
-                    "rows/s",
-                    "≥ 200,000",
-                    args.ballots / seconds >= 200_000,
-                )
-            )
             rows.append(
                 Row(
                     "3. export peak memory",

@@ -131,18 +131,16 @@ BAD_CEF = [
 ]
 
 
-@pytest.mark.parametrize("case", BAD_SOI, ids=[case.name for case in BAD_SOI])
-def test_a_bad_soi_file_is_refused_at_its_line(case):
-    with pytest.raises(BallotFileError) as refused:
-        read_soi(case.text.splitlines(), KEYS, NAMES)
-    assert refused.value.line == case.line
-    assert case.words in str(refused.value.problem) or case.words in repr(refused.value.problem)
+READERS = {"soi": lambda lines: read_soi(lines, KEYS, NAMES), "cef": lambda lines: read_cef(lines, KEYS)}
+BAD_FILES = [("soi", case) for case in BAD_SOI] + [("cef", case) for case in BAD_CEF]
 
 
-@pytest.mark.parametrize("case", BAD_CEF, ids=[case.name for case in BAD_CEF])
-def test_a_bad_cef_file_is_refused_at_its_line(case):
+@pytest.mark.parametrize(
+    ("kind", "case"), BAD_FILES, ids=[f"{kind}: {case.name}" for kind, case in BAD_FILES]
+)
+def test_a_bad_file_is_refused_at_its_line(kind, case):
     with pytest.raises(BallotFileError) as refused:
-        read_cef(case.text.splitlines(), KEYS)
+        READERS[kind](case.text.splitlines())
     assert refused.value.line == case.line
     assert case.words in str(refused.value.problem) or case.words in repr(refused.value.problem)
 

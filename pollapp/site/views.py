@@ -154,27 +154,27 @@ def results_csv(slug: str) -> Response:
 @limit_downloads
 def ballots_csv(slug: str) -> Response:
     """Download every counted ballot as CSV."""
+    return _ballots_download(slug, "csv")
+
+
+def _ballots_download(slug: str, suffix: str) -> Response:
+    """Every counted ballot of the poll as the file of that suffix, to a reader who may see them."""
     poll = poll_or_404(slug)
     if not can_see_results(poll, current_reader()):
         abort(403, NOT_PUBLIC_BALLOTS)
-    return kept_download(poll, "ballots", lambda: downloads.ballots_csv(poll), _public(poll))
+    make = {"csv": downloads.ballots_csv, "soi": downloads.ballots_soi, "cef": downloads.ballots_cef}[suffix]
+    return kept_download(poll, "ballots", lambda: make(poll), _public(poll), suffix)
 
 
 @bp.get("/polls/<slug>/ballots.soi")
 @limit_downloads
 def ballots_soi(slug: str) -> Response:
     """Download every counted ballot as a PrefLib .soi file."""
-    poll = poll_or_404(slug)
-    if not can_see_results(poll, current_reader()):
-        abort(403, NOT_PUBLIC_BALLOTS)
-    return kept_download(poll, "ballots", lambda: downloads.ballots_soi(poll), _public(poll), "soi")
+    return _ballots_download(slug, "soi")
 
 
 @bp.get("/polls/<slug>/ballots.cef")
 @limit_downloads
 def ballots_cef(slug: str) -> Response:
     """Download every counted ballot as a Condorcet Election Format file."""
-    poll = poll_or_404(slug)
-    if not can_see_results(poll, current_reader()):
-        abort(403, NOT_PUBLIC_BALLOTS)
-    return kept_download(poll, "ballots", lambda: downloads.ballots_cef(poll), _public(poll), "cef")
+    return _ballots_download(slug, "cef")
