@@ -28,6 +28,9 @@ RATELIMIT_BALLOTS = "600 per minute;6000 per hour"
 RATELIMIT_FIRST_BALLOTS = "4 per 10 seconds;300 per hour"
 # Downloads (ballots.csv, results.csv) per client address; 304s are free.
 RATELIMIT_DOWNLOADS = "20 per minute;200 per hour"
+# Readers' suggestions taken per client address (both kinds together); a
+# refused one costs nothing. Each reader keeps one of each kind per poll.
+RATELIMIT_SUGGESTIONS = "10 per minute;60 per hour"
 # A download is made once per change of the tally and kept. While ballots keep
 # coming, one younger than this many seconds is served as it is: a flood of
 # downloads then costs the database one export per interval, and a file may lag

@@ -364,6 +364,16 @@ DESK_URLS = [
     DeskUrl("POST", "/editors/logout", "/editors/logout"),
     DeskUrl("POST", f"/editors/polls/{POLL}/status", "/editors/polls/<slug>/status"),
     DeskUrl("POST", f"/editors/polls/{POLL}/release", "/editors/polls/<slug>/release"),
+    DeskUrl("GET", f"/editors/polls/{POLL}/suggestions", "/editors/polls/<slug>/suggestions"),
+    DeskUrl("GET", f"/editors/polls/{POLL}/trail", "/editors/polls/<slug>/trail"),
+    *(
+        DeskUrl(
+            "POST",
+            f"/editors/polls/{POLL}/suggestions/1/{action}",
+            f"/editors/polls/<slug>/suggestions/<int:nomination_id>/{action}",
+        )
+        for action in ("approve", "reject", "merge")
+    ),
 ]
 
 
@@ -437,6 +447,9 @@ class Post(NamedTuple):
 DESK_POSTS = [
     Post(f"/editors/polls/{POLL}/status", {"status": "closed"}),
     Post(f"/editors/polls/{POLL}/release", {}),
+    Post(f"/editors/polls/{POLL}/suggestions/1/approve", {"title": "Approved without a token"}),
+    Post(f"/editors/polls/{POLL}/suggestions/1/reject", {}),
+    Post(f"/editors/polls/{POLL}/suggestions/1/merge", {"into": "2"}),
     Post("/editors/logout", {}),
     Post(LOGIN, {"email": EMAIL, "password": PASSWORD}),
 ]
@@ -639,6 +652,7 @@ def test_counting_the_held_ballots_counts_them_exactly(make_app, database_uri):
         "Status": "Open",
         "Counted ballots": "2",
         "Held for a check": "3",
+        "Pending suggestions": "0",
     }
 
     response = desk.post(f"/editors/polls/{POLL}/release", data={"csrf_token": csrf_token(desk, HOME)})
@@ -646,7 +660,12 @@ def test_counting_the_held_ballots_counts_them_exactly(make_app, database_uri):
     assert response.status_code == 302
     html = desk.get(HOME).get_data(as_text=True)
     assert "Counted 3 held ballots in “The most romantic K-drama kisses of 2014”." in flashes(html)
-    assert figures(html) == {"Status": "Open", "Counted ballots": "5", "Held for a check": "0"}
+    assert figures(html) == {
+        "Status": "Open",
+        "Counted ballots": "5",
+        "Held for a check": "0",
+        "Pending suggestions": "0",
+    }
     assert tally_differences(app, POLL) == []
     with app.app_context():
         assert read_tally(find_poll(POLL)).held == 0

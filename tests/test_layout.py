@@ -4,7 +4,7 @@ Imports are read from the source with ``ast``, so an import inside a function
 or under ``if TYPE_CHECKING:`` counts as much as one at the top of a module.
 The layers, one direction only: blueprints (one package per audience) over
 the shared web layer, over the domain packages (polls <- ballots <- results,
-the catalogue, and the editors' accounts over polls), over storage and the
+the catalogue, the editors' accounts and readers' suggestions over polls), over storage and the
 pure core. Alembic's ``pollapp/migrations`` is left out.
 """
 
@@ -149,7 +149,7 @@ def blueprint_packages() -> frozenset[str]:
 APP = "app"  # pollapp itself (create_app) and configure
 SETTINGS = "settings"  # config and extensions: plain defaults, extensions created unbound
 BLUEPRINT = "blueprint"
-DOMAIN = frozenset({"polls", "ballots", "results", "catalogue", "accounts"})
+DOMAIN = frozenset({"polls", "ballots", "results", "catalogue", "accounts", "suggestions"})
 BENEATH_DOMAIN = frozenset({"core", SETTINGS, "storage"})
 
 # Which layers each layer may use, besides itself. What two blueprints share
@@ -165,6 +165,7 @@ MAY_USE: dict[str, frozenset[str]] = {
     "results": BENEATH_DOMAIN | {"polls", "ballots"},
     "catalogue": BENEATH_DOMAIN | {"polls", "ballots"},
     "accounts": BENEATH_DOMAIN | {"polls"},
+    "suggestions": BENEATH_DOMAIN | {"polls"},
     "web": BENEATH_DOMAIN | DOMAIN | {"words"},
     BLUEPRINT: BENEATH_DOMAIN | DOMAIN | {"words", "web"},
     "cli": BENEATH_DOMAIN | DOMAIN | {"words", "web", "testing", APP},

@@ -25,6 +25,7 @@ from pollapp.configure import PACKAGE_DIR
 from pollapp.core import ranking
 from pollapp.extensions import db
 from pollapp.polls.service import entry_ids, entry_keys, find_poll
+from pollapp.suggestions.models import Suggestion
 from pollapp.testing import app_environment, run_flask
 from sqlalchemy import create_engine, inspect, text
 
@@ -54,6 +55,7 @@ def schema_differences(uri: str) -> list[object]:
     # Every model module imported, so that the metadata holds every table.
     assert Ballot.__table__.metadata is db.metadata
     assert Editor.__table__.metadata is db.metadata
+    assert Suggestion.__table__.metadata is db.metadata
     engine = create_engine(uri)
     try:
         with engine.connect() as connection:

@@ -21,6 +21,7 @@ PASSWORD_HASH_LENGTH = 200  # argon2's encoded hash is about 100 characters
 LOGIN_KEY_LENGTH = 43  # secrets.token_urlsafe(32)
 ADDRESS_LENGTH = 32  # a keyed hash of the client address, as the rate limits count it
 ACTION_LENGTH = 20
+DETAIL_LENGTH = 300  # what an action was about, such as the titles a merge joined
 
 
 class EditorAction(StrEnum):
@@ -31,6 +32,9 @@ class EditorAction(StrEnum):
     OPENED = "opened"
     CLOSED = "closed"
     RELEASED = "released"  # counted a poll's held ballots
+    APPROVED = "approved"  # a readers' nomination, for the results page
+    REJECTED = "rejected"  # a readers' nomination
+    MERGED = "merged"  # readers' nominations into one
 
 
 class LoginRefusal(StrEnum):
@@ -99,6 +103,8 @@ class AuditEntry(Model):
     poll_id: Mapped[int | None] = mapped_column(ForeignKey("poll.id", ondelete="SET NULL"))
     # For a release: how many held ballots it counted.
     ballots: Mapped[int | None] = mapped_column(Integer)
+    # What the action was about, in the editors' or readers' words (never who a reader is).
+    detail: Mapped[str | None] = mapped_column(String(DETAIL_LENGTH))
 
     __table_args__ = (
         enum_check("action", EditorAction, "audit_entry_action"),

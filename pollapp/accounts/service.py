@@ -4,6 +4,8 @@ login, and keep the record of refused logins and the trail of editors' actions."
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -13,6 +15,7 @@ from ..polls.models import Poll
 from ..storage.sessions import one_transaction
 from . import passwords
 from .models import (
+    DETAIL_LENGTH,
     EMAIL_LENGTH,
     EMAIL_PATTERN,
     LOGIN_KEY_LENGTH,
@@ -137,9 +140,13 @@ def record_refused_login(email_text: str, address: str, *, locked_out: bool = Fa
 
 
 def record(
-    editor: Editor, action: EditorAction, poll: Poll | None = None, ballots: int | None = None
+    editor: Editor,
+    action: EditorAction,
+    poll: Poll | None = None,
+    ballots: int | None = None,
+    detail: str | None = None,
 ) -> None:
-    """Add an entry to the trail of editors' actions."""
+    """Add an entry to the trail of editors' actions; ``detail`` (what it was about) is cut to length."""
     with one_transaction():
         db.session.add(
             AuditEntry(
@@ -147,5 +154,27 @@ def record(
                 action=action,
                 poll_id=poll.id if poll is not None else None,
                 ballots=ballots,
+                detail=detail[:DETAIL_LENGTH] if detail is not None else None,
             )
         )
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    at: datetime
+    editor_email: str
+    action: EditorAction
+    ballots: int | None
+    detail: str | None
+
+
+def poll_trail(poll: Poll) -> list[TrailEntry]:
+    """What editors did to a poll, newest first."""
+    rows = db.session.execute(
+        select(
+            AuditEntry.at, AuditEntry.editor_email, AuditEntry.action, AuditEntry.ballots, AuditEntry.detail
+        )
+        .where(AuditEntry.poll_id == poll.id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    ).all()
+    return [TrailEntry(*row) for row in rows]

@@ -13,6 +13,7 @@ from ..core.terms import PollStatus
 from ..extensions import client_address, login_manager
 from ..polls.service import set_status
 from ..results.overview import poll_summaries
+from ..suggestions.service import pending_counts
 from ..web import policy
 from ..web.errors import error_response
 from ..web.lookup import poll_or_404
@@ -97,7 +98,11 @@ def logout() -> ResponseReturnValue:
 def home() -> ResponseReturnValue:
     """Show every poll with its ballots, and what can be done with it."""
     return render_template(
-        "editors/home.html", polls=poll_summaries(), status_form=StatusForm(), release_form=ReleaseForm()
+        "editors/home.html",
+        polls=poll_summaries(),
+        pending=pending_counts(),
+        status_form=StatusForm(),
+        release_form=ReleaseForm(),
     )
 
 

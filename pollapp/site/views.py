@@ -23,6 +23,7 @@ from ..web.limits import limit_ballots, limit_downloads
 from ..web.lookup import NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, closed, poll_or_404
 from ..web.readers import current_reader, ensure_reader
 from ..words import RULE_DESCRIPTIONS, ballot_taken
+from .suggestion_forms import suggestion_panel
 
 bp = Blueprint("site", __name__)
 # Readers' pages are never framed: the embed (its own blueprint) is what other sites show.
@@ -74,6 +75,7 @@ def poll_page(poll: Poll) -> ResponseReturnValue:
         form=form,
         earlier=view.mine,
         results_visible=view.visible,
+        suggestions=suggestion_panel(poll, reader),
     ), status
 
 
@@ -90,6 +92,7 @@ def results(slug: str) -> ResponseReturnValue:
         poll=view.poll,
         mine=view.mine,
         rule_description=RULE_DESCRIPTIONS[view.poll.borda_rule],
+        suggestions=suggestion_panel(view.poll, current_reader(), back="results"),
     )
 
 

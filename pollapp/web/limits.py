@@ -64,10 +64,25 @@ def _when_enabled(
     return decorate
 
 
+def suggestion_limit() -> str:
+    return str(current_app.config["RATELIMIT_SUGGESTIONS"])
+
+
+# Suggestions taken per client address, for both kinds; a refused one costs nothing.
+_suggestion_limit = limiter.shared_limit(
+    suggestion_limit,
+    scope="suggestions",
+    methods=["POST"],
+    deduct_when=_accepted,
+    error_message="Too many suggestions from your connection. Please try again in {seconds} seconds.",
+)
+
 # Count a view's POSTs against the shared ballot budget.
 limit_ballots = _when_enabled(_shared_ballot_limit)
 # Count a view's downloads against the address's download budget.
 limit_downloads = _when_enabled(_download_limit)
+# Count a view's POSTs against the address's suggestion budget.
+limit_suggestions = _when_enabled(_suggestion_limit)
 
 
 @lru_cache(maxsize=8)

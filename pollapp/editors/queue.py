@@ -1,0 +1,142 @@
+"""The desk's queue of readers' suggestions for a poll (approve, reject,
+merge) and the poll's trail of what editors did. Readers are never named:
+the desk sees how many asked and what they wrote, never who."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, StringField
+from wtforms.validators import InputRequired, Optional
+
+from ..accounts.models import EditorAction
+from ..accounts.service import TrailEntry, poll_trail, record
+from ..polls.models import Poll
+from ..suggestions.models import SUGGESTED_TITLE_LENGTH
+from ..suggestions.service import SuggestionError, approve, merge, queue, reject
+from ..web.lookup import poll_or_404
+from ..web.suggestions import suggestion_problem
+from . import sessions
+from .views import bp
+
+
+class ApproveForm(FlaskForm):
+    """Approve a nomination, optionally under a better title."""
+
+    title = StringField(
+        "Shown on the results as",
+        validators=[Optional()],
+        render_kw={"maxlength": SUGGESTED_TITLE_LENGTH, "autocomplete": "off"},
+    )
+
+
+class RejectForm(FlaskForm):
+    """Reject a nomination: the form carries only its CSRF token."""
+
+
+class MergeForm(FlaskForm):
+    """Merge a nomination into another: the one it joins."""
+
+    into = IntegerField("Merge into", validators=[InputRequired("Choose the suggestion to merge it into.")])
+
+
+def quoted(titles: list[str]) -> str:
+    return ", ".join(f"“{title}”" for title in titles)
+
+
+def trail_line(entry: TrailEntry) -> str:
+    """What an entry of the trail says an editor did, in a few words."""
+    match entry.action:
+        case EditorAction.OPENED:
+            return "Opened the poll"
+        case EditorAction.CLOSED:
+            return "Closed the poll"
+        case EditorAction.RELEASED:
+            count = entry.ballots or 0
+            return f"Counted {count} held {'ballot' if count == 1 else 'ballots'}"
+        case EditorAction.APPROVED:
+            return f"Approved the readers' suggestion {entry.detail}"
+        case EditorAction.REJECTED:
+            return f"Rejected the readers' suggestion {entry.detail}"
+        case EditorAction.MERGED:
+            return f"Merged readers' suggestions: {entry.detail}"
+    return str(entry.action).replace("_", " ").capitalize()
+
+
+def _to_queue(poll: Poll) -> ResponseReturnValue:
+    return redirect(url_for("editors.suggestions", slug=poll.slug), 303)
+
+
+def _refused(poll: Poll, error: SuggestionError) -> ResponseReturnValue:
+    flash(suggestion_problem(error), "error")
+    return _to_queue(poll)
+
+
+@bp.get("/polls/<slug>/suggestions")
+def suggestions(slug: str) -> ResponseReturnValue:
+    """Show the readers' suggestions for a poll, pending first."""
+    poll = poll_or_404(slug)
+    return render_template(
+        "editors/suggestions.html",
+        poll=poll,
+        queue=queue(poll),
+        approve_form=ApproveForm(formdata=None),
+        reject_form=RejectForm(),
+        merge_form=MergeForm(formdata=None),
+    )
+
+
+@bp.post("/polls/<slug>/suggestions/<int:nomination_id>/approve")
+def approve_suggestion(slug: str, nomination_id: int) -> ResponseReturnValue:
+    """Approve a readers' nomination for the results page."""
+    poll = poll_or_404(slug)
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        title = approve(poll, nomination_id, form.title.data)
+    except SuggestionError as error:
+        return _refused(poll, error)
+    record(sessions.editor(), EditorAction.APPROVED, poll, detail=quoted([title]))
+    flash(f"Approved “{title}”: the results page shows it with how many readers asked.", "success")
+    return _to_queue(poll)
+
+
+@bp.post("/polls/<slug>/suggestions/<int:nomination_id>/reject")
+def reject_suggestion(slug: str, nomination_id: int) -> ResponseReturnValue:
+    """Keep a readers' nomination off the results page."""
+    poll = poll_or_404(slug)
+    if not RejectForm().validate_on_submit():
+        abort(400)
+    try:
+        title = reject(poll, nomination_id)
+    except SuggestionError as error:
+        return _refused(poll, error)
+    record(sessions.editor(), EditorAction.REJECTED, poll, detail=quoted([title]))
+    flash(f"Rejected “{title}”.", "success")
+    return _to_queue(poll)
+
+
+@bp.post("/polls/<slug>/suggestions/<int:nomination_id>/merge")
+def merge_suggestion(slug: str, nomination_id: int) -> ResponseReturnValue:
+    """Count a nomination's readers for another one."""
+    poll = poll_or_404(slug)
+    form = MergeForm()
+    if not form.validate_on_submit() or form.into.data is None:
+        abort(400, "Choose the suggestion to merge it into.")
+    try:
+        kept, merged = merge(poll, form.into.data, [nomination_id])
+    except SuggestionError as error:
+        return _refused(poll, error)
+    record(sessions.editor(), EditorAction.MERGED, poll, detail=f"{quoted(merged)} into {quoted([kept])}")
+    flash(f"Merged {quoted(merged)} into “{kept}”: its readers count there now.", "success")
+    return _to_queue(poll)
+
+
+@bp.get("/polls/<slug>/trail")
+def trail(slug: str) -> ResponseReturnValue:
+    """Show what editors did to a poll, newest first."""
+    poll = poll_or_404(slug)
+    entries = [(entry, trail_line(entry)) for entry in poll_trail(poll)]
+    return render_template("editors/trail.html", poll=poll, entries=entries)
