@@ -4,7 +4,7 @@ Everything this revision makes is written out here, not read from the
 models, so that later changes to them never change what it does.
 
 Revision ID: d41f7a9c2e15
-Revises: b6c375783f6a
+Revises: d4f1a7c39e20
 Create Date: 2026-12-02 12:20:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "d41f7a9c2e15"
-down_revision = "b6c375783f6a"
+down_revision = "d4f1a7c39e20"
 branch_labels = None
 depends_on = None
 
