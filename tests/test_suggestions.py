@@ -8,11 +8,12 @@ import html as html_module
 import re
 from typing import NamedTuple
 
+import jsonschema_rs
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
-from pollapp.core.terms import PollStatus
+from pollapp.core.terms import PollStatus, ResultsVisibility
 from pollapp.extensions import db
 from pollapp.polls.service import find_poll
 from pollapp.suggestions.models import Nomination, Suggestion
@@ -611,3 +612,46 @@ def test_hostile_text_in_every_suggestion_field_is_only_ever_text(app, desk, tex
     assert str(escape(text + " approved, 3 readers")) in pages["results"].get_data(as_text=True)
     assert str(escape(text)) in pages["queue"].get_data(as_text=True)
     assert "approved, 3 readers" in html_module.unescape(pages["results"].get_data(as_text=True))
+
+
+# ---------------------------------------------------------------- the API
+
+
+def test_the_api_gives_the_approved_suggestions_and_take_away_counts_by_its_schema(app, desk, keys):
+    readers_suggest(app, [("The Heirs", ""), ("the heirs", ""), ("Healer", "")])
+    for key in (keys[4], keys[4], keys[0]):
+        assert take_away(app.test_client(), key).status_code == 303
+    moderate(desk, nomination_ids(app)["The Heirs"], "approve")
+
+    response = app.test_client().get(f"/api/polls/{POLL}/suggestions")
+
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    document = response.get_json()
+    assert document == {
+        "slug": POLL,
+        "nominated": [{"title": "The Heirs", "readers": 2}],
+        "take_away": [{"key": keys[4], "readers": 2}, {"key": keys[0], "readers": 1}],
+    }
+    schemas = app.test_client().get("/api/openapi.json").get_json()["components"]["schemas"]
+    validator = jsonschema_rs.validator_for({**schemas["Suggestions"], "components": {"schemas": schemas}})
+    assert validator.is_valid(document)
+    assert not validator.is_valid({**document, "nominated": [{"title": "x", "readers": 0}]})
+
+
+def test_the_api_keeps_suggestions_hidden_while_the_results_are(app, client):
+    set_poll(app, results_visibility=ResultsVisibility.AFTER_CLOSE)
+    assert client.get(f"/api/polls/{POLL}/suggestions").status_code == 403
+    assert client.get("/api/polls/no-such-poll/suggestions").status_code == 404
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_in_the_api_is_a_json_string_and_nothing_more(app, desk, text):
+    readers_suggest(app, [(text, text)])
+    moderate(desk, nomination_ids(app)[text], "approve")
+
+    response = app.test_client().get(f"/api/polls/{POLL}/suggestions")
+
+    assert response.mimetype == "application/json"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.get_json()["nominated"] == [{"title": text, "readers": 1}]
+    assert "note" not in response.get_data(as_text=True)  # the sentences stay on the desk

@@ -8,6 +8,7 @@ from ..core.ranking import points_value
 from ..polls.models import Poll
 from ..polls.service import entry_views
 from ..results.service import Results
+from ..suggestions.service import PublicSuggestions
 
 
 def poll_document(poll: Poll) -> dict[str, Any]:
@@ -50,4 +51,13 @@ def results_document(result: Results) -> dict[str, Any]:
             for s in outcome.standings
         ],
         "agreement": {"kendall_tau": outcome.kendall_tau, "spearman_rho": outcome.spearman_rho},
+    }
+
+
+def suggestions_document(poll: Poll, public: PublicSuggestions) -> dict[str, Any]:
+    """What the results page shows of readers' suggestions: approved nominations and take-away counts."""
+    return {
+        "slug": poll.slug,
+        "nominated": [{"title": each.title, "readers": each.readers} for each in public.nominated],
+        "take_away": [{"key": each.key, "readers": each.readers} for each in public.take_away],
     }

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..core.ranking import Rule
 from ..core.terms import KEY_LENGTH, PollStatus
+from ..suggestions.models import SUGGESTED_TITLE_LENGTH
 
 KEY = {"type": "string", "minLength": 1, "maxLength": KEY_LENGTH}
 ERROR = {
@@ -145,6 +146,18 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/polls/{slug}/suggestions": {
+                "get": {
+                    "summary": "Readers' suggestions the editors approved, and the take-away counts.",
+                    "operationId": "getSuggestions",
+                    "parameters": [SLUG],
+                    "responses": {
+                        "200": _json("What the results page shows of readers' suggestions.", "Suggestions"),
+                        "403": _error("The poll shows results only later."),
+                        "404": _error("No such poll."),
+                    },
+                }
+            },
             # Outside /api/, but JSON for programs all the same (oembed.com, version 1.0).
             "/oembed": {
                 "get": {
@@ -174,6 +187,34 @@ def openapi_document() -> dict[str, Any]:
         "components": {
             "schemas": {
                 "Error": ERROR,
+                "Suggestions": {
+                    "type": "object",
+                    "required": ["slug", "nominated", "take_away"],
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "nominated": {
+                            "type": "array",
+                            "description": "Approved nominations, most asked first.",
+                            "items": {
+                                "type": "object",
+                                "required": ["title", "readers"],
+                                "properties": {
+                                    "title": {"type": "string", "maxLength": SUGGESTED_TITLE_LENGTH},
+                                    "readers": {"type": "integer", "minimum": 1},
+                                },
+                            },
+                        },
+                        "take_away": {
+                            "type": "array",
+                            "description": "Entries readers would take away, most asked first.",
+                            "items": {
+                                "type": "object",
+                                "required": ["key", "readers"],
+                                "properties": {"key": KEY, "readers": {"type": "integer", "minimum": 1}},
+                            },
+                        },
+                    },
+                },
                 "Entry": entry,
                 "Poll": {
                     "type": "object",

@@ -7,13 +7,14 @@ from werkzeug.exceptions import HTTPException
 
 from ..ballots.tally import read_tally
 from ..results.service import can_see_results, results_of
+from ..suggestions.service import public_suggestions
 from ..web import policy
 from ..web.ballot_requests import ranking_from_json, same_origin
 from ..web.casting import Refused, take_ballot
 from ..web.limits import limit_ballots
 from ..web.lookup import NOT_PUBLIC_RESULTS, poll_or_404
 from ..web.readers import IDEMPOTENCY_KEY, current_reader, ensure_reader, request_key_reader
-from .documents import poll_document, results_document
+from .documents import poll_document, results_document, suggestions_document
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -75,6 +76,15 @@ def results(slug: str) -> Response:
     response = jsonify(results_document(results_of(found, tally)))
     response.set_etag(tally.tag)
     return response
+
+
+@bp.get("/polls/<slug>/suggestions")
+def suggestions(slug: str) -> Response:
+    """Readers' suggestions the editors approved, and how many readers would take each entry away."""
+    found = poll_or_404(slug)
+    if not can_see_results(found, current_reader()):
+        abort(403, NOT_PUBLIC_RESULTS)
+    return jsonify(suggestions_document(found, public_suggestions(found)))
 
 
 @bp.get("/openapi.json")
