@@ -340,7 +340,11 @@ def test_a_suggestion_without_a_valid_csrf_token_is_refused(app, client, keys, p
     response = client.post(path, data=data)
 
     assert response.status_code == 400
-    assert "This form has expired or did not come from this site." in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert (
+        "This form has expired or did not come from this site. Reload the page and send your suggestion"
+        in page
+    )
     assert stored(app) == []
 
 
