@@ -10,23 +10,20 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-# The browser, the server and the visits are test_browser's fixtures.
 from test_browser import DESKTOP, PHONE, axe_violations, browser, screenshot, server, visit  # noqa: F401
+
+# The browser, the server and the visits are test_browser's fixtures.
+from test_editors import EMAIL, PASSWORD, add_editor
 
 pytestmark = pytest.mark.browser
 
-EMAIL = "editor@example.org"
-PASSWORD = "correct horse battery staple"
 TITLE = "The most romantic K-drama kisses of 2014"
 POLL_PATH = "/polls/kdrama-kisses-2014"
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_a_suggestion_goes_from_a_reader_through_the_desk_to_the_final_results(app, visit, viewport):  # noqa: F811
-    added = app.test_cli_runner().invoke(
-        args=["editors", "add", EMAIL, "--password-stdin"], input=PASSWORD + "\n"
-    )
-    assert added.exit_code == 0, added.output
+    add_editor(app)  # on the command line, as an operator does
     # axe is added to the page as an inline script, which the CSP refuses.
     _, desk, desk_problems = visit(viewport, bypass_csp=True)
     reader_context, reader, reader_problems = visit(viewport, java_script_enabled=False)

@@ -4,6 +4,8 @@ the desk sees how many asked and what they wrote, never who."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
@@ -87,35 +89,47 @@ def suggestions(slug: str) -> ResponseReturnValue:
     )
 
 
-@bp.post("/polls/<slug>/suggestions/<int:nomination_id>/approve")
-def approve_suggestion(slug: str, nomination_id: int) -> ResponseReturnValue:
-    """Approve a readers' nomination for the results page."""
+def _moderated(
+    slug: str, form: FlaskForm, act: Callable[[Poll], str], action: EditorAction, said: str
+) -> ResponseReturnValue:
+    """Approve or reject: check the form, act on the poll's nomination (which
+    returns its title), record it in the trail and say so (``said`` has a
+    place for the title)."""
     poll = poll_or_404(slug)
-    form = ApproveForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        title = approve(poll, nomination_id, form.title.data)
+        title = act(poll)
     except SuggestionError as error:
         return _refused(poll, error)
-    record(sessions.editor(), EditorAction.APPROVED, poll, detail=quoted([title]))
-    flash(f"Approved “{title}”: the results page shows it with how many readers asked.", "success")
+    record(sessions.editor(), action, poll, detail=quoted([title]))
+    flash(said.format(title=title), "success")
     return _to_queue(poll)
+
+
+@bp.post("/polls/<slug>/suggestions/<int:nomination_id>/approve")
+def approve_suggestion(slug: str, nomination_id: int) -> ResponseReturnValue:
+    """Approve a readers' nomination for the results page."""
+    form = ApproveForm()
+    return _moderated(
+        slug,
+        form,
+        lambda poll: approve(poll, nomination_id, form.title.data),
+        EditorAction.APPROVED,
+        "Approved “{title}”: the results page shows it with how many readers asked.",
+    )
 
 
 @bp.post("/polls/<slug>/suggestions/<int:nomination_id>/reject")
 def reject_suggestion(slug: str, nomination_id: int) -> ResponseReturnValue:
     """Keep a readers' nomination off the results page."""
-    poll = poll_or_404(slug)
-    if not RejectForm().validate_on_submit():
-        abort(400)
-    try:
-        title = reject(poll, nomination_id)
-    except SuggestionError as error:
-        return _refused(poll, error)
-    record(sessions.editor(), EditorAction.REJECTED, poll, detail=quoted([title]))
-    flash(f"Rejected “{title}”.", "success")
-    return _to_queue(poll)
+    return _moderated(
+        slug,
+        RejectForm(),
+        lambda poll: reject(poll, nomination_id),
+        EditorAction.REJECTED,
+        "Rejected “{title}”.",
+    )
 
 
 @bp.post("/polls/<slug>/suggestions/<int:nomination_id>/merge")
