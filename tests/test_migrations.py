@@ -149,3 +149,51 @@ def test_upgrading_a_database_with_ballots_keeps_its_tally_and_counts_new_ones(
         assert tally_differences(poll) == []
         assert read_tally(poll).counts == ranking.tally([[keys[1], keys[0]], [keys[3], keys[4]]])
     assert schema_differences(database_uri) == []
+
+
+def test_the_suggestions_revision_keeps_the_trail_and_its_downgrade_takes_only_its_own(
+    make_app, database_uri, tmp_path
+):
+    """The trail's table is rebuilt for its new actions: every entry is kept, both ways."""
+    before_suggestions = "d4f1a7c39e20"
+    flask(database_uri, tmp_path, "db", "upgrade", before_suggestions)
+    app = make_app(database_uri=database_uri, schema=False)
+    with app.app_context():
+        sync_polls(shipped_polls())
+        poll_id = find_poll(POLL).id
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO audit_entry (at, editor_email, action, poll_id, ballots) "
+                    "VALUES (:now, 'editor@example.org', 'released', :poll, 3)"
+                ),
+                {"now": datetime.now(UTC), "poll": poll_id},
+            )
+        db.session.remove()
+        db.engine.dispose()
+
+    flask(database_uri, tmp_path, "init-db")
+
+    assert schema_differences(database_uri) == []
+    engine = create_engine(database_uri)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO audit_entry (at, editor_email, action, poll_id, detail) "
+                    "VALUES (:now, 'editor@example.org', 'approved', :poll, 'x')"
+                ),
+                {"now": datetime.now(UTC), "poll": poll_id},
+            )
+            trail = connection.execute(text("SELECT action, ballots FROM audit_entry ORDER BY id")).all()
+        assert [tuple(row) for row in trail] == [("released", 3), ("approved", None)]
+        engine.dispose()
+
+        flask(database_uri, tmp_path, "db", "downgrade", before_suggestions)
+
+        with engine.connect() as connection:
+            trail = connection.execute(text("SELECT action, ballots FROM audit_entry ORDER BY id")).all()
+        assert [tuple(row) for row in trail] == [("released", 3)]
+        assert not {"suggestion", "nomination"} & set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()

@@ -23,7 +23,8 @@ ACTIONS_AFTER = ACTIONS_BEFORE + ", 'approved', 'rejected', 'merged'"
 
 
 def _actions(allowed: str) -> None:
-    with op.batch_alter_table("audit_entry", recreate="always") as batch:
+    # Altered in place where the database can (PostgreSQL); SQLite rebuilds the table.
+    with op.batch_alter_table("audit_entry") as batch:
         batch.drop_constraint("audit_entry_action", type_="check")
         batch.create_check_constraint("audit_entry_action", f"action IN ({allowed})")
 
