@@ -7,6 +7,7 @@ from typing import Any
 from ..core.ranking import points_value
 from ..polls.models import Poll
 from ..polls.service import entry_views
+from ..results.history import Point
 from ..results.service import Results
 from ..suggestions.service import PublicSuggestions
 
@@ -29,6 +30,13 @@ def poll_document(poll: Poll) -> dict[str, Any]:
             for e in entry_views(poll)
         ],
     }
+
+
+def history_document(points: list[Point]) -> list[dict[str, Any]]:
+    return [
+        {"at": point.at.isoformat().replace("+00:00", "Z"), "ballots": point.ballots, "ranks": point.ranks}
+        for point in points
+    ]
 
 
 def results_document(result: Results) -> dict[str, Any]:

@@ -158,6 +158,22 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/polls/{slug}/history": {
+                "get": {
+                    "summary": "The community ranking as it stood through the poll's life.",
+                    "operationId": "getHistory",
+                    "parameters": [SLUG],
+                    "responses": {
+                        "200": _json(
+                            "Oldest first: every hour with ballots in the first three days, then each day "
+                            "at midnight UTC, then now. Empty before the first ballot.",
+                            "History",
+                        ),
+                        "403": _error("The poll shows results only later."),
+                        "404": _error("No such poll."),
+                    },
+                }
+            },
             # Outside /api/, but JSON for programs all the same (oembed.com, version 1.0).
             "/oembed": {
                 "get": {
@@ -270,6 +286,27 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "dependentRequired": {
                         "thumbnail_url": ["thumbnail_width", "thumbnail_height"],
+                    },
+                },
+                "History": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["at", "ballots", "ranks"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "at": {"type": "string", "format": "date-time", "description": "UTC."},
+                            "ballots": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "description": "Ballots counted then.",
+                            },
+                            "ranks": {
+                                "type": "object",
+                                "description": "Each entry key's community rank then (1 first; ties share).",
+                                "additionalProperties": {"type": "integer", "minimum": 1},
+                            },
+                        },
                     },
                 },
                 "Results": {

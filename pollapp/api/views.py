@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..ballots.tally import read_tally
+from ..results.history import history_of
 from ..results.service import can_see_results, results_of
 from ..suggestions.service import public_suggestions
 from ..web import policy
@@ -14,7 +15,7 @@ from ..web.casting import Refused, take_ballot
 from ..web.limits import limit_ballots
 from ..web.lookup import NOT_PUBLIC_RESULTS, poll_or_404
 from ..web.readers import IDEMPOTENCY_KEY, current_reader, ensure_reader, request_key_reader
-from .documents import poll_document, results_document, suggestions_document
+from .documents import history_document, poll_document, results_document, suggestions_document
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -85,6 +86,15 @@ def suggestions(slug: str) -> Response:
     if not can_see_results(found, current_reader()):
         abort(403, NOT_PUBLIC_RESULTS)
     return jsonify(suggestions_document(found, public_suggestions(found)))
+
+
+@bp.get("/polls/<slug>/history")
+def history(slug: str) -> Response:
+    """The community ranking as it stood through the poll's life, oldest first."""
+    found = poll_or_404(slug)
+    if not can_see_results(found, current_reader()):
+        abort(403, NOT_PUBLIC_RESULTS)
+    return jsonify(history_document(history_of(found)))
 
 
 @bp.get("/openapi.json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -84,6 +85,18 @@ class BallotImport(Model):
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (Index("ballot_import_digest", "poll_id", "digest"),)
+
+
+class TallySnapshot(Model):
+    """The tally as it stood at the start of an hour in which ballots came: taken
+    when that hour's first ballot arrives, so it is exactly the tally since the
+    ballot before. The cells are ``[entry id, length, position, ballots]``."""
+
+    __tablename__ = "tally_snapshot"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    cells: Mapped[list[list[int]]] = mapped_column(JSON)
 
 
 # Readers' ballots are counted into the tally by the database itself.

@@ -21,6 +21,7 @@ from ..storage import locks, triggers
 from ..storage.driver import DriverStatement, driver_error
 from ..storage.engines import ballot_engine
 from ..storage.sessions import one_transaction
+from .history import keep_hour
 from .models import Ballot, BallotImport, utcnow
 from .tally import add_to_tally
 
@@ -151,6 +152,7 @@ def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str], *, h
         "b_held": hold,
     }
     engine = ballot_engine()
+    keep_hour(engine, slug, now)
     try:
         row = _CAST[engine.dialect.name].write(engine, values)
     except driver_error(engine) as error:
@@ -225,8 +227,9 @@ def import_ballots(
     for text, times in Counter(stored).items():
         for key, k, p in ranking.ballot_cells(text.split(",")):
             deltas[ids[key], k, p] += times
+    now = utcnow()
+    keep_hour(ballot_engine(), poll.slug, now)
     with one_transaction():
-        now = utcnow()
         for start in range(0, len(stored), IMPORT_BATCH):
             db.session.execute(
                 _ballots.insert(),
@@ -254,6 +257,7 @@ def release_held(poll: Poll) -> int:
     """Count every held ballot of the poll; how many were released.
 
     The triggers put each one's cells on the tally in the same statement."""
+    keep_hour(ballot_engine(), poll.slug, utcnow())
     with one_transaction():
         locks.hold_ballots(db.session.connection(), poll.id)
         released = (

@@ -15,10 +15,12 @@ from ..ballots.tally import read_tally
 from ..polls.models import Poll
 from ..polls.service import first_poll
 from ..results import downloads
+from ..results.history import history_of
 from ..results.service import can_see_results, reader_view, results_of, visible_to
 from ..web import charts, filecache, policy
 from ..web.casting import Refused, take_ballot
 from ..web.forms import add_error, ballot_form
+from ..web.history_chart import history_chart
 from ..web.limits import limit_ballots, limit_downloads
 from ..web.lookup import NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, closed, poll_or_404
 from ..web.readers import current_reader, ensure_reader
@@ -89,6 +91,7 @@ def results(slug: str) -> ResponseReturnValue:
         "site/results.html",
         result=view.results,
         charts=charts.draw_all(view.results),
+        history=history_chart(history_of(view.poll), view.results),
         poll=view.poll,
         mine=view.mine,
         rule_description=RULE_DESCRIPTIONS[view.poll.borda_rule],
