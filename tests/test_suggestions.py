@@ -659,3 +659,74 @@ def test_hostile_text_in_the_api_is_a_json_string_and_nothing_more(app, desk, te
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.get_json()["nominated"] == [{"title": text, "readers": 1}]
     assert "note" not in response.get_data(as_text=True)  # the sentences stay on the desk
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_hostile_entry_title_is_only_text_wherever_a_take_away_shows_it(app, desk, keys, text):
+    with app.app_context():
+        find_poll(POLL).entries[0].drama = text
+        db.session.commit()
+        db.session.remove()
+    reader = app.test_client()
+    taken = take_away(reader, keys[0])
+    assert taken.status_code == 303
+
+    pages = {
+        "poll page with the flash": reader.get(POLL_PATH),
+        "results": app.test_client().get(RESULTS),
+        "queue": desk.get(QUEUE),
+        "API": app.test_client().get(f"/api/polls/{POLL}/suggestions"),
+    }
+    for name, response in pages.items():
+        page = response.get_data(as_text=True)
+        if "<" in text:
+            assert text not in page, name
+        assert "<script>alert" not in page and "<img src=x" not in page and "<svg onload" not in page, name
+    assert str(escape(f"{text}: Hand-to-mouth kiss, 1 reader")) in pages["results"].get_data(as_text=True)
+    assert f"Thank you: the editors will hear that you would take away “{escape(text)}" in (
+        pages["poll page with the flash"].get_data(as_text=True)
+    )
+
+
+def test_two_readers_making_the_same_new_nomination_at_once_both_count(make_app, database_uri, monkeypatch):
+    """The second reader's insert meets the first's row (the unique constraint
+    refuses it); the suggestion is taken again and joins that nomination."""
+    from pollapp.suggestions import service
+
+    app = make_app(database_uri=database_uri)
+    finding = service._nomination_for
+    raced: list[str] = []
+
+    def after_another_reader(poll, title):
+        if not raced:  # another reader's transaction commits the same title first
+            raced.append(title)
+            with db.engine.begin() as connection:
+                connection.execute(
+                    Nomination.__table__.insert().values(
+                        poll_id=poll.id, title="THE HEIRS", normal="the heirs", status="pending"
+                    )
+                )
+                nomination = connection.execute(select(Nomination.id)).scalar_one()
+                connection.execute(
+                    Suggestion.__table__.insert().values(
+                        poll_id=poll.id,
+                        reader="first-reader",
+                        kind="missing",
+                        nomination_id=nomination,
+                        note="",
+                    )
+                )
+            # This session looked before that commit and saw no such nomination: it makes its own.
+            db.session.add(Nomination(poll_id=poll.id, title=title, normal="the heirs", status="pending"))
+            db.session.flush()
+        return finding(poll, title)
+
+    monkeypatch.setattr(service, "_nomination_for", after_another_reader)
+    with app.app_context():
+        poll = find_poll(POLL)
+        db.session.rollback()  # nothing of this session's is open while the other commits
+        assert suggest_missing(poll, "second-reader", "The Heirs!") == "THE HEIRS"
+        [nomination] = queue(poll).nominations
+        assert (nomination.title, nomination.readers) == ("THE HEIRS", 2)
+        db.session.remove()
+    assert raced == ["The Heirs!"]
