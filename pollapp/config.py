@@ -41,7 +41,11 @@ DOWNLOADS_FOLDER: str | None = None
 # Limits kept in memory are per process; production accepts that only when
 # told that one process serves the app.
 RATELIMIT_ONE_PROCESS = False
-RATELIMIT_HEADERS_ENABLED = True
+# No X-RateLimit-* or Retry-After on answers that were let through: a kept
+# download would show one client's counters to the next, and Retry-After on a
+# ballot that was taken says "try again" when nothing failed. A 429 still
+# carries Retry-After (web/errors.py).
+RATELIMIT_HEADERS_ENABLED = False
 # When the shared storage (Redis) fails, each process counts in its own memory
 # until it is back, and says so once in the log; a ballot never fails for it.
 RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

@@ -179,6 +179,11 @@ _SHIPPED_UPSTREAM_SERVER = re.compile(r"server\s+unix:/run/pollapp/gunicorn\.soc
 _SHIPPED_TLS_LISTEN = "listen 443 ssl http2;"
 _SHIPPED_TLS_LISTEN_IPV6 = "listen [::]:443 ssl http2;"
 _SHIPPED_PLAIN_LISTEN = re.compile(r"listen\s+(\[::\]:)?80(\s+default_server)?;")
+# The top-level directives kept as they are: http-level settings a site file may hold.
+_SHIPPED_TOP_LEVEL_KEPT = re.compile(r"(limit_req_zone|limit_conn_zone)\s.*;")
+_SHIPPED_TOP_LEVEL_BLOCKS_KEPT = re.compile(r"map\s+\$\w+\s+\$\w+\s*\{")
+# nginx's copies go to a folder of the test's own; the rest of the line is kept.
+_SHIPPED_CACHE_PATH = re.compile(r"proxy_cache_path\s+/var/cache/nginx/pollapp(?P<parameters>(\s+\S+)+);")
 _SERVER_NAME = re.compile(r"server_name\s+\S+;")
 _CERTIFICATE = re.compile(r"ssl_certificate\s+\S+;")
 _CERTIFICATE_KEY = re.compile(r"ssl_certificate_key\s+\S+;")
@@ -198,10 +203,10 @@ def nginx_binary() -> str | None:
 
 
 def _blocks(text: str) -> list[tuple[str, list[str]]]:
-    """The top-level blocks of an nginx config: (first line, all its lines), in order.
+    """The top-level blocks and directives of an nginx config: (first line, all
+    its lines), in order; a one-line directive is its own entry.
 
-    Lines outside any block must be comments or blank: anything else is a
-    directive the test setup would silently drop.
+    Comments and blank lines between them are dropped.
     """
     blocks: list[tuple[str, list[str]]] = []
     depth = 0
@@ -211,8 +216,11 @@ def _blocks(text: str) -> list[tuple[str, list[str]]]:
         if depth == 0 and not code:
             continue
         if depth == 0:
+            if code.endswith(";") and "{" not in code:
+                blocks.append((code, [line]))
+                continue
             if not code.endswith("{"):
-                raise ShippedConfigChanged(f"line {number} is outside any block: {line.strip()!r}")
+                raise ShippedConfigChanged(f"line {number} is not a directive or a block: {line.strip()!r}")
             current = []
         current.append(line)
         depth += code.count("{") - code.count("}")
@@ -255,7 +263,12 @@ def _upstream_address(upstream: Upstream) -> str:
 
 
 def nginx_site(
-    upstreams: Sequence[Upstream], port: int, certificate: Path, key: Path, shipped: str | None = None
+    upstreams: Sequence[Upstream],
+    port: int,
+    certificate: Path,
+    key: Path,
+    shipped: str | None = None,
+    cache: Path | None = None,
 ) -> str:
     """The shipped site config, changed only where a test machine must differ.
 
@@ -264,18 +277,30 @@ def nginx_site(
     (with the same parameters); ``listen 443 ssl http2`` becomes a loopback
     ``port``; the IPv6 listen goes; ``server_name`` becomes localhost; the
     certificate paths become ``certificate`` and ``key``. The port-80 servers
-    (the redirect and the catch-all) are left out. A line that is not where
-    it is expected raises ``ShippedConfigChanged``, so the tests keep testing
-    the config people copy. ``shipped`` is the config's text (default: the
-    shipped file).
+    (the redirect and the catch-all) are left out. Of the directives and
+    blocks outside the servers, rate-limit zones and ``map`` blocks are kept
+    as they are, and ``proxy_cache_path`` gets the folder ``cache`` (required
+    then) with the same parameters. A line that is not where it is expected,
+    or a top-level directive the setup does not know, raises
+    ``ShippedConfigChanged``, so the tests keep testing the config people
+    copy. ``shipped`` is the config's text (default: the shipped file).
     """
     if not upstreams:
         raise ValueError("nginx needs at least one app server behind it")
     text = SHIPPED_NGINX_CONFIG.read_text(encoding="utf-8") if shipped is None else shipped
     upstream_blocks: list[list[str]] = []
     tls_blocks: list[list[str]] = []
+    http_level: list[str] = []
     for head, lines in _blocks(text):
-        if head == "upstream pollapp {":
+        if _SHIPPED_TOP_LEVEL_KEPT.fullmatch(head) or _SHIPPED_TOP_LEVEL_BLOCKS_KEPT.fullmatch(head):
+            http_level.extend(lines)
+        elif cache_path := _SHIPPED_CACHE_PATH.fullmatch(head):
+            if cache is None:
+                raise ValueError("the shipped config keeps copies: nginx_site needs a cache folder")
+            http_level.append(f"proxy_cache_path {cache}{cache_path['parameters']};")
+        elif head.endswith(";"):
+            raise ShippedConfigChanged(f"a top-level directive the test setup does not know: {head!r}")
+        elif head == "upstream pollapp {":
             upstream_blocks.append(lines)
         elif head == "server {" and any(_SHIPPED_TLS_LISTEN == line.strip() for line in lines):
             tls_blocks.append(lines)
@@ -313,7 +338,7 @@ def nginx_site(
     _replace_exactly_once(tls, _SERVER_NAME, "server_name localhost;", "the server name")
     _replace_exactly_once(tls, _CERTIFICATE, f"ssl_certificate {certificate};", "the certificate")
     _replace_exactly_once(tls, _CERTIFICATE_KEY, f"ssl_certificate_key {key};", "the certificate key")
-    return "\n".join([*upstream, "", *tls, ""])
+    return "\n".join([*http_level, "", *upstream, "", *tls, ""])
 
 
 def nginx_config(site: str, prefix: Path, workers: int = 1) -> str:
@@ -429,7 +454,8 @@ def running_nginx(
     certificate, key = self_signed_certificate(prefix)
     port = free_port()
     config = prefix / "nginx.conf"
-    config.write_text(nginx_config(nginx_site(upstreams, port, certificate, key, shipped), prefix, workers))
+    site = nginx_site(upstreams, port, certificate, key, shipped, prefix / "cache")
+    config.write_text(nginx_config(site, prefix, workers))
     with (prefix / "nginx.out").open("wb") as out:
         process = subprocess.Popen(
             [binary, "-p", f"{prefix}/", "-c", str(config)],

@@ -157,11 +157,12 @@ def tally_differences(app: Flask, slug: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Reply:
-    """A real server's answer: its status, its body, and the reader cookie it set, if any."""
+    """A real server's answer: its status, its body, the reader cookie it set, if any, and its headers."""
 
     status: int
     body: bytes
     cookie: str | None
+    headers: http.client.HTTPMessage | None = None
 
     def json(self) -> dict[str, object]:
         loaded = json.loads(self.body)
@@ -194,6 +195,6 @@ def exchange(
             for header in response.headers.get_all("Set-Cookie") or []:
                 jar.load(header)
             issued = jar[READER_COOKIE].value if READER_COOKIE in jar else None
-            return Reply(response.status, data, issued)
+            return Reply(response.status, data, issued, response.headers)
     finally:
         connection.close()

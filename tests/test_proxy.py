@@ -10,6 +10,7 @@ secret key, and so its own rate-limit counters in the shared Redis.
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import os
 import random
@@ -565,3 +566,130 @@ def test_two_app_servers_behind_one_nginx_share_the_count_and_the_limits(databas
         flask(envs[1], hosts[1], "ballots", "release", "--poll", POLL)
         stored = assert_results_match_a_recount(front, envs[1], hosts[1])
         assert Counter(stored) == Counter(last.values())
+
+
+# ---------------------------------------------------------------- downloads held off by nginx
+
+DOWNLOAD_PATH = f"/polls/{POLL}/ballots.csv"
+
+
+def app_requests(server: AppServer, path: str, expected: int, status: int | None = None) -> int:
+    """How many requests for ``path`` reached the app server (its access log),
+    of them those answered ``status`` if given. gunicorn logs a request after
+    answering it, so this waits a moment for ``expected`` lines to appear,
+    and a moment more for any beyond them."""
+
+    def count() -> int:
+        lines = [
+            line for line in server.log.read_text(errors="replace").splitlines() if f"GET {path} " in line
+        ]
+        return len([line for line in lines if status is None or f'" {status} ' in line])
+
+    deadline = time.monotonic() + PROMPT
+    while count() < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    return count()
+
+
+def downloaded_ballots(reply: Reply, keys: list[str]) -> list[list[str]]:
+    assert reply.status == 200, reply
+    assert reply.headers is not None
+    body = reply.body
+    if reply.headers.get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    return read_ballots(body.decode("utf-8"), keys)
+
+
+def test_a_download_flood_is_refused_by_nginx_and_a_reader_still_votes(database_uri, tmp_path):
+    # The app would let every one of these through: what refuses them is nginx.
+    env = production_environment(
+        database_uri, tmp_path, RATELIMIT_DOWNLOADS="1000 per minute", DOWNLOADS_FRESH_FOR="60"
+    )
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    with (
+        serving(env, tmp_path, socket_path, 2, "--access-logfile", "-") as server,
+        in_front(tmp_path, socket_path) as front,
+    ):
+        keys = front.entry_keys()
+
+        def one_download(_: int) -> Reply | None:
+            try:
+                return front.request(
+                    "GET", DOWNLOAD_PATH, headers={"Accept-Encoding": "gzip"}, source="127.0.3.1", timeout=3
+                )
+            except TimeoutError:
+                return None  # held back by nginx until its turn
+
+        # 30 at once from one address: one plus 8 pass at once, 4 wait their
+        # turn (one every 6 s), the other 17 are refused at once.
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            flood = list(pool.map(one_download, range(30)))
+        ballot = front.vote(keys[:3])
+
+        statuses = Counter(None if reply is None else reply.status for reply in flood)
+        assert statuses == {200: 9, 429: 17, None: 4}, statuses
+        taken = [reply for reply in flood if reply is not None and reply.status == 200]
+        for refused in (reply for reply in flood if reply is not None and reply.status == 429):
+            assert refused.headers is not None
+            assert refused.headers["Retry-After"] == "6"
+            assert refused.headers["X-Content-Type-Options"] == "nosniff"
+            assert refused.headers["Content-Type"] == "text/plain; charset=utf-8"
+            assert refused.body == (
+                b"Too many downloads from your connection. Please try again in 6 seconds.\n"
+            )
+        # The nine downloads let through cost the app one: nginx kept the first.
+        assert app_requests(server, DOWNLOAD_PATH, 1) == 1
+        assert all(downloaded_ballots(reply, keys) == [] for reply in taken)
+        for reply in taken:
+            assert reply.headers is not None
+            assert "X-RateLimit-Remaining" not in reply.headers and "Retry-After" not in reply.headers
+
+        # The reader voting meanwhile was not held up, and another address downloads.
+        assert ballot.status == 201, ballot
+        other = front.request("GET", DOWNLOAD_PATH, source="127.0.3.2")
+        assert other.status == 200 and other.body.startswith(b"ballot,rank_1,"), other
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+def test_kept_downloads_never_lag_a_ballot_by_more_than_the_freshness(database_uri, tmp_path):
+    fresh_for = 6.0
+    env = production_environment(
+        database_uri, tmp_path, RATELIMIT_DOWNLOADS="1000 per minute", DOWNLOADS_FRESH_FOR=str(int(fresh_for))
+    )
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    with (
+        serving(env, tmp_path, socket_path, 2, "--access-logfile", "-") as server,
+        in_front(tmp_path, socket_path) as front,
+    ):
+        keys = front.entry_keys()
+        gzipped = {"Accept-Encoding": "gzip"}
+
+        def download(headers: dict[str, str] | None = None) -> list[list[str]]:
+            return downloaded_ballots(front.request("GET", DOWNLOAD_PATH, headers=headers), keys)
+
+        made = time.monotonic()
+        assert download(gzipped) == []  # the app makes the file; nginx keeps this copy
+        assert download(gzipped) == []
+        assert app_requests(server, DOWNLOAD_PATH, 1) == 1
+        assert front.vote(keys[:3]).status == 201
+
+        # The plain form is another copy for nginx, but the app still serves the
+        # file it made before the ballot: it may lag that long.
+        time.sleep(max(0.0, made + fresh_for / 2 - time.monotonic()))
+        assert download() == []
+        assert app_requests(server, DOWNLOAD_PATH, 2) == 2
+        # ... but not longer: nginx may keep that copy only for what is left of
+        # the file's freshness, not for a freshness of its own on top.
+        time.sleep(max(0.0, made + fresh_for + 0.8 - time.monotonic()))
+        assert download() == [keys[:3]]
+        assert download(gzipped) == [keys[:3]]
+
+        # Without a ballot, nginx asks the app again when its copy expires, and
+        # the app answers 304: the same file, made once.
+        answered_304 = app_requests(server, DOWNLOAD_PATH, 0, 304)
+        time.sleep(fresh_for + 0.8)
+        assert download(gzipped) == [keys[:3]]
+        assert app_requests(server, DOWNLOAD_PATH, answered_304 + 1, 304) == answered_304 + 1

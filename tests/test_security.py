@@ -322,6 +322,29 @@ def test_the_api_answers_429_with_a_json_message_and_retry_after(make_app):
     assert vote_from(app, "192.0.2.9", keys[4]).status_code == 201
 
 
+def test_a_ballot_that_was_taken_says_nothing_of_trying_again(make_app):
+    app = limited_app(make_app)
+    client = app.test_client()
+    keys = [e["key"] for e in client.get(f"/api/polls/{POLL}").get_json()["entries"]]
+    response = vote(client, keys[:2])
+    assert response.status_code == 201
+    assert "Retry-After" not in response.headers
+    assert not [name for name in response.headers.keys() if name.lower().startswith("x-ratelimit")]
+
+
+def test_too_many_downloads_are_called_downloads(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DOWNLOADS="2 per minute")
+    client = app.test_client()
+    path = f"/polls/{POLL}/ballots.csv"
+    taken = [client.get(path) for _ in range(2)]
+    assert [response.status_code for response in taken] == [200, 200]
+    assert all("Retry-After" not in response.headers for response in taken)
+    refused = client.get(path)
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "Too many downloads from your connection" in refused.get_data(as_text=True)
+
+
 def test_the_form_answers_429_with_a_page(make_app):
     app = limited_app(make_app)
     client = app.test_client()

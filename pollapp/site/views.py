@@ -133,7 +133,7 @@ def kept_download(
     response.headers["Content-Disposition"] = f'attachment; filename="{poll.slug}-{kind}.{suffix}"'
     response.headers["Vary"] = "Accept-Encoding, Cookie"
     response.set_etag(made.tag, weak=True)
-    response.cache_control.max_age = int(fresh_for)
+    response.cache_control.max_age = made.max_age(tally.tag, fresh_for)
     if public:
         response.cache_control.public = True
     else:  # who may see it depends on the reader's own ballot

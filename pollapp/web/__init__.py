@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import errors, filters, readers, security
+from . import errors, filters, limits, readers, security
 
 
 def init_app(app: Flask) -> None:
@@ -13,3 +13,4 @@ def init_app(app: Flask) -> None:
     readers.init_app(app)
     filters.init_app(app)
     errors.register_error_handlers(app)
+    limits.init_app(app)

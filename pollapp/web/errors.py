@@ -66,10 +66,12 @@ def handle_csrf_error(error: CSRFError) -> tuple[Response | str, int]:
 TOO_MANY = "Too many ballots from your connection. Please try again in {seconds} seconds."
 
 
-def handle_rate_limit(error: RateLimitExceeded) -> tuple[Response | str, int]:
+def handle_rate_limit(error: RateLimitExceeded) -> tuple[Response | str, int, dict[str, str]]:
+    seconds = _retry_after()
     # A limit may carry its own sentence, with a place for the seconds.
     said = error.limit.error_message
-    return error_response(429, (said if isinstance(said, str) else TOO_MANY).format(seconds=_retry_after()))
+    body, status = error_response(429, (said if isinstance(said, str) else TOO_MANY).format(seconds=seconds))
+    return body, status, {"Retry-After": str(seconds)}
 
 
 def handle_server_error(error: Exception) -> tuple[Response | str, int]:

@@ -29,6 +29,19 @@ COMPRESSION = 6  # gzip's default: a ballots file shrinks to about a sixth
 class Kept:
     path: Path  # the compressed file
     tag: str  # the tally tag it was made at: its ETag
+    made: float  # when it was made (time.time())
+
+    def max_age(self, current_tag: str, fresh_for: float) -> int:
+        """How many seconds a copy of this file may be kept (a browser's, a
+        proxy's) without lagging the tally by more than ``fresh_for``.
+
+        A file at the current tag lags nothing yet: a copy may be kept
+        ``fresh_for``. An older one has lagged since it was made, at the
+        latest: a copy may be kept only what is left of ``fresh_for`` since.
+        """
+        if current_tag == self.tag:
+            return int(fresh_for)
+        return max(0, int(fresh_for - (time.time() - self.made)))
 
 
 def _files(folder: Path, name: str) -> list[tuple[float, Path]]:
@@ -53,7 +66,7 @@ def _usable(folder: Path, name: str, tag: str, fresh_for: float, asked: float) -
         return None
     made, newest = files[-1]
     if _tag_of(newest, name) == tag or time.time() - made < fresh_for or made >= asked:
-        return Kept(newest, _tag_of(newest, name))
+        return Kept(newest, _tag_of(newest, name), made)
     return None
 
 
@@ -94,10 +107,11 @@ def kept(folder: Path, name: str, tag: str, fresh_for: float, make: Callable[[],
             for chunk in make():
                 out.write(chunk.encode("utf-8"))
         os.replace(partial, final)
+        made = final.stat().st_mtime
         for _, older in _files(folder, name):
             if older != final:
                 older.unlink(missing_ok=True)  # a worker still sending it keeps its open file
-    return Kept(final, tag)
+    return Kept(final, tag, made)
 
 
 def unpacked(handle: gzip.GzipFile, size: int = 256 * 1024) -> Iterator[bytes]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, wraps
 from typing import Any, ParamSpec, TypeVar, cast
 
-from flask import Response, current_app
+from flask import Flask, Response, current_app
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage
 
@@ -42,7 +42,13 @@ def _sent(response: Response) -> bool:
 
 
 # Downloads per client address; a revalidation answered 304 costs nothing.
-_download_limit = limiter.shared_limit(download_limit, scope="downloads", methods=["GET"], deduct_when=_sent)
+_download_limit = limiter.shared_limit(
+    download_limit,
+    scope="downloads",
+    methods=["GET"],
+    deduct_when=_sent,
+    error_message="Too many downloads from your connection. Please try again in {seconds} seconds.",
+)
 
 
 def _when_enabled(
@@ -159,3 +165,12 @@ def first_ballot_place() -> FirstBallotPlace:
     if place.held:
         place.give_back()  # a held ballot takes no place
     return place
+
+
+def init_app(app: Flask) -> None:
+    """Start a new app with its limits' storage taken to be up. The limiter is
+    one object for every app in the process, and an app that saw its storage
+    fail must not leave the next one counting in a fallback it never needed."""
+    global _outage_logged
+    limiter._storage_dead = False
+    _outage_logged = False
