@@ -227,7 +227,8 @@ class Queue:
         return sum(1 for nomination in self.nominations if nomination.pending)
 
 
-def _entry_label(entry: Entry) -> str:
+def entry_label(entry: Entry) -> str:
+    """An entry as the suggestion forms and counts name it."""
     return f"{entry.drama}: {entry.scene}"
 
 
@@ -250,7 +251,7 @@ def take_away_counts(poll: Poll) -> list[TakeAway]:
         ).all()
     )
     counted = [
-        TakeAway(entry.key, entry.editor_rank, _entry_label(entry), rows[entry.id])
+        TakeAway(entry.key, entry.editor_rank, entry_label(entry), rows[entry.id])
         for entry in poll.entries
         if rows.get(entry.id)
     ]
