@@ -9,11 +9,11 @@ from typing import NamedTuple
 
 import pytest
 from flask import Flask
-from pollapp.ballots.models import Ballot, TallyCell
+from pollapp.ballots.models import Ballot, BallotImport, TallyCell
 from pollapp.catalogue.sync import sync_polls
 from pollapp.extensions import db
 from pollapp.polls.models import Entry
-from sqlalchemy import delete, select, update
+from sqlalchemy import String, delete, func, select, update
 
 from helpers import POLL, ballot_count, database_state, tally_differences, vote
 
@@ -401,3 +401,16 @@ def test_open_data_round_trip_and_the_second_import_on_each_database(make_app, d
         rankings = Counter(db.session.execute(select(Ballot.ranking)).scalars())
     assert rankings == Counter({f"{keys[3]},{keys[1]}": 8, keys[0]: 4})
     assert tally_differences(app, POLL) == []
+    with app.app_context():
+        # Imported ballots' times are stored as SQLAlchemy stores the import's own.
+        imported_at = (
+            db.session.execute(select(BallotImport.imported_at).order_by(BallotImport.id)).scalars().all()
+        )
+        created = db.session.execute(
+            select(func.cast(Ballot.created_at, String)).where(Ballot.reader.is_(None)).order_by(Ballot.id)
+        ).scalars()
+        recorded = db.session.execute(
+            select(func.cast(BallotImport.imported_at, String)).order_by(BallotImport.id)
+        )
+        assert sorted(set(created)) == sorted(recorded.scalars())
+        assert len(imported_at) == 2

@@ -46,20 +46,30 @@ def read_ballots_csv(lines: Iterable[str], keys: Sequence[str]) -> list[list[str
             raise BallotFileError(1, f"expected the header {','.join(ballots_header(len(keys)))}")
         if len(header) - 1 > len(keys):
             raise BallotFileError(1, f"{len(header) - 1} rank columns, but the poll has {len(keys)} entries")
-        rankings = []
+        rankings: list[list[str]] = []
+        append = rankings.append
         # One string per key, shared by every row: a million ballots, nine strings.
         canonical = {key: key for key in keys}
+        # Real ballots repeat: a row's rank cells seen before (so already checked)
+        # give the same ranking without a second check.
+        checked: dict[tuple[str, ...], list[str]] = {}
+        width = len(header)
         for row in reader:
+            ranks = tuple(row[1:])
+            found = checked.get(ranks)
+            if found is not None and len(row) == width:
+                append(found)
+                continue
             line = reader.line_num
             if not "".join(row).strip():
                 continue
-            if len(row) != len(header):
-                raise BallotFileError(line, f"{len(row)} cells, but the header has {len(header)}")
-            cells = row[1:]
-            ranked = [cell for cell in cells if cell]
-            if cells[: len(ranked)] != ranked:
+            if len(row) != width:
+                raise BallotFileError(line, f"{len(row)} cells, but the header has {width}")
+            ranked = [cell for cell in ranks if cell]
+            if list(ranks[: len(ranked)]) != ranked:
                 raise BallotFileError(line, "an empty rank comes before a filled one")
-            rankings.append(_checked(ranked, keys, canonical, line))
+            checked[ranks] = found = _checked(ranked, keys, canonical, line)
+            append(found)
     except csv.Error as error:
         raise BallotFileError(reader.line_num, f"not valid CSV ({error})") from error
     return rankings

@@ -101,7 +101,8 @@ def handle_untrusted_host(error: SecurityError) -> tuple[Response | str, int, di
 
 
 def register_error_handlers(app: Flask) -> None:
-    for unavailable in unavailable_errors():
+    on_sqlite = str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite")
+    for unavailable in unavailable_errors(postgresql=not on_sqlite):
         app.register_error_handler(unavailable, handle_database_unavailable)
     app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(CSRFError, handle_csrf_error)
