@@ -10,13 +10,13 @@ from .core.ranking import BallotError, BallotProblem, Rule
 
 RULE_DESCRIPTIONS: dict[Rule, str] = {
     Rule.AVERAGED: (
-        "Position p earns n − p points; every scene a ballot leaves unranked "
+        "Position p earns n − p points; every entry a ballot leaves unranked "
         "shares the points nobody on that ballot received, (n − k − 1) / 2 each."
     ),
-    Rule.TRUNCATED: "Position p earns n − p points; unranked scenes earn nothing.",
+    Rule.TRUNCATED: "Position p earns n − p points; unranked entries earn nothing.",
     Rule.MODIFIED: (
-        "Modified Borda (Emerson): on a ballot ranking k scenes, position p earns "
-        "k − p + 1 points; unranked scenes earn nothing."
+        "Modified Borda (Emerson): on a ballot ranking k entries, position p earns "
+        "k − p + 1 points; unranked entries earn nothing."
     ),
 }
 

@@ -12,9 +12,9 @@ from helpers import POLL, ballot_count, database_state, post_streamed, set_poll,
 
 BALLOTS = f"/api/polls/{POLL}/ballots"
 POLL_KEYS = {"slug", "title", "status", "borda_rule", "entries"}
-ENTRY_KEYS = {"key", "editor_rank", "drama", "scene", "couple", "blurb"}
+ENTRY_KEYS = {"key", "editor_rank", "title", "subtitle", "credit", "blurb", "link"}
 RESULTS_KEYS = {"slug", "ballots", "held_ballots", "borda_rule", "entries", "agreement"}
-STANDING_KEYS = {"key", "drama", "scene", "editor_rank", "community_rank", "points", "first_place_votes"}
+STANDING_KEYS = {"key", "title", "subtitle", "editor_rank", "community_rank", "points", "first_place_votes"}
 
 
 def assert_error(response, status: int, words: str) -> None:
@@ -43,9 +43,9 @@ def test_poll_document_has_the_exact_shape_in_editor_order(client, keys):
     assert [entry["key"] for entry in poll["entries"]] == keys
     assert [entry["editor_rank"] for entry in poll["entries"]] == list(range(1, 10))
     first, last = poll["entries"][0], poll["entries"][8]
-    assert (first["drama"], first["scene"]) == ("Pinocchio", "Hand-to-mouth kiss")
-    assert first["couple"] == "Choi In Ha & Choi Dal Po"
-    assert (last["drama"], last["scene"]) == ("Pinocchio", "Toast kiss")
+    assert (first["title"], first["subtitle"]) == ("Pinocchio", "Hand-to-mouth kiss")
+    assert first["credit"] == "Choi In Ha & Choi Dal Po"
+    assert (last["title"], last["subtitle"]) == ("Pinocchio", "Toast kiss")
     assert all(entry["blurb"].strip() for entry in poll["entries"])
 
 

@@ -392,7 +392,7 @@ def test_start_again_empties_the_ranking_and_an_empty_ballot_is_not_sent(visit, 
 
     page.get_by_role("button", name="Cast my ballot").click()
     expect(page.locator("[data-error]")).to_have_text(
-        "Pick the scene you love most first: tap it in the list below."
+        "Pick your favourite first: tap it in the list below."
     )
     expect(page).to_have_url(f"{page.url.split('/polls/')[0]}{POLL_PATH}")
     assert stored_ballots(context) == []

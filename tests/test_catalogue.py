@@ -48,6 +48,24 @@ def broken(change) -> dict[str, object]:
             "entry keys must be unique; repeated: ",
             id="repeated key",
         ),
+        pytest.param(
+            lambda d: d["entries"][0].pop("title"), "entry 1: 'title' must be a non-empty", id="no title"
+        ),
+        pytest.param(
+            lambda d: d["entries"][1].update(link="javascript:alert(1)"),
+            "entry 2: 'link' must be an http or https address",
+            id="script link",
+        ),
+        pytest.param(
+            lambda d: d["entries"][1].update(link="https:///no-host"),
+            "entry 2: 'link' must be an http or https address",
+            id="link without a host",
+        ),
+        pytest.param(
+            lambda d: d["entries"][3].update(credit="x" * 301),
+            "entry 4: 'credit' must be at most 300",
+            id="long",
+        ),
     ],
 )
 def test_a_broken_poll_file_is_refused_with_a_sentence(change, message):
@@ -55,3 +73,19 @@ def test_a_broken_poll_file_is_refused_with_a_sentence(change, message):
         parse_poll(broken(change), "broken.toml")
     assert message in str(error.value)
     assert str(error.value).startswith("broken.toml")
+
+
+def test_an_entry_needs_only_a_key_and_a_title():
+    data = shipped_data()
+    data["entries"][0] = {"key": "plain", "title": "Plain", "link": "https://example.com/clip?t=1"}
+    poll = parse_poll(data, "plain.toml")
+    plain = poll.entries[0]
+    assert (plain.subtitle, plain.credit, plain.blurb, plain.link) == (
+        "",
+        "",
+        "",
+        "https://example.com/clip?t=1",
+    )
+    assert (poll.entry_noun, poll.entry_noun_plural) == ("scene", "scenes")
+    del data["entry_noun"], data["entry_noun_plural"]
+    assert (parse_poll(data, "plain.toml").entry_noun_plural) == "entries"

@@ -8,6 +8,7 @@ from typing import NamedTuple
 import pytest
 from pollapp.core import ranking
 from pollapp.core.ranking import format_points
+from pollapp.polls.models import Poll
 from pollapp.polls.service import EntryView
 from pollapp.results.service import Results
 from pollapp.web import charts
@@ -20,7 +21,9 @@ KEYS = ["kiss-a", "kiss-b", "kiss-c", "kiss-d"]
 
 
 def entry(key: str, rank: int, drama: str | None = None, scene: str | None = None) -> EntryView:
-    return EntryView(key, rank, drama or f"Drama {key[-1].upper()}", scene or "Rain kiss", "A & B", "Blurb.")
+    return EntryView(
+        key, rank, drama or f"Drama {key[-1].upper()}", scene or "Rain kiss", "A & B", "Blurb.", None
+    )
 
 
 def make_results(
@@ -31,7 +34,7 @@ def make_results(
     keys = [e.key for e in entries]
     counts = ranking.tally(ballots)
     return Results(
-        poll=None,  # type: ignore[arg-type]
+        poll=Poll(entry_noun="scene", entry_noun_plural="scenes"),
         outcome=ranking.outcome(counts, keys, rule),
         entries={e.key: e for e in entries},
         positions=ranking.position_matrix(counts, keys),

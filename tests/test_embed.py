@@ -113,7 +113,7 @@ def test_a_form_without_its_reader_key_is_refused(app, client, keys):
 def test_a_form_with_mistakes_comes_back_with_them(app, client, keys):
     response = client.post(EMBED, data={"reader_key": KEY, "rank_1": keys[0], "rank_2": keys[0]})
     assert response.status_code == 400
-    assert "pick each scene once" in response.get_data(as_text=True)
+    assert "pick each one once" in response.get_data(as_text=True)
     assert ballot_count(app) == 0
 
 

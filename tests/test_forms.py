@@ -155,7 +155,7 @@ BAD_BALLOTS = [
     BadBallot("a gap of several ranks", {1: "k0", 2: "k1", 6: "k2"}, (3, 4, 5), "close the gap"),
     BadBallot("the same scene twice", {1: "k0", 2: "k0"}, (2,), "Already ranked at 1"),
     BadBallot("a repeat further down", {1: "k3", 2: "k5", 3: "k6", 4: "k5"}, (4,), "Already ranked at 2"),
-    BadBallot("nothing ranked", {}, (1,), "Pick the scene you love most"),
+    BadBallot("nothing ranked", {}, (1,), "Pick your favourite first"),
     BadBallot("a scene that does not exist", {1: "k0", 2: "no-such-scene"}, (2,), "Not a valid choice"),
 ]
 

@@ -20,14 +20,13 @@ from pollapp.ballots.recount import tally_differences
 from pollapp.ballots.service import ballot_rankings
 from pollapp.ballots.tally import read_tally
 from pollapp.catalogue.files import shipped_polls
-from pollapp.catalogue.sync import sync_polls
 from pollapp.configure import PACKAGE_DIR
 from pollapp.core import ranking
 from pollapp.extensions import db
-from pollapp.polls.service import entry_ids, entry_keys, find_poll
+from pollapp.polls.service import entry_keys, find_poll
 from pollapp.suggestions.models import Suggestion
 from pollapp.testing import app_environment, run_flask
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Connection, create_engine, inspect, text
 
 from helpers import POLL, vote
 from test_server import SECRET_KEY
@@ -66,6 +65,36 @@ def schema_differences(uri: str) -> list[object]:
             return list(compare_metadata(context, db.metadata))
     finally:
         engine.dispose()
+
+
+def store_scenes_poll(connection: Connection) -> tuple[int, list[str], dict[str, int]]:
+    """Store the shipped poll as the schemas before generic entries held it (drama, scene, couple)."""
+    (spec,) = [poll for poll in shipped_polls() if poll.slug == POLL]
+    poll_id = connection.execute(
+        text(
+            "INSERT INTO poll (slug, title, intro, borda_rule, status, results_visibility, revision) "
+            "VALUES (:slug, :title, :intro, :rule, 'open', 'always', 0) RETURNING id"
+        ),
+        {"slug": spec.slug, "title": spec.title, "intro": spec.intro, "rule": spec.borda_rule.value},
+    ).scalar_one()
+    ids = {}
+    for rank, entry in enumerate(spec.entries, start=1):
+        ids[entry.key] = connection.execute(
+            text(
+                "INSERT INTO entry (poll_id, key, editor_rank, drama, scene, couple, blurb) "
+                "VALUES (:poll, :key, :rank, :drama, :scene, :couple, :blurb) RETURNING id"
+            ),
+            {
+                "poll": poll_id,
+                "key": entry.key,
+                "rank": rank,
+                "drama": entry.title,
+                "scene": entry.subtitle,
+                "couple": entry.credit,
+                "blurb": entry.blurb,
+            },
+        ).scalar_one()
+    return poll_id, [entry.key for entry in spec.entries], ids
 
 
 def test_a_fresh_database_has_exactly_the_models_schema(database_uri, tmp_path):
@@ -115,18 +144,16 @@ def test_upgrading_a_database_with_ballots_keeps_its_tally_and_counts_new_ones(
     flask(database_uri, tmp_path, "db", "upgrade", FIRST_REVISION)
     app = make_app(database_uri=database_uri, schema=False)
     with app.app_context():
-        sync_polls(shipped_polls())
-        poll = find_poll(POLL)
-        keys, ids = entry_keys(poll), entry_ids(poll)
         # A ballot stored as the first schema's app stored it, tally and all.
         now = datetime.now(UTC)
         with db.engine.begin() as connection:
+            poll_id, keys, ids = store_scenes_poll(connection)
             connection.execute(
                 text(
                     "INSERT INTO ballot (poll_id, reader, ranking, created_at, updated_at) "
                     "VALUES (:poll, 'early-reader', :ranking, :now, :now)"
                 ),
-                {"poll": poll.id, "ranking": f"{keys[1]},{keys[0]}", "now": now},
+                {"poll": poll_id, "ranking": f"{keys[1]},{keys[0]}", "now": now},
             )
             for position, key in enumerate([keys[1], keys[0]], start=1):
                 connection.execute(
@@ -134,7 +161,7 @@ def test_upgrading_a_database_with_ballots_keeps_its_tally_and_counts_new_ones(
                         "INSERT INTO tally_cell (poll_id, entry_id, length, position, ballots) "
                         "VALUES (:poll, :entry, 2, :position, 1)"
                     ),
-                    {"poll": poll.id, "entry": ids[key], "position": position},
+                    {"poll": poll_id, "entry": ids[key], "position": position},
                 )
         db.session.remove()
         db.engine.dispose()
@@ -159,9 +186,8 @@ def test_the_suggestions_revision_keeps_the_trail_and_its_downgrade_takes_only_i
     flask(database_uri, tmp_path, "db", "upgrade", before_suggestions)
     app = make_app(database_uri=database_uri, schema=False)
     with app.app_context():
-        sync_polls(shipped_polls())
-        poll_id = find_poll(POLL).id
         with db.engine.begin() as connection:
+            poll_id = store_scenes_poll(connection)[0]
             connection.execute(
                 text(
                     "INSERT INTO audit_entry (at, editor_email, action, poll_id, ballots) "
@@ -195,5 +221,58 @@ def test_the_suggestions_revision_keeps_the_trail_and_its_downgrade_takes_only_i
             trail = connection.execute(text("SELECT action, ballots FROM audit_entry ORDER BY id")).all()
         assert [tuple(row) for row in trail] == [("released", 3)]
         assert not {"suggestion", "nomination"} & set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_the_generic_entries_revision_renames_in_place_and_keeps_ballots_and_tally(
+    make_app, database_uri, tmp_path
+):
+    """drama, scene and couple become title, subtitle and credit; the poll keeps calling them scenes."""
+    before = "e7b2c94d1a05"
+    flask(database_uri, tmp_path, "db", "upgrade", before)
+    app = make_app(database_uri=database_uri, schema=False)
+    with app.app_context():
+        with db.engine.begin() as connection:
+            poll_id, keys, _ = store_scenes_poll(connection)
+            # At this revision the database's triggers keep the tally of what is inserted.
+            connection.execute(
+                text(
+                    "INSERT INTO ballot (poll_id, reader, ranking, created_at, updated_at) "
+                    "VALUES (:poll, 'early-reader', :ranking, :now, :now)"
+                ),
+                {"poll": poll_id, "ranking": f"{keys[2]},{keys[0]}", "now": datetime.now(UTC)},
+            )
+        db.session.remove()
+        db.engine.dispose()
+
+    flask(database_uri, tmp_path, "db", "upgrade")
+
+    assert schema_differences(database_uri) == []
+    (spec,) = [poll for poll in shipped_polls() if poll.slug == POLL]
+    with app.app_context():
+        poll = find_poll(POLL)
+        assert (poll.entry_noun, poll.entry_noun_plural) == ("scene", "scenes")
+        first = poll.entries[0]
+        assert (first.title, first.subtitle, first.credit, first.link) == (
+            spec.entries[0].title,
+            spec.entries[0].subtitle,
+            spec.entries[0].credit,
+            None,
+        )
+        assert list(ballot_rankings(poll)) == [[keys[2], keys[0]]]
+        assert tally_differences(poll) == []
+        assert read_tally(poll).counts == ranking.tally([[keys[2], keys[0]]])
+        db.session.remove()
+        db.engine.dispose()
+
+    flask(database_uri, tmp_path, "db", "downgrade", before)
+    engine = create_engine(database_uri)
+    try:
+        columns = {column["name"] for column in inspect(engine).get_columns("entry")}
+        assert {"drama", "scene", "couple"} <= columns and not {"title", "subtitle", "link"} & columns
+        with engine.connect() as connection:
+            dramas = connection.execute(text("SELECT drama FROM entry ORDER BY editor_rank")).scalars().all()
+        assert dramas == [entry.title for entry in spec.entries]
     finally:
         engine.dispose()

@@ -109,8 +109,8 @@ def test_the_poll_page_shows_the_editors_nine_in_order_beside_the_ballot(client,
     assert -1 not in blurb_positions
     assert blurb_positions == sorted(blurb_positions)
     for entry in entries:
-        assert str(escape(entry["couple"])) in html
-        assert str(escape(entry["scene"])) in html
+        assert str(escape(entry["credit"])) in html
+        assert str(escape(entry["subtitle"])) in html
     page = Page(html)
     forms = [attrs for tag, attrs in page.elements if tag == "form" and attrs.get("method") == "post"]
     assert forms and forms[0]["action"] == f"/polls/{POLL}"
@@ -126,7 +126,7 @@ def add_poll(app, slug: str, status: str) -> None:
         "intro": "Two scenes.",
         "status": status,
         "entries": [
-            dict(key=f"{slug}-{n}", drama=f"Drama {n}", scene=f"Scene {n}", couple="Two", blurb="Why.")
+            dict(key=f"{slug}-{n}", title=f"Drama {n}", subtitle=f"Scene {n}", credit="Two", blurb="Why.")
             for n in (1, 2)
         ],
     }
@@ -186,7 +186,7 @@ def test_the_results_page_compares_the_two_rankings(app, client, keys):
         assert cells[0] == community, cells
         assert cells[1] == editor, cells
         assert cells[2].endswith(move), cells
-        assert f"{entries[key]['drama']}: {entries[key]['scene']}" in cells[3]
+        assert f"{entries[key]['title']}: {entries[key]['subtitle']}" in cells[3]
         assert cells[4] == points, cells
         assert cells[5] == firsts, cells
 
@@ -283,12 +283,12 @@ def test_the_results_csv(app, client, keys):
     text = assert_csv_download(client.get(f"/polls/{POLL}/results.csv"), f"{POLL}-results.csv")
     entries = entries_by_key(client)
     lines = text.split("\r\n")
-    assert lines[0] == ",".join(RESULTS_HEADER)
+    assert lines[0] == "community_rank,editor_rank,key,title,subtitle,points,first_place_votes"
 
     def line(key: str, community: int, points: str, firsts: int) -> str:
         entry = entries[key]
-        drama = f'"{entry["drama"]}"' if "," in entry["drama"] else entry["drama"]
-        return f"{community},{entry['editor_rank']},{key},{drama},{entry['scene']},{points},{firsts}"
+        drama = f'"{entry["title"]}"' if "," in entry["title"] else entry["title"]
+        return f"{community},{entry['editor_rank']},{key},{drama},{entry['subtitle']},{points},{firsts}"
 
     assert lines[1:4] == [
         line(keys[8], 1, "23", 2),
@@ -299,7 +299,7 @@ def test_the_results_csv(app, client, keys):
     assert lines[10:] == [""]
     # Read back as a spreadsheet would, the quoted drama is one cell.
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    assert {row["drama"] for row in rows} >= {"It's Okay, That's Love"}
+    assert {row["title"] for row in rows} >= {"It's Okay, That's Love"}
 
 
 def test_the_ballots_csv(app, client, keys):
@@ -351,7 +351,7 @@ HOSTILE_ENTRIES = [
     ("at", "@cmd|' /C calc'!A0", "plain scene", "Plain & couple", "</textarea><script>alert(7)</script>"),
     ("plain", "Plain drama", "Plain, quiet scene", "Nobody", "Nothing odd."),
 ]
-FIELDS = ("key", "drama", "scene", "couple", "blurb")
+FIELDS = ("key", "title", "subtitle", "credit", "blurb")
 TAB_DRAMA, CR_SCENE = "\tTabbed drama", "\rReturned scene"
 
 
@@ -364,7 +364,8 @@ def hostile(app, keys):
         "intro": INTRO,
         "borda_rule": "averaged",
         "entries": [
-            dict(zip(("key", "drama", "scene", "couple", "blurb"), e, strict=True)) for e in HOSTILE_ENTRIES
+            dict(zip(("key", "title", "subtitle", "credit", "blurb"), e, strict=True))
+            for e in HOSTILE_ENTRIES
         ],
     }
     with app.app_context():
@@ -374,7 +375,7 @@ def hostile(app, keys):
         db.session.execute(
             update(Entry)
             .where(Entry.poll_id == poll_id, Entry.key == "plain")
-            .values(drama=TAB_DRAMA, scene=CR_SCENE)
+            .values(title=TAB_DRAMA, subtitle=CR_SCENE)
         )
         db.session.commit()
     client = app.test_client()
@@ -425,7 +426,7 @@ def test_the_error_page_escapes_the_address(client):
 def test_hostile_poll_text_cannot_run_as_a_spreadsheet_formula(hostile):
     text = hostile.get(f"/polls/{HOSTILE}/results.csv").get_data().decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    cells = {row["key"]: (row["drama"], row["scene"]) for row in rows}
+    cells = {row["key"]: (row["title"], row["subtitle"]) for row in rows}
     assert cells["formula"] == ("'" + HOSTILE_ENTRIES[0][1], HOSTILE_ENTRIES[0][2])
     assert cells["plus"] == ("'+SUM(1,1)", "'-2+3")
     assert cells["at"] == ("'" + HOSTILE_ENTRIES[2][1], "plain scene")
@@ -459,3 +460,33 @@ def test_an_unexpected_error_is_a_plain_500_page(app, client, monkeypatch):
     assert "secret internal detail" not in html
     assert "Traceback" not in html
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_generic_poll_speaks_of_its_own_entries_and_links_out_safely(app, client):
+    data = {
+        "slug": "best-ramen",
+        "title": "The best ramen in town",
+        "intro": "Five bowls.",
+        "entry_noun": "bowl",
+        "entry_noun_plural": "bowls",
+        "entries": [
+            {"key": "shoyu", "title": "Shoyu at Kenji's", "link": "https://example.com/kenji?a=1&b=2"},
+            {"key": "miso", "title": "Miso Corner", "subtitle": "The spicy one", "credit": "Chef Lee"},
+        ],
+    }
+    with app.app_context():
+        sync_polls([parse_poll(data, "best-ramen.toml")])
+        db.session.remove()
+    page = client.get("/polls/best-ramen").get_data(as_text=True)
+    assert "Rank as many bowls as you like" in page
+    assert "scene" not in page.replace("scene-name", "")
+    assert '<a href="https://example.com/kenji?a=1&amp;b=2" rel="nofollow noopener noreferrer">' in page
+    assert "Shoyu at Kenji's:" not in page.replace("&#39;", "'")  # no subtitle, no colon after the title
+    assert "Miso Corner: The spicy one" in page and "Chef Lee" in page
+    results = client.get("/polls/best-ramen/results").get_data(as_text=True)
+    assert '<th scope="col">Bowl</th>' in results
+    entries = client.get("/api/polls/best-ramen").get_json()["entries"]
+    assert [(e["title"], e["subtitle"], e["credit"], e["link"]) for e in entries] == [
+        ("Shoyu at Kenji's", "", "", "https://example.com/kenji?a=1&b=2"),
+        ("Miso Corner", "The spicy one", "Chef Lee", None),
+    ]

@@ -111,7 +111,7 @@ def assert_extreme(shown, expected, direction, text):
     name, move, editor_rank, community_rank = found.group(1), *map(int, found.groups()[1:])
     row = next(row for row in expected.rows if row.editor_rank == editor_rank)
     assert (move, row.community_rank, row.move * direction) == (best, community_rank, best)
-    assert name == f"{text[row.key]['drama']}: {text[row.key]['scene']}"
+    assert name == f"{text[row.key]['title']}: {text[row.key]['subtitle']}"
 
 
 def assert_app_matches_recount(client, expected, keys):
@@ -124,8 +124,8 @@ def assert_app_matches_recount(client, expected, keys):
             row.community_rank,
             row.editor_rank,
             row.key,
-            text[row.key]["drama"],
-            text[row.key]["scene"],
+            text[row.key]["title"],
+            text[row.key]["subtitle"],
             row.points,
             row.first_place_votes,
         )
@@ -143,8 +143,8 @@ def assert_app_matches_recount(client, expected, keys):
             e["community_rank"],
             Fraction(e["points"]),
             e["first_place_votes"],
-            e["drama"],
-            e["scene"],
+            e["title"],
+            e["subtitle"],
         )
         for e in document["entries"]
     ] == [
@@ -154,8 +154,8 @@ def assert_app_matches_recount(client, expected, keys):
             row.community_rank,
             row.points,
             row.first_place_votes,
-            text[row.key]["drama"],
-            text[row.key]["scene"],
+            text[row.key]["title"],
+            text[row.key]["subtitle"],
         )
         for row in expected.rows
     ]

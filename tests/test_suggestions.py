@@ -664,7 +664,7 @@ def test_hostile_text_in_the_api_is_a_json_string_and_nothing_more(app, desk, te
 @pytest.mark.parametrize("text", HOSTILE)
 def test_a_hostile_entry_title_is_only_text_wherever_a_take_away_shows_it(app, desk, keys, text):
     with app.app_context():
-        find_poll(POLL).entries[0].drama = text
+        find_poll(POLL).entries[0].title = text
         db.session.commit()
         db.session.remove()
     reader = app.test_client()

@@ -22,10 +22,11 @@ def poll_document(poll: Poll) -> dict[str, Any]:
             {
                 "key": e.key,
                 "editor_rank": e.editor_rank,
-                "drama": e.drama,
-                "scene": e.scene,
-                "couple": e.couple,
+                "title": e.title,
+                "subtitle": e.subtitle,
+                "credit": e.credit,
                 "blurb": e.blurb,
+                "link": e.link,
             }
             for e in entry_views(poll)
         ],
@@ -49,8 +50,8 @@ def results_document(result: Results) -> dict[str, Any]:
         "entries": [
             {
                 "key": (entry := result.entries[s.entry]).key,
-                "drama": entry.drama,
-                "scene": entry.scene,
+                "title": entry.title,
+                "subtitle": entry.subtitle,
                 "editor_rank": s.editor_rank,
                 "community_rank": s.community_rank,
                 "points": points_value(s.points),

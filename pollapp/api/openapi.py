@@ -44,22 +44,27 @@ def openapi_document() -> dict[str, Any]:
     """Build the document (a plain dict, served as JSON)."""
     entry = {
         "type": "object",
-        "required": ["key", "editor_rank", "drama", "scene", "couple", "blurb"],
+        "required": ["key", "editor_rank", "title", "subtitle", "credit", "blurb", "link"],
         "properties": {
             "key": {"type": "string"},
             "editor_rank": {"type": "integer", "minimum": 1},
-            "drama": {"type": "string"},
-            "scene": {"type": "string"},
-            "couple": {"type": "string"},
+            "title": {"type": "string"},
+            "subtitle": {"type": "string", "description": "Empty when the entry has none."},
+            "credit": {"type": "string", "description": "Who is in it or made it; may be empty."},
             "blurb": {"type": "string"},
+            "link": {
+                "type": ["string", "null"],
+                "format": "uri",
+                "description": "An http or https address of a clip or page, or null.",
+            },
         },
     }
     standing = {
         "type": "object",
         "required": [
             "key",
-            "drama",
-            "scene",
+            "title",
+            "subtitle",
             "editor_rank",
             "community_rank",
             "points",
@@ -67,8 +72,8 @@ def openapi_document() -> dict[str, Any]:
         ],
         "properties": {
             "key": {"type": "string"},
-            "drama": {"type": "string"},
-            "scene": {"type": "string"},
+            "title": {"type": "string"},
+            "subtitle": {"type": "string"},
             "editor_rank": {"type": "integer", "minimum": 1},
             "community_rank": {"type": "integer", "minimum": 1},
             "points": {"type": "number", "minimum": 0, "description": "Borda points; halves are possible."},

@@ -13,10 +13,22 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..core.ranking import Rule
-from ..core.terms import KEY_PATTERN, PollStatus, ResultsVisibility
+from ..core.terms import (
+    KEY_LENGTH,
+    KEY_PATTERN,
+    LINK_LENGTH,
+    NOUN_LENGTH,
+    TITLE_LENGTH,
+    PollStatus,
+    ResultsVisibility,
+    plausible_link,
+)
+
+BLURB_LENGTH = 5000  # an intro or a blurb: a paragraph or two
 
 POLLS_DIR = Path(__file__).parent / "polls"
-ENTRY_FIELDS = ("key", "drama", "scene", "couple", "blurb")
+# What an entry holds: a key and a title are required, the rest may be left out.
+ENTRY_FIELDS = ("key", "title", "subtitle", "credit", "blurb", "link")
 
 
 class PollFileError(ValueError):
@@ -26,10 +38,11 @@ class PollFileError(ValueError):
 @dataclass(frozen=True)
 class EntrySpec:
     key: str
-    drama: str
-    scene: str
-    couple: str
+    title: str
+    subtitle: str
+    credit: str
     blurb: str
+    link: str | None
 
 
 @dataclass(frozen=True)
@@ -41,13 +54,37 @@ class PollSpec:
     status: PollStatus
     results_visibility: ResultsVisibility
     entries: tuple[EntrySpec, ...]
+    entry_noun: str = "entry"
+    entry_noun_plural: str = "entries"
 
 
-def _text(table: dict[str, object], field: str, where: str) -> str:
+def _text(table: dict[str, object], field: str, where: str, limit: int = TITLE_LENGTH) -> str:
     value = table.get(field)
     if not isinstance(value, str) or not value.strip():
         raise PollFileError(f"{where}: '{field}' must be a non-empty string")
+    if len(value.strip()) > limit:
+        raise PollFileError(f"{where}: '{field}' must be at most {limit} characters")
     return value.strip()
+
+
+def _optional_text(table: dict[str, object], field: str, where: str, limit: int = TITLE_LENGTH) -> str:
+    if table.get(field) in (None, ""):
+        return ""
+    return _text(table, field, where, limit)
+
+
+def _entry(raw: dict[str, object], where: str) -> EntrySpec:
+    link = _optional_text(raw, "link", where, LINK_LENGTH) or None
+    if link is not None and not plausible_link(link):
+        raise PollFileError(f"{where}: 'link' must be an http or https address, not {link!r}")
+    return EntrySpec(
+        key=_text(raw, "key", where, KEY_LENGTH),
+        title=_text(raw, "title", where),
+        subtitle=_optional_text(raw, "subtitle", where),
+        credit=_optional_text(raw, "credit", where),
+        blurb=_optional_text(raw, "blurb", where, BLURB_LENGTH),
+        link=link,
+    )
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -74,7 +111,7 @@ def parse_poll(data: dict[str, object], where: str) -> PollSpec:
         entry_where = f"{where}, entry {number}"
         if not isinstance(raw, dict):
             raise PollFileError(f"{entry_where}: must be a table")
-        entry = EntrySpec(*(_text(raw, field, entry_where) for field in ENTRY_FIELDS))
+        entry = _entry(raw, entry_where)
         if not KEY_PATTERN.fullmatch(entry.key):
             raise PollFileError(
                 f"{entry_where}: key {entry.key!r} must be lowercase letters, digits and hyphens"
@@ -88,13 +125,15 @@ def parse_poll(data: dict[str, object], where: str) -> PollSpec:
     return PollSpec(
         slug=slug,
         title=_text(data, "title", where),
-        intro=_text(data, "intro", where),
+        intro=_text(data, "intro", where, BLURB_LENGTH),
         borda_rule=rule,
         status=_choice(data, "status", PollStatus, PollStatus.OPEN, where),
         results_visibility=_choice(
             data, "results_visibility", ResultsVisibility, ResultsVisibility.ALWAYS, where
         ),
         entries=tuple(entries),
+        entry_noun=_optional_text(data, "entry_noun", where, NOUN_LENGTH) or "entry",
+        entry_noun_plural=_optional_text(data, "entry_noun_plural", where, NOUN_LENGTH) or "entries",
     )
 
 

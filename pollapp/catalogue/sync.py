@@ -36,6 +36,7 @@ def sync_polls(specs: Iterable[PollSpec]) -> list[str]:
             bump_revision(poll)  # the results' text, rule or order may change
         poll.title, poll.intro, poll.borda_rule = spec.title, spec.intro, spec.borda_rule
         poll.results_visibility = spec.results_visibility
+        poll.entry_noun, poll.entry_noun_plural = spec.entry_noun, spec.entry_noun_plural
         existing = {entry.key: entry for entry in poll.entries}
         wanted = {entry.key for entry in spec.entries}
         removed = sorted(set(existing) - wanted)
@@ -52,8 +53,8 @@ def sync_polls(specs: Iterable[PollSpec]) -> list[str]:
         db.session.flush()
         for rank, item in enumerate(spec.entries, start=1):
             entry = existing.get(item.key) or Entry(key=item.key)
-            entry.editor_rank, entry.drama, entry.scene = rank, item.drama, item.scene
-            entry.couple, entry.blurb = item.couple, item.blurb
+            entry.editor_rank, entry.title, entry.subtitle = rank, item.title, item.subtitle
+            entry.credit, entry.blurb, entry.link = item.credit, item.blurb, item.link
             if entry.id is None:
                 poll.entries.append(entry)
         db.session.flush()
@@ -65,4 +66,5 @@ def sync_polls(specs: Iterable[PollSpec]) -> list[str]:
 def _definition(poll: Poll | PollSpec) -> tuple[object, ...]:
     """What a poll file decides, from the database or from the file alike."""
     entries = tuple(tuple(getattr(e, field) for field in ENTRY_FIELDS) for e in poll.entries)
-    return (poll.title, poll.intro, poll.borda_rule, poll.results_visibility, entries)
+    nouns = (poll.entry_noun, poll.entry_noun_plural)
+    return (poll.title, poll.intro, poll.borda_rule, poll.results_visibility, nouns, entries)

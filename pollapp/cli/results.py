@@ -21,7 +21,7 @@ def results(slug: str) -> None:
     counted = f"{outcome.ballots} {'ballot' if outcome.ballots == 1 else 'ballots'}"
     held = f" ({result.held} more held for a check)" if result.held else ""
     click.echo(f"{counted}{held}, Borda rule: {outcome.rule}\n")
-    header = f"{'Readers':>7}  {'Editors':>7}  {'Move':>5}  {'Points':>9}  {'1st':>5}  Scene"
+    header = f"{'Readers':>7}  {'Editors':>7}  {'Move':>5}  {'Points':>9}  {'1st':>5}  Entry"
     click.echo(header)
     click.echo("-" * len(header) + "-" * 30)
     for s in outcome.standings:
@@ -29,7 +29,7 @@ def results(slug: str) -> None:
         move = f"+{s.move}" if s.move > 0 else ("=" if s.move == 0 else str(s.move))
         click.echo(
             f"{s.community_rank:>7}  {s.editor_rank:>7}  {move:>5}  "
-            f"{format_points(s.points):>9}  {s.first_place_votes:>5}  {entry.drama}: {entry.scene}"
+            f"{format_points(s.points):>9}  {s.first_place_votes:>5}  {entry.label}"
         )
     click.echo("")
     for name, value in (("Kendall's tau-b", outcome.kendall_tau), ("Spearman's rho", outcome.spearman_rho)):

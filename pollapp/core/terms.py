@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 
 class PollStatus(StrEnum):
@@ -25,7 +26,32 @@ class ResultsVisibility(StrEnum):
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_LENGTH = 100
 KEY_LENGTH = 100
-TITLE_LENGTH = 300  # a poll's title, and an entry's drama, scene and couple
+TITLE_LENGTH = 300  # a poll's title, and an entry's title, subtitle and credit
+LINK_LENGTH = 2000  # an entry's link to a clip or page
+NOUN_LENGTH = 40  # what a poll calls its entries: "scene", "scenes"
+LINK_SCHEMES = ("http", "https")
 RULE_LENGTH = 20
 STATUS_LENGTH = 10
 VISIBILITY_LENGTH = 20
+
+
+def entry_label(title: str, subtitle: str) -> str:
+    """How an entry is named in running text.
+
+    >>> entry_label("Pinocchio", "Hand-to-mouth kiss"), entry_label("Pinocchio", "")
+    ('Pinocchio: Hand-to-mouth kiss', 'Pinocchio')
+    """
+    return f"{title}: {subtitle}" if subtitle else title
+
+
+def plausible_link(link: str) -> bool:
+    """Whether an entry's link is an absolute http or https address with a host.
+
+    >>> plausible_link("https://example.com/clip"), plausible_link("javascript:alert(1)")
+    (True, False)
+    """
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return False
+    return parts.scheme in LINK_SCHEMES and bool(parts.hostname) and not any(c.isspace() for c in link)

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.ranking import Rule
 from ..core.terms import (
     KEY_LENGTH,
+    LINK_LENGTH,
+    NOUN_LENGTH,
     RULE_LENGTH,
     SLUG_LENGTH,
     STATUS_LENGTH,
@@ -15,6 +17,7 @@ from ..core.terms import (
     VISIBILITY_LENGTH,
     PollStatus,
     ResultsVisibility,
+    entry_label,
 )
 from ..extensions import Model
 from ..storage.columns import enum_check, enum_column
@@ -38,6 +41,11 @@ class Poll(Model):
     # rebuilds; part of the results' ETag, with the tally itself. Ballots leave
     # it alone, so that no row is written by every ballot.
     revision: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What the poll's entries are, for the readers' text ("Rank the scenes").
+    entry_noun: Mapped[str] = mapped_column(String(NOUN_LENGTH), default="entry", server_default="entry")
+    entry_noun_plural: Mapped[str] = mapped_column(
+        String(NOUN_LENGTH), default="entries", server_default="entries"
+    )
 
     entries: Mapped[list[Entry]] = relationship(
         back_populates="poll", order_by="Entry.editor_rank", cascade="all, delete-orphan"
@@ -61,10 +69,11 @@ class Entry(Model):
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(KEY_LENGTH))
     editor_rank: Mapped[int] = mapped_column(Integer)
-    drama: Mapped[str] = mapped_column(String(TITLE_LENGTH))
-    scene: Mapped[str] = mapped_column(String(TITLE_LENGTH))
-    couple: Mapped[str] = mapped_column(String(TITLE_LENGTH))
-    blurb: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
+    subtitle: Mapped[str] = mapped_column(String(TITLE_LENGTH), default="")
+    credit: Mapped[str] = mapped_column(String(TITLE_LENGTH), default="")
+    blurb: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(String(LINK_LENGTH))
 
     poll: Mapped[Poll] = relationship(back_populates="entries")
 
@@ -72,3 +81,7 @@ class Entry(Model):
         UniqueConstraint("poll_id", "key", name="entry_key_unique"),
         UniqueConstraint("poll_id", "editor_rank", name="entry_rank_unique"),
     )
+
+    @property
+    def label(self) -> str:
+        return entry_label(self.title, self.subtitle)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..core.terms import KEY_PATTERN, SLUG_LENGTH, PollStatus
+from ..core.terms import KEY_PATTERN, SLUG_LENGTH, PollStatus, entry_label
 from ..extensions import db
 from ..storage import locks
 from ..storage.sessions import one_transaction
@@ -20,10 +20,15 @@ class EntryView:
 
     key: str
     editor_rank: int
-    drama: str
-    scene: str
-    couple: str
+    title: str
+    subtitle: str
+    credit: str
     blurb: str
+    link: str | None
+
+    @property
+    def label(self) -> str:
+        return entry_label(self.title, self.subtitle)
 
 
 def plausible_slug(slug: str) -> bool:
@@ -66,7 +71,9 @@ def bump_revision(poll: Poll) -> None:
 
 
 def entry_views(poll: Poll) -> list[EntryView]:
-    return [EntryView(e.key, e.editor_rank, e.drama, e.scene, e.couple, e.blurb) for e in poll.entries]
+    return [
+        EntryView(e.key, e.editor_rank, e.title, e.subtitle, e.credit, e.blurb, e.link) for e in poll.entries
+    ]
 
 
 def entry_ids(poll: Poll) -> dict[str, int]:

@@ -18,7 +18,7 @@ from .service import Results
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 2_000
 BYTE_ORDER_MARK = "\ufeff"
-RESULTS_HEADER = ["community_rank", "editor_rank", "key", "drama", "scene", "points", "first_place_votes"]
+RESULTS_HEADER = ["community_rank", "editor_rank", "key", "title", "subtitle", "points", "first_place_votes"]
 
 
 def neutralise(cell: object) -> object:
@@ -74,7 +74,7 @@ def _plain_ballots_csv(size: int, stored: Iterable[str]) -> Iterator[str]:
 
 def entry_name(entry: Entry) -> str:
     """An entry as the open data files name it."""
-    return f"{entry.drama}: {entry.scene}"
+    return entry.label
 
 
 def ballots_soi(poll: Poll) -> Iterator[str]:
@@ -94,8 +94,8 @@ def results_rows(result: Results) -> Iterator[list[object]]:
             standing.community_rank,
             standing.editor_rank,
             entry.key,
-            entry.drama,
-            entry.scene,
+            entry.title,
+            entry.subtitle,
             format_points(standing.points),
             standing.first_place_votes,
         ]

@@ -23,7 +23,6 @@ from ..suggestions.service import (
     SuggestionError,
     check_note,
     check_title,
-    entry_label,
     public_suggestions,
     reader_suggestions,
 )
@@ -79,7 +78,7 @@ def take_away_form(poll: Poll, **kwargs: object) -> TakeAwayForm:
     form = TakeAwayForm(prefix="away", **kwargs)
     form.keys = frozenset(entry.key for entry in poll.entries)
     form.entry.choices = [SelectChoice(NOT_CHOSEN, "— choose one —")] + [
-        SelectChoice(entry.key, entry_label(entry)) for entry in poll.entries
+        SelectChoice(entry.key, entry.label) for entry in poll.entries
     ]
     return form
 

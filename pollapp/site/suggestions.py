@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 
 from ..polls.models import Poll
-from ..suggestions.service import SuggestionError, entry_label, suggest_missing, suggest_take_away
+from ..suggestions.service import SuggestionError, suggest_missing, suggest_take_away
 from ..web.errors import error_response, handle_csrf_error
 from ..web.limits import limit_suggestions
 from ..web.lookup import poll_or_404
@@ -81,6 +81,6 @@ def suggest_taking_away(slug: str) -> ResponseReturnValue:
     except SuggestionError as error:
         form.entry.errors = [suggestion_problem(error)]
         return _refused(poll, form)
-    label = next(entry_label(entry) for entry in poll.entries if entry.key == key)
+    label = next(entry.label for entry in poll.entries if entry.key == key)
     flash(f"Thank you: the editors will hear that you would take away “{label}”.", "success")
     return _back(poll, form)

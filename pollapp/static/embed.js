@@ -110,7 +110,7 @@
     event.preventDefault();
     var keys = ranking();
     if (keys.length === 0) {
-      say("Pick the scene you love most first: tap it in the list below.", true);
+      say("Pick your favourite first: tap it in the list below.", true);
       return;
     }
     if (sending) {

@@ -1,4 +1,4 @@
-// The ranking widget: tap scenes in order, drag or use the keyboard to reorder.
+// The ranking widget: tap entries in order, drag or use the keyboard to reorder.
 //
 // It is an enhancement of the plain ballot form. Every change is written back
 // into the form's rank_1..rank_n selects (hidden while this runs), so the
@@ -36,7 +36,7 @@
   });
   var total = editorOrder.length;
 
-  // The reader's order, most loved first: what the selects hold, each scene once, no gaps.
+  // The reader's order, most loved first: what the selects hold, each entry once, no gaps.
   var order = [];
   selects.forEach(function (select) {
     var key = select.value;
@@ -111,7 +111,7 @@
   }
 
   function focusAfterPick(key) {
-    // Stay in the pool, on the scene that took this one's place, so picking goes on.
+    // Stay in the pool, on the entry that took this one's place, so picking goes on.
     var at = editorOrder.indexOf(key);
     var after = editorOrder.slice(at + 1).concat(editorOrder.slice(0, at).reverse());
     for (var i = 0; i < after.length; i += 1) {
@@ -211,13 +211,13 @@
   form.addEventListener("submit", function (event) {
     if (order.length === 0) {
       event.preventDefault();
-      showError("Pick the scene you love most first: tap it in the list below.");
+      showError("Pick your favourite first: tap it in the list below.");
       visiblePoolButtons()[0].focus();
     }
   });
 
   function orderFromList() {
-    // After a drop the ranked list holds the new order, perhaps with a scene from the pool.
+    // After a drop the ranked list holds the new order, perhaps with an entry from the pool.
     var keys = [];
     Array.prototype.forEach.call(rankedList.children, function (item) {
       if (!item.hidden && item.dataset.key && keys.indexOf(item.dataset.key) === -1) {

@@ -227,11 +227,6 @@ class Queue:
         return sum(1 for nomination in self.nominations if nomination.pending)
 
 
-def entry_label(entry: Entry) -> str:
-    """An entry as the suggestion forms and counts name it."""
-    return f"{entry.drama}: {entry.scene}"
-
-
 def _readers_per_nomination(poll: Poll) -> dict[int, int]:
     rows = db.session.execute(
         select(Suggestion.nomination_id, func.count())
@@ -251,7 +246,7 @@ def take_away_counts(poll: Poll) -> list[TakeAway]:
         ).all()
     )
     counted = [
-        TakeAway(entry.key, entry.editor_rank, entry_label(entry), rows[entry.id])
+        TakeAway(entry.key, entry.editor_rank, entry.label, rows[entry.id])
         for entry in poll.entries
         if rows.get(entry.id)
     ]

@@ -41,9 +41,9 @@ def ranking_from_json() -> list[str]:
         abort(400, f"Unexpected field(s): {', '.join(extra)}. Only 'ranking' is accepted.")
     ranking = body.get("ranking")
     if not isinstance(ranking, list):
-        abort(400, "'ranking' must be a list of scene keys, most loved first.")
+        abort(400, "'ranking' must be a list of entry keys, most loved first.")
     if not all(isinstance(key, str) for key in ranking):
-        abort(400, "Every item of 'ranking' must be a scene key (a string).")
+        abort(400, "Every item of 'ranking' must be an entry key (a string).")
     if any(len(key) > KEY_LENGTH for key in ranking):
-        abort(400, "A scene key in 'ranking' is far too long to be real.")
+        abort(400, "An entry key in 'ranking' is far too long to be real.")
     return ranking

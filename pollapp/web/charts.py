@@ -76,7 +76,7 @@ def _markup(root: ET.Element) -> Markup:
 
 
 def label(entry: EntryView) -> str:
-    return f"{entry.drama}: {entry.scene}"
+    return entry.label
 
 
 def move_text(move: int) -> str:
@@ -108,12 +108,13 @@ DOT = 13
 
 def _slope_desc(result: Results) -> str:
     outcome = result.outcome
+    noun, nouns = result.poll.entry_noun, result.poll.entry_noun_plural
     parts = [
-        "Lines join each scene's place in the editors' list, on the left, "
+        f"Lines join each {noun}'s place in the editors' list, on the left, "
         "to its place in the readers' ranking, on the right."
     ]
     if not outcome.ballots:
-        parts.append("No ballots yet, so every scene is tied.")
+        parts.append(f"No ballots yet, so every {noun} is tied.")
         return " ".join(parts)
     for kind, standing in (("riser", outcome.biggest_riser), ("faller", outcome.biggest_faller)):
         if standing is not None:
@@ -123,12 +124,12 @@ def _slope_desc(result: Results) -> str:
                 f"(editors {standing.editor_rank}, readers {standing.community_rank})."
             )
     kept = sum(1 for s in outcome.standings if s.move == 0)
-    parts.append(f"{kept} of {len(outcome.standings)} scenes kept their place.")
+    parts.append(f"{kept} of {len(outcome.standings)} {nouns} kept their place.")
     return " ".join(parts)
 
 
 def slope_chart(result: Results) -> Markup:
-    """Editors' order on the left, readers' on the right, a line per scene."""
+    """Editors' order on the left, readers' on the right, a line per entry."""
     standings = result.outcome.standings
     height = SLOPE_TOP + len(standings) * SLOPE_ROW + 8
     root = _svg(
@@ -170,9 +171,9 @@ def slope_chart(result: Results) -> Markup:
         ):
             _el(group, "circle", cx=x, cy=y, r=DOT, class_="slope-dot")
             _el(group, "text", str(rank), x=x, y=y + 5, class_="dot-label", text_anchor="middle")
-        _el(group, "text", entry.drama, x=SLOPE_RIGHT + DOT + 10, y=y2 - 3, class_="row-label")
+        _el(group, "text", entry.title, x=SLOPE_RIGHT + DOT + 10, y=y2 - 3, class_="row-label")
         detail = _el(group, "text", x=SLOPE_RIGHT + DOT + 10, y=y2 + 14, class_="row-detail")
-        detail.text = f"{entry.scene} "
+        detail.text = f"{entry.subtitle} " if entry.subtitle else ""
         _el(detail, "tspan", move_text(standing.move), class_=f"move-{kind}")
     return _markup(root)
 
@@ -196,7 +197,7 @@ def points_chart(result: Results) -> Markup:
     if leader is not None:
         top = result.entries[leader.entry]
         desc += f" Most points: {label(top)}, {format_points(leader.points)}."
-    root = _svg("points", BAR_WIDTH, height, "Borda points per scene", desc)
+    root = _svg("points", BAR_WIDTH, height, f"Borda points per {result.poll.entry_noun}", desc)
     _el(root, "text", stated, x=0, y=18, class_="axis-label")
     most = max((s.points for s in standings), default=0)
     span = BAR_WIDTH - BAR_VALUE_SPACE
@@ -221,7 +222,7 @@ def points_chart(result: Results) -> Markup:
 
 # ---------------------------------------------------------------- heatmap
 
-# Each scene's name sits above its row of cells, so the grid fits a phone's width.
+# Each entry's name sits above its row of cells, so the grid fits a phone's width.
 HEAT_CELL = 34
 HEAT_CELL_HEIGHT = 30
 HEAT_LABEL_HEIGHT = 20
@@ -243,15 +244,16 @@ def heat_level(count: int, most: int) -> int:
 
 
 def unranked_counts(result: Results) -> dict[str, int]:
-    """How many ballots left each scene unranked."""
+    """How many ballots left each entry unranked."""
     return {key: result.outcome.ballots - sum(row) for key, row in result.positions.items()}
 
 
 def _heat_desc(result: Results) -> str:
     outcome = result.outcome
+    noun, nouns = result.poll.entry_noun, result.poll.entry_noun_plural
     parts = [
-        f"How many of the {_ballots_text(outcome.ballots)} put each scene at each position, "
-        "scenes in the readers' order, positions 1 to "
+        f"How many of the {_ballots_text(outcome.ballots)} put each {noun} at each position, "
+        f"{nouns} in the readers' order, positions 1 to "
         f"{len(result.positions)} across, then how many left it unranked."
     ]
     if outcome.ballots:
@@ -287,13 +289,15 @@ def _cell(parent: ET.Element, cell: Cell) -> None:
 
 
 def position_heatmap(result: Results) -> Markup:
-    """How many readers put each scene at each position: the data behind the count."""
+    """How many readers put each entry at each position: the data behind the count."""
     standings: Sequence[Standing[str]] = result.outcome.standings
     size = len(result.positions)
     none_left = size * HEAT_CELL + HEAT_GAP
     width = none_left + HEAT_NONE
     height = HEAT_TOP + len(standings) * HEAT_ROW
-    root = _svg("heatmap", width, height, "Where readers placed each scene", _heat_desc(result))
+    root = _svg(
+        "heatmap", width, height, f"Where readers placed each {result.poll.entry_noun}", _heat_desc(result)
+    )
     _el(root, "text", "Position on the ballot", x=0, y=14, class_="axis-label")
     for p in range(1, size + 1):
         x = (p - 1) * HEAT_CELL + HEAT_CELL / 2
@@ -315,8 +319,8 @@ def position_heatmap(result: Results) -> Markup:
         entry = result.entries[standing.entry]
         top = HEAT_TOP + index * HEAT_ROW
         row_label = _el(root, "text", x=0, y=top + 14, class_="row-label")
-        row_label.text = f"{standing.community_rank}. {entry.drama}: "
-        _el(row_label, "tspan", entry.scene, class_="row-detail")
+        row_label.text = f"{standing.community_rank}. {entry.title}" + (": " if entry.subtitle else "")
+        _el(row_label, "tspan", entry.subtitle, class_="row-detail")
         y = top + HEAT_LABEL_HEIGHT
         for p, count in enumerate(result.positions[entry.key], start=1):
             shade = str(heat_level(count, most))

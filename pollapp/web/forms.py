@@ -42,7 +42,7 @@ class BallotForm(FlaskForm):
         fields = self.position_fields()
         chosen = [field.data or NOT_RANKED for field in fields]
         if not any(chosen):
-            add_error(fields[0], "Pick the scene you love most, then as many more as you like.")
+            add_error(fields[0], "Pick your favourite first, then as many more as you like.")
             return False
         last = max(p for p, key in enumerate(chosen) if key)
         for p in range(last):
@@ -54,7 +54,7 @@ class BallotForm(FlaskForm):
             if not key:
                 continue
             if key in seen:
-                add_error(fields[p], f"Already ranked at {seen[key] + 1}: pick each scene once.")
+                add_error(fields[p], f"Already ranked at {seen[key] + 1}: pick each one once.")
                 valid = False
             else:
                 seen[key] = p
@@ -72,9 +72,7 @@ def ballot_form(entries: Sequence[EntryView], *, reader_key: bool = False, **kwa
     ``reader_key``: the form carries the key that stands for its reader (the
     embed, where no cookie can), in a hidden ``reader_key`` field.
     """
-    choices = [SelectChoice(NOT_RANKED, "— not ranked —")] + [
-        SelectChoice(e.key, f"{e.drama}: {e.scene}") for e in entries
-    ]
+    choices = [SelectChoice(NOT_RANKED, "— not ranked —")] + [SelectChoice(e.key, e.label) for e in entries]
     fields: dict[str, object] = {
         f"rank_{p}": SelectField(f"Rank {p}", choices=choices, default=NOT_RANKED, validate_choice=True)
         for p in range(1, len(entries) + 1)
