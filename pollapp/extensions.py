@@ -7,6 +7,7 @@ import hmac
 from typing import TYPE_CHECKING
 
 from flask import Response, current_app, request
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -53,3 +54,4 @@ migrate = Migrate()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_address)
 login_manager = DeskLoginManager()  # editors' sessions on the desk
+babel = Babel()  # the interface's languages: pollapp/web/languages.py

@@ -1,26 +1,37 @@
 """The words for what the layers below say in codes: a ballot's problems and
 the Borda rules. Every page, API error and command takes them from here, so
-the wording (and later its translation) lives in one place."""
+the wording and its translation live in one place: each sentence is chosen
+in the reader's language when it is shown (Flask-Babel's catalogues)."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from flask_babel import gettext, lazy_gettext
+
 from .core.ranking import BallotError, BallotProblem, Rule
 
 RULE_DESCRIPTIONS: dict[Rule, str] = {
-    Rule.AVERAGED: (
+    Rule.AVERAGED: lazy_gettext(
         "Position p earns n − p points; every entry a ballot leaves unranked "
         "shares the points nobody on that ballot received, (n − k − 1) / 2 each."
     ),
-    Rule.TRUNCATED: "Position p earns n − p points; unranked entries earn nothing.",
-    Rule.MODIFIED: (
+    Rule.TRUNCATED: lazy_gettext("Position p earns n − p points; unranked entries earn nothing."),
+    Rule.MODIFIED: lazy_gettext(
         "Modified Borda (Emerson): on a ballot ranking k entries, position p earns "
         "k − p + 1 points; unranked entries earn nothing."
     ),
 }
 
-POLL_CHANGED = "This ballot does not fit the poll as it stands now; load the poll again and rank afresh."
+RULE_NAMES: dict[Rule, str] = {
+    Rule.AVERAGED: lazy_gettext("averaged"),
+    Rule.TRUNCATED: lazy_gettext("truncated"),
+    Rule.MODIFIED: lazy_gettext("modified"),
+}
+
+POLL_CHANGED = lazy_gettext(
+    "This ballot does not fit the poll as it stands now; load the poll again and rank afresh."
+)
 
 
 def _shown(key: object) -> str:
@@ -36,13 +47,21 @@ def ballot_problem(error: BallotError) -> str:
     data = error.data
     match error.problem:
         case BallotProblem.EMPTY:
-            return "Rank at least one entry."
+            return str(gettext("Rank at least one entry."))
         case BallotProblem.TOO_LONG:
-            return f"A ballot ranks at most {data['most']} entries; this one has {data['given']}."
+            return str(
+                gettext(
+                    "A ballot ranks at most %(most)s entries; this one has %(given)s.",
+                    most=data["most"],
+                    given=data["given"],
+                )
+            )
         case BallotProblem.UNKNOWN:
-            return f"There is no entry called {_shown(data['key'])} in this poll."
+            return str(gettext("There is no entry called %(key)s in this poll.", key=_shown(data["key"])))
         case BallotProblem.REPEATED:
-            return f"Each entry can be ranked only once; repeated: {_shown(data['key'])}."
+            return str(
+                gettext("Each entry can be ranked only once; repeated: %(key)s.", key=_shown(data["key"]))
+            )
 
 
 class Taken(Protocol):
@@ -55,7 +74,7 @@ class Taken(Protocol):
     def held(self) -> bool: ...
 
 
-HELD = (
+HELD = lazy_gettext(
     "Many ballots came from your connection at once, so yours waits for a quick check "
     "before it counts. Nothing more to do: it is kept."
 )
@@ -63,5 +82,9 @@ HELD = (
 
 def ballot_taken(cast: Taken) -> str:
     """What a reader is told once their ballot is stored."""
-    start = "Your new ballot replaced your earlier one." if cast.replaced else "Thank you! Your ballot is in."
-    return f"{start} {HELD}" if cast.held else start
+    start = (
+        gettext("Your new ballot replaced your earlier one.")
+        if cast.replaced
+        else gettext("Thank you! Your ballot is in.")
+    )
+    return f"{start} {HELD}" if cast.held else str(start)

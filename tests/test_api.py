@@ -21,7 +21,7 @@ def assert_error(response, status: int, words: str) -> None:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert set(body) == {"error"}
+    assert set(body) == {"error", "code"}
     assert words.lower() in body["error"].lower(), body["error"]
     assert "Traceback" not in body["error"]
 

@@ -419,3 +419,48 @@ def test_the_poll_and_results_pages_have_no_wcag_violations(visit, keys, other_r
     page.locator(".heat-table summary").click()
     assert axe_violations(page) == []
     assert problems == []
+
+
+# ---------------------------------------------------------------- in Korean
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_korean_reader_ranks_hears_korean_and_the_pages_stay_accessible(
+    visit, keys, other_readers, viewport
+):
+    # The browser asks for Korean; axe-core is injected, so the page's own policy is bypassed.
+    context, page, problems = visit(viewport, locale="ko-KR", bypass_csp=True)
+    open_poll(page)
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    expect(page.locator("[data-count]")).to_have_text("9개 중 0개 순위 매김")
+    announce = page.locator("[data-announce]")
+    first, second = keys[6], keys[3]
+    names = {key: ranked_item(page, key).get_attribute("data-name") for key in (first, second)}
+
+    pick_button(page, first).click()
+    pick_button(page, second).click()
+    expect(announce).to_have_text(f"{names[second]}: 2개 중 2위로 넣었습니다.")
+    expect(page.locator("[data-count]")).to_have_text("9개 중 2개 순위 매김")
+    ranked_item(page, second).locator("[data-action=up]").click()
+    expect(announce).to_have_text(f"{names[second]}: 2개 중 1위로 올라갔습니다.")
+    page.keyboard.press("ArrowUp")  # focus stays on the moved scene's button
+    expect(announce).to_have_text(f"{names[second]}: 이미 맨 위입니다.")
+    expect(ranked_item(page, second).locator("[data-action=up]")).to_contain_text("위로")
+    assert axe_violations(page) == []
+    screenshot(page, f"poll-ko-{'phone' if viewport is PHONE else 'desktop'}")
+
+    page.get_by_role("button", name="투표하기").click()
+    expect(page.locator(".flash")).to_have_text("고맙습니다! 투표가 접수되었습니다.")
+    assert stored_ballots(context)[-1] == [second, first]
+    expect(page.locator("h1")).to_contain_text("독자 대 편집진")
+    expect(page.locator("svg.chart-points title").first).to_have_text("장면별 보르다 점수")
+    page.locator(".heat-table summary").click()
+    assert axe_violations(page) == []
+    screenshot(page, f"results-ko-{'phone' if viewport is PHONE else 'desktop'}")
+
+    # The switch takes the reader to English, and the choice is kept.
+    page.locator(".language-switch a[hreflang=en]").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.goto(POLL_PATH)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert problems == []

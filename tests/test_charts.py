@@ -177,7 +177,7 @@ def test_bars_follow_the_points_and_state_the_ballots_and_the_rule():
     result = make_results(BALLOTS, rule="truncated")
     root = parse(charts.points_chart(result))
     assert "Borda count, truncated rule, 3 ballots" in texts(root)
-    assert RULE_DESCRIPTIONS["truncated"] in root.find("svg:desc", NS).text
+    assert str(RULE_DESCRIPTIONS["truncated"]) in root.find("svg:desc", NS).text
     bars = rows(root, "bar-row")
     widths = {key: float(g.find("svg:rect", NS).get("width")) for key, g in bars.items()}
     points = {result.entries[s.entry].key: s.points for s in result.outcome.standings}

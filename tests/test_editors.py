@@ -414,7 +414,7 @@ def test_a_reader_at_a_desk_url_asking_for_json_gets_401_json(app, client, url):
 
     assert response.status_code == 401
     assert response.mimetype == "application/json"
-    assert response.get_json() == {"error": "Log in to use the editors' desk."}
+    assert response.get_json() == {"error": "Log in to use the editors' desk.", "code": "not_logged_in"}
     assert database_state(app) == before
 
 
@@ -425,7 +425,10 @@ def test_a_session_that_ended_says_so_in_json_too(app, desk):
     response = desk.get(HOME, headers={"Accept": "application/json"})
 
     assert response.status_code == 401
-    assert response.get_json() == {"error": "Your session on the editors' desk has ended. Log in again."}
+    assert response.get_json() == {
+        "error": "Your session on the editors' desk has ended. Log in again.",
+        "code": "not_logged_in",
+    }
 
 
 def test_no_reader_page_links_to_the_desk(app, client, keys):

@@ -43,8 +43,8 @@ def test_a_database_that_does_not_answer_is_a_503_with_retry_after(
     # The reader keeps the cookie the refused ballot was cast with, so trying
     # again is the same reader, never a second one.
     assert client.get_cookie(app.config["READER_COOKIE"]) is not None
-    assert api.get_json() == {"error": MESSAGES[503]}
-    assert MESSAGES[503].startswith("The poll cannot reach its database just now. Nothing was saved;")
+    assert api.get_json() == {"error": str(MESSAGES[503]), "code": "database_unavailable"}
+    assert str(MESSAGES[503]).startswith("The poll cannot reach its database just now. Nothing was saved;")
     lines = [record for record in caplog.records if "database unavailable" in record.getMessage()]
     assert len(lines) == 3  # one line per failed request
     assert all(record.exc_info is None for record in lines)  # a line, not a traceback

@@ -11,8 +11,20 @@ from ..suggestions.models import SUGGESTED_TITLE_LENGTH
 KEY = {"type": "string", "minLength": 1, "maxLength": KEY_LENGTH}
 ERROR = {
     "type": "object",
-    "required": ["error"],
-    "properties": {"error": {"type": "string", "description": "What is wrong, for a person."}},
+    "required": ["error", "code"],
+    "properties": {
+        "error": {
+            "type": "string",
+            "description": "What is wrong, for a person, in the language the request asked for "
+            "(Accept-Language, or ?lang=en / ?lang=ko).",
+        },
+        "code": {
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9_]*$",
+            "description": "What is wrong, for a script: the same in every language, e.g. not_found, "
+            "poll_closed, ballot_unknown, ballot_repeated, invalid_json, too_many_requests.",
+        },
+    },
 }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, jsonify, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from ..ballots.tally import read_tally
@@ -12,6 +13,7 @@ from ..suggestions.service import public_suggestions
 from ..web import policy
 from ..web.ballot_requests import ranking_from_json, same_origin
 from ..web.casting import Refused, take_ballot
+from ..web.errors import fail
 from ..web.limits import limit_ballots
 from ..web.lookup import NOT_PUBLIC_RESULTS, poll_or_404
 from ..web.readers import IDEMPOTENCY_KEY, current_reader, ensure_reader, request_key_reader
@@ -38,7 +40,11 @@ def _reader() -> str:
     if key is None:
         return ensure_reader()
     if not IDEMPOTENCY_KEY.fullmatch(key):
-        abort(400, "Idempotency-Key must be 8 to 200 printable characters without spaces, e.g. a UUID.")
+        fail(
+            400,
+            "bad_idempotency_key",
+            gettext("Idempotency-Key must be 8 to 200 printable characters without spaces, e.g. a UUID."),
+        )
     return request_key_reader(key)
 
 
@@ -47,7 +53,11 @@ def _reader() -> str:
 def cast(slug: str) -> tuple[Response, int]:
     """Cast or replace the calling reader's ballot."""
     if not same_origin():
-        abort(403, "Ballots are accepted only from this site's own pages or from scripts.")
+        fail(
+            403,
+            "cross_site",
+            gettext("Ballots are accepted only from this site's own pages or from scripts."),
+        )
     try:
         ranking = ranking_from_json()
     except HTTPException:
@@ -58,7 +68,7 @@ def cast(slug: str) -> tuple[Response, int]:
     try:
         cast = take_ballot(slug, reader, ranking)
     except Refused as refusal:
-        abort(400, refusal.reason)
+        fail(400, refusal.code, refusal.reason)
     status = 202 if cast.held else 200 if cast.replaced else 201
     return jsonify(ranking=ranking, replaced=cast.replaced, held=cast.held), status
 
@@ -68,7 +78,7 @@ def results(slug: str) -> Response:
     """The community ranking beside the editors', with agreement figures."""
     found = poll_or_404(slug)
     if not can_see_results(found, current_reader()):
-        abort(403, NOT_PUBLIC_RESULTS)
+        fail(403, "results_not_public", str(NOT_PUBLIC_RESULTS))
     tally = read_tally(found)
     if request.if_none_match.contains(tally.tag):
         unchanged = Response(status=304)
@@ -84,7 +94,7 @@ def suggestions(slug: str) -> Response:
     """Readers' suggestions the editors approved, and how many readers would take each entry away."""
     found = poll_or_404(slug)
     if not can_see_results(found, current_reader()):
-        abort(403, NOT_PUBLIC_RESULTS)
+        fail(403, "results_not_public", str(NOT_PUBLIC_RESULTS))
     return jsonify(suggestions_document(found, public_suggestions(found)))
 
 
@@ -93,7 +103,7 @@ def history(slug: str) -> Response:
     """The community ranking as it stood through the poll's life, oldest first."""
     found = poll_or_404(slug)
     if not can_see_results(found, current_reader()):
-        abort(403, NOT_PUBLIC_RESULTS)
+        fail(403, "results_not_public", str(NOT_PUBLIC_RESULTS))
     return jsonify(history_document(history_of(found)))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, PasswordField, StringField, SubmitField, ValidationError
 from wtforms.validators import AnyOf, DataRequired, Length
@@ -14,32 +16,38 @@ PASSWORD_LENGTH = 1024  # longer than any password manager makes
 
 def _printable(form: FlaskForm, field: Field) -> None:
     if not str(field.data or "").isprintable():
-        raise ValidationError("Use only letters, digits and punctuation.")
+        raise ValidationError(gettext("Use only letters, digits and punctuation."))
 
 
 class LoginForm(FlaskForm):
     email = StringField(
-        "Email",
+        _("Email"),
         validators=[
-            DataRequired("Enter the email address of your account."),
-            Length(max=EMAIL_LENGTH, message=f"An email address is at most {EMAIL_LENGTH} characters."),
+            DataRequired(_("Enter the email address of your account.")),
+            Length(
+                max=EMAIL_LENGTH,
+                message=_("An email address is at most %(most)s characters.", most=EMAIL_LENGTH),
+            ),
             _printable,
         ],
         render_kw={"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"},
     )
     password = PasswordField(
-        "Password",
+        _("Password"),
         validators=[
-            DataRequired("Enter your password."),
-            Length(max=PASSWORD_LENGTH, message=f"A password is at most {PASSWORD_LENGTH} characters."),
+            DataRequired(_("Enter your password.")),
+            Length(
+                max=PASSWORD_LENGTH,
+                message=_("A password is at most %(most)s characters.", most=PASSWORD_LENGTH),
+            ),
         ],
         render_kw={"autocomplete": "current-password"},
     )
-    submit = SubmitField("Log in")
+    submit = SubmitField(_("Log in"))
 
 
 class LogoutForm(FlaskForm):
-    submit = SubmitField("Log out")
+    submit = SubmitField(_("Log out"))
 
 
 class StatusForm(FlaskForm):

@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
 from wtforms.validators import InputRequired, Optional
@@ -27,7 +29,7 @@ class ApproveForm(FlaskForm):
     """Approve a nomination, optionally under a better title."""
 
     title = StringField(
-        "Shown on the results as",
+        _l("Shown on the results as"),
         validators=[Optional()],
         render_kw={"maxlength": SUGGESTED_TITLE_LENGTH, "autocomplete": "off"},
     )
@@ -40,7 +42,9 @@ class RejectForm(FlaskForm):
 class MergeForm(FlaskForm):
     """Merge a nomination into another: the one it joins."""
 
-    into = IntegerField("Merge into", validators=[InputRequired("Choose the suggestion to merge it into.")])
+    into = IntegerField(
+        _l("Merge into"), validators=[InputRequired(_l("Choose the suggestion to merge it into."))]
+    )
 
 
 def quoted(titles: list[str]) -> str:
@@ -51,18 +55,18 @@ def trail_line(entry: TrailEntry) -> str:
     """What an entry of the trail says an editor did, in a few words."""
     match entry.action:
         case EditorAction.OPENED:
-            return "Opened the poll"
+            return str(gettext("Opened the poll"))
         case EditorAction.CLOSED:
-            return "Closed the poll"
+            return str(gettext("Closed the poll"))
         case EditorAction.RELEASED:
             count = entry.ballots or 0
-            return f"Counted {count} held {'ballot' if count == 1 else 'ballots'}"
+            return str(ngettext("Counted %(num)d held ballot", "Counted %(num)d held ballots", count))
         case EditorAction.APPROVED:
-            return f"Approved the readers' suggestion {entry.detail}"
+            return str(gettext("Approved the readers' suggestion %(detail)s", detail=entry.detail))
         case EditorAction.REJECTED:
-            return f"Rejected the readers' suggestion {entry.detail}"
+            return str(gettext("Rejected the readers' suggestion %(detail)s", detail=entry.detail))
         case EditorAction.MERGED:
-            return f"Merged readers' suggestions: {entry.detail}"
+            return str(gettext("Merged readers' suggestions: %(detail)s", detail=entry.detail))
     return str(entry.action).replace("_", " ").capitalize()
 
 
@@ -103,7 +107,7 @@ def _moderated(
     except SuggestionError as error:
         return _refused(poll, error)
     record(sessions.editor(), action, poll, detail=quoted([title]))
-    flash(said.format(title=title), "success")
+    flash(str(said) % {"title": title}, "success")
     return _to_queue(poll)
 
 
@@ -116,7 +120,7 @@ def approve_suggestion(slug: str, nomination_id: int) -> ResponseReturnValue:
         form,
         lambda poll: approve(poll, nomination_id, form.title.data),
         EditorAction.APPROVED,
-        "Approved “{title}”: the results page shows it with how many readers asked.",
+        _l("Approved “%(title)s”: the results page shows it with how many readers asked."),
     )
 
 
@@ -128,7 +132,7 @@ def reject_suggestion(slug: str, nomination_id: int) -> ResponseReturnValue:
         RejectForm(),
         lambda poll: reject(poll, nomination_id),
         EditorAction.REJECTED,
-        "Rejected “{title}”.",
+        _l("Rejected “%(title)s”."),
     )
 
 
@@ -138,13 +142,20 @@ def merge_suggestion(slug: str, nomination_id: int) -> ResponseReturnValue:
     poll = poll_or_404(slug)
     form = MergeForm()
     if not form.validate_on_submit() or form.into.data is None:
-        abort(400, "Choose the suggestion to merge it into.")
+        abort(400, gettext("Choose the suggestion to merge it into."))
     try:
         kept, merged = merge(poll, form.into.data, [nomination_id])
     except SuggestionError as error:
         return _refused(poll, error)
     record(sessions.editor(), EditorAction.MERGED, poll, detail=f"{quoted(merged)} into {quoted([kept])}")
-    flash(f"Merged {quoted(merged)} into “{kept}”: its readers count there now.", "success")
+    flash(
+        gettext(
+            "Merged %(merged)s into “%(kept)s”: its readers count there now.",
+            merged=quoted(merged),
+            kept=kept,
+        ),
+        "success",
+    )
     return _to_queue(poll)
 
 

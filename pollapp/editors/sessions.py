@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app, flash, jsonify, redirect, request, session, url_for
 from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_user, logout_user
 
 from ..accounts.models import Editor
@@ -23,8 +24,8 @@ LOGGED_IN_AT = "desk_logged_in_at"  # in the session: when its login was, in sec
 # Flask-Login's key in the session for the editor it names.
 EDITOR_KEY = "_user_id"
 
-LOG_IN_FIRST = "Log in to use the editors' desk."
-SESSION_ENDED = "Your session on the editors' desk has ended. Log in again."
+LOG_IN_FIRST = lazy_gettext("Log in to use the editors' desk.")
+SESSION_ENDED = lazy_gettext("Your session on the editors' desk has ended. Log in again.")
 
 
 def editor() -> Editor:
@@ -77,8 +78,8 @@ def _not_logged_in() -> ResponseReturnValue:
     with the page it wanted to come back to."""
     ended = EDITOR_KEY in session
     if wants_json():
-        return jsonify(error=SESSION_ENDED if ended else LOG_IN_FIRST), 401
-    flash(SESSION_ENDED if ended else LOG_IN_FIRST, "error")
+        return jsonify(error=str(SESSION_ENDED if ended else LOG_IN_FIRST), code="not_logged_in"), 401
+    flash(str(SESSION_ENDED if ended else LOG_IN_FIRST), "error")
     wanted = desk_path(request.full_path.rstrip("?")) if request.method == "GET" else None
     return redirect(url_for("editors.login", next=wanted))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_wtf.csrf import CSRFError
 
 from ..accounts.models import EditorAction
@@ -26,16 +27,22 @@ policy.declare(bp, policy.Policy(frame_ancestors_setting=None, no_store=True))
 bp.record_once(sessions.set_up)
 
 OPEN_TO_ALL = {"editors.login"}
-LOGIN_REFUSED = "That email and password do not match an editor's account."
-EXPIRED_FORM = "This form has expired or did not come from this site. Reload the page and try again."
+LOGIN_REFUSED = lazy_gettext("That email and password do not match an editor's account.")
+EXPIRED_FORM = lazy_gettext(
+    "This form has expired or did not come from this site. Reload the page and try again."
+)
 
 
 def _locked_out(seconds: int) -> str:
     minutes = max(1, round(seconds / 60))
-    wait = "a minute" if minutes == 1 else f"{minutes} minutes"
-    return (
-        "Too many failed logins from your connection or for this account. "
-        f"Logins are refused for now: try again in {wait}."
+    return str(
+        ngettext(
+            "Too many failed logins from your connection or for this account. "
+            "Logins are refused for now: try again in a minute.",
+            "Too many failed logins from your connection or for this account. "
+            "Logins are refused for now: try again in %(num)d minutes.",
+            minutes,
+        )
     )
 
 
@@ -48,7 +55,7 @@ def editors_only() -> ResponseReturnValue | None:
 
 @bp.errorhandler(CSRFError)
 def expired_form(error: CSRFError) -> ResponseReturnValue:
-    return error_response(400, EXPIRED_FORM)
+    return error_response(400, str(EXPIRED_FORM), "expired_form")
 
 
 @bp.context_processor
@@ -76,10 +83,12 @@ def login() -> ResponseReturnValue:
     if editor is None:
         logins.spend(email)
         record_refused_login(email, client_address())
-        return render_template("editors/login.html", form=form, next=next_path, refused=LOGIN_REFUSED), 400
+        return render_template(
+            "editors/login.html", form=form, next=next_path, refused=str(LOGIN_REFUSED)
+        ), 400
     sessions.start(editor)
     record(editor, EditorAction.LOGGED_IN)
-    flash(f"Logged in as {editor.email}.", "success")
+    flash(gettext("Logged in as %(email)s.", email=editor.email), "success")
     return redirect(next_path or url_for("editors.home"))
 
 
@@ -90,7 +99,7 @@ def logout() -> ResponseReturnValue:
         abort(400)
     record(sessions.editor(), EditorAction.LOGGED_OUT)
     sessions.end()
-    flash("You are logged out.", "success")
+    flash(gettext("You are logged out."), "success")
     return redirect(url_for("editors.login"))
 
 
@@ -115,15 +124,24 @@ def change_status(slug: str) -> ResponseReturnValue:
         abort(400)
     status = PollStatus(str(form.status.data))
     if poll.status == status:
-        flash(f"“{poll.title}” is {status.value} already.", "success")
+        already = (
+            gettext("“%(title)s” is open already.", title=poll.title)
+            if poll.is_open
+            else gettext("“%(title)s” is closed already.", title=poll.title)
+        )
+        flash(already, "success")
     else:
         set_status(poll, status)
         record(sessions.editor(), EditorAction.OPENED if poll.is_open else EditorAction.CLOSED, poll)
         if poll.is_open:
-            flash(f"“{poll.title}” is open: it takes ballots again.", "success")
+            flash(gettext("“%(title)s” is open: it takes ballots again.", title=poll.title), "success")
         else:
             flash(
-                f"“{poll.title}” is closed: it takes no more ballots, and its results are final.", "success"
+                gettext(
+                    "“%(title)s” is closed: it takes no more ballots, and its results are final.",
+                    title=poll.title,
+                ),
+                "success",
             )
     return redirect(url_for("editors.home"))
 
@@ -135,10 +153,23 @@ def release(slug: str) -> ResponseReturnValue:
     if not ReleaseForm().validate_on_submit():
         abort(400)
     if not poll.is_open:
-        flash(f"“{poll.title}” is closed: its results are final, so its held ballots stay held.", "error")
+        flash(
+            gettext(
+                "“%(title)s” is closed: its results are final, so its held ballots stay held.",
+                title=poll.title,
+            ),
+            "error",
+        )
         return redirect(url_for("editors.home"))
     released = release_held(poll)
     record(sessions.editor(), EditorAction.RELEASED, poll, ballots=released)
-    counted = "1 held ballot" if released == 1 else f"{released} held ballots"
-    flash(f"Counted {counted} in “{poll.title}”.", "success")
+    flash(
+        ngettext(
+            "Counted %(num)d held ballot in “%(title)s”.",
+            "Counted %(num)d held ballots in “%(title)s”.",
+            released,
+            title=poll.title,
+        ),
+        "success",
+    )
     return redirect(url_for("editors.home"))

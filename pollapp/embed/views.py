@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
@@ -34,6 +35,7 @@ from ..results.service import results_of, visible_to
 from ..web import policy
 from ..web.ballot_requests import ranking_from_json, same_origin
 from ..web.casting import Refused, take_ballot
+from ..web.errors import fail
 from ..web.forms import BallotForm, add_error, ballot_form
 from ..web.limits import limit_ballots
 from ..web.lookup import closed, poll_or_404
@@ -129,10 +131,14 @@ def cast(slug: str) -> tuple[Response, int]:
     # The embed's own script runs in an opaque origin (sandboxed) or on this
     # site (a frame that is not); any other site's page is refused.
     if request.headers.get("Origin") != "null" and not same_origin():
-        abort(403, "Ballots are accepted here only from the poll's own embed.")
+        fail(403, "cross_site", gettext("Ballots are accepted here only from the poll's own embed."))
     key = request.headers.get("Idempotency-Key")
     if key is None or not IDEMPOTENCY_KEY.fullmatch(key):
-        abort(400, "Send an Idempotency-Key header of 8 to 200 printable characters without spaces.")
+        fail(
+            400,
+            "bad_idempotency_key",
+            gettext("Send an Idempotency-Key header of 8 to 200 printable characters without spaces."),
+        )
     try:
         ranking = ranking_from_json()
     except HTTPException:
@@ -141,7 +147,7 @@ def cast(slug: str) -> tuple[Response, int]:
     try:
         taken = take_ballot(slug, request_key_reader(key), ranking)
     except Refused as refusal:
-        abort(400, refusal.reason)
+        fail(400, refusal.code, refusal.reason)
     message = ballot_taken(taken)
     poll = poll_or_404(slug)
     status = 202 if taken.held else 200 if taken.replaced else 201

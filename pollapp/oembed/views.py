@@ -8,6 +8,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from flask_babel import gettext
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
@@ -30,7 +31,7 @@ THUMBNAIL = ("og-card.png", 1200, 630)
 
 def _poll_at(url: str) -> Poll:
     """The poll a URL of this site names, or 404."""
-    nothing = "There is no poll of this site at that URL."
+    nothing = gettext("There is no poll of this site at that URL.")
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -53,7 +54,7 @@ def _pixels(name: str) -> int | None:
     if value is None or value == "":
         return None
     if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 100_000:
-        abort(400, f"{name} must be a whole number of pixels.")
+        abort(400, gettext("%(name)s must be a whole number of pixels.", name=name))
     return int(value)
 
 
@@ -62,9 +63,9 @@ def oembed() -> Response:
     """Describe a poll's embed for an oEmbed consumer."""
     url = request.args.get("url")
     if not url:
-        abort(400, "Give the poll's URL in the url parameter.")
+        abort(400, gettext("Give the poll's URL in the url parameter."))
     if request.args.get("format", "json") != "json":
-        abort(501, "Only format=json is served.")
+        abort(501, gettext("Only format=json is served."))
     max_width, max_height = _pixels("maxwidth"), _pixels("maxheight")
     poll = _poll_at(url)
     width = min(DEFAULT_WIDTH, MAX_WIDTH, max_width or DEFAULT_WIDTH)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, SelectField, StringField, SubmitField, TextAreaField, ValidationError
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; the stubs have not caught up
@@ -47,37 +49,37 @@ class MissingForm(FlaskForm):
     """ "Is something missing?": a title and an optional sentence."""
 
     title = StringField(
-        "What is missing?",
-        validators=[DataRequired("Write the title you would add."), _checked_by(check_title)],
+        _l("What is missing?"),
+        validators=[DataRequired(_l("Write the title you would add.")), _checked_by(check_title)],
         render_kw={"maxlength": SUGGESTED_TITLE_LENGTH, "autocomplete": "off"},
     )
     note = TextAreaField(
-        "Why it belongs (optional)",
+        _l("Why it belongs (optional)"),
         validators=[_checked_by(check_note)],
         render_kw={"maxlength": NOTE_LENGTH, "rows": 2},
     )
     back = HiddenField(default="poll", validators=[AnyOf(PAGES)])
-    submit = SubmitField("Suggest it")
+    submit = SubmitField(_l("Suggest it"))
 
 
 class TakeAwayForm(FlaskForm):
     """ "Anything you'd take away?": one of the poll's entries."""
 
     # The choice is checked below, with words of its own.
-    entry = SelectField("What would you take away?", validate_choice=False, default=NOT_CHOSEN)
+    entry = SelectField(_l("What would you take away?"), validate_choice=False, default=NOT_CHOSEN)
     back = HiddenField(default="poll", validators=[AnyOf(PAGES)])
-    submit = SubmitField("Suggest taking it away")
+    submit = SubmitField(_l("Suggest taking it away"))
     keys: frozenset[str] = frozenset()  # the poll's entries, set by take_away_form
 
     def validate_entry(self, field: Field) -> None:
         if field.data not in self.keys:
-            raise ValidationError("Choose the entry you would take away.")
+            raise ValidationError(gettext("Choose the entry you would take away."))
 
 
 def take_away_form(poll: Poll, **kwargs: object) -> TakeAwayForm:
     form = TakeAwayForm(prefix="away", **kwargs)
     form.keys = frozenset(entry.key for entry in poll.entries)
-    form.entry.choices = [SelectChoice(NOT_CHOSEN, "— choose one —")] + [
+    form.entry.choices = [SelectChoice(NOT_CHOSEN, gettext("— choose one —"))] + [
         SelectChoice(entry.key, entry.label) for entry in poll.entries
     ]
     return form

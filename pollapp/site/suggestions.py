@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 
 from ..polls.models import Poll
@@ -21,7 +22,7 @@ from ..web.suggestions import CLOSED_TO_SUGGESTIONS, suggestion_problem
 from .suggestion_forms import MissingForm, TakeAwayForm, missing_form, take_away_form
 from .views import bp
 
-EXPIRED = (
+EXPIRED = lazy_gettext(
     "This form has expired or did not come from this site. Reload the page and send your suggestion again."
 )
 ENDPOINTS = {"site.suggest_missing_entry", "site.suggest_taking_away"}
@@ -30,14 +31,14 @@ ENDPOINTS = {"site.suggest_missing_entry", "site.suggest_taking_away"}
 @bp.errorhandler(CSRFError)
 def expired_form(error: CSRFError) -> ResponseReturnValue:
     if request.endpoint in ENDPOINTS:
-        return error_response(400, EXPIRED)
+        return error_response(400, str(EXPIRED), "expired_form")
     return handle_csrf_error(error)
 
 
 def _open_poll(slug: str) -> Poll:
     poll = poll_or_404(slug)
     if not poll.is_open:
-        abort(409, CLOSED_TO_SUGGESTIONS)
+        abort(409, str(CLOSED_TO_SUGGESTIONS))
     return poll
 
 
@@ -63,7 +64,7 @@ def suggest_missing_entry(slug: str) -> ResponseReturnValue:
     except SuggestionError as error:
         form.title.errors = [suggestion_problem(error)]
         return _refused(poll, form)
-    flash(f"Thank you: your suggestion “{title}” is with the editors.", "success")
+    flash(gettext("Thank you: your suggestion “%(title)s” is with the editors.", title=title), "success")
     return _back(poll, form)
 
 
@@ -82,5 +83,8 @@ def suggest_taking_away(slug: str) -> ResponseReturnValue:
         form.entry.errors = [suggestion_problem(error)]
         return _refused(poll, form)
     label = next(entry.label for entry in poll.entries if entry.key == key)
-    flash(f"Thank you: the editors will hear that you would take away “{label}”.", "success")
+    flash(
+        gettext("Thank you: the editors will hear that you would take away “%(label)s”.", label=label),
+        "success",
+    )
     return _back(poll, form)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from werkzeug.wsgi import wrap_file
 
 from ..ballots.tally import read_tally
@@ -24,7 +25,7 @@ from ..web.history_chart import history_chart
 from ..web.limits import limit_ballots, limit_downloads
 from ..web.lookup import NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, closed, poll_or_404
 from ..web.readers import current_reader, ensure_reader
-from ..words import RULE_DESCRIPTIONS, ballot_taken
+from ..words import RULE_DESCRIPTIONS, RULE_NAMES, ballot_taken
 from .suggestion_forms import suggestion_panel
 
 bp = Blueprint("site", __name__)
@@ -37,7 +38,10 @@ def index() -> ResponseReturnValue:
     """Show the current poll."""
     poll = first_poll()
     if poll is None:
-        abort(404, "No poll is loaded yet. Run `flask --app pollapp init-db` to load the shipped polls.")
+        abort(
+            404,
+            gettext("No poll is loaded yet. Run `flask --app pollapp init-db` to load the shipped polls."),
+        )
     return poll_page(poll)
 
 
@@ -96,6 +100,7 @@ def results(slug: str) -> ResponseReturnValue:
         mine=view.mine,
         rule_description=RULE_DESCRIPTIONS[view.poll.borda_rule],
         suggestions=suggestion_panel(view.poll, current_reader(), back="results"),
+        rule_names=RULE_NAMES,
     )
 
 
@@ -152,7 +157,7 @@ def results_csv(slug: str) -> Response:
     """Download the results as CSV."""
     poll = poll_or_404(slug)
     if not can_see_results(poll, current_reader()):
-        abort(403, NOT_PUBLIC_RESULTS)
+        abort(403, str(NOT_PUBLIC_RESULTS))
     return kept_download(poll, "results", lambda: downloads.results_csv(results_of(poll)), _public(poll))
 
 
@@ -167,7 +172,7 @@ def _ballots_download(slug: str, suffix: str) -> Response:
     """Every counted ballot of the poll as the file of that suffix, to a reader who may see them."""
     poll = poll_or_404(slug)
     if not can_see_results(poll, current_reader()):
-        abort(403, NOT_PUBLIC_BALLOTS)
+        abort(403, str(NOT_PUBLIC_BALLOTS))
     make = {"csv": downloads.ballots_csv, "soi": downloads.ballots_soi, "cef": downloads.ballots_cef}[suffix]
     return kept_download(poll, "ballots", lambda: make(poll), _public(poll), suffix)
 

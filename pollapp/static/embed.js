@@ -70,6 +70,8 @@
   var form = root.querySelector("form.ballot-form");
   var button = form && form.querySelector("[data-cast]");
   var outcome = root.querySelector("[data-outcome]");
+  // The button carries the frame's words in its language.
+  var words = JSON.parse((button && button.dataset.words) || "{}");
   if (!form || !button || !window.fetch) {
     return;
   }
@@ -110,7 +112,7 @@
     event.preventDefault();
     var keys = ranking();
     if (keys.length === 0) {
-      say("Pick your favourite first: tap it in the list below.", true);
+      say(words.pick_first, true);
       return;
     }
     if (sending) {
@@ -134,17 +136,17 @@
         if (answer.ok) {
           // The server's own fragment: the message, the picks, the tops.
           outcome.innerHTML = answer.body.html;
-          button.textContent = "Replace my ballot";
+          button.textContent = button.dataset.castAgain;
           var heading = outcome.querySelector("h2");
           if (heading) {
             heading.focus();
           }
         } else {
-          say(answer.body.error || "Your ballot was not saved. Please try again.", true);
+          say(answer.body.error || words.not_saved, true);
         }
       })
       .catch(function () {
-        say("Your ballot could not be sent: check your connection and try again.", true);
+        say(words.not_sent, true);
       })
       .then(function () {
         sending = false;

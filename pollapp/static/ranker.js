@@ -21,6 +21,14 @@
   var clear = ranker.querySelector("[data-action=clear]");
   var errorBox = ranker.querySelector("[data-error]");
   var live = ranker.querySelector("[data-announce]");
+  // The words come from the page, in its language; {name} and the numbers are filled in here.
+  var words = JSON.parse(ranker.dataset.words || "{}");
+
+  function say(kind, values) {
+    return (words[kind] || "").replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
 
   var rankedItems = {};
   var poolItems = {};
@@ -91,7 +99,7 @@
         index += 1;
       }
     });
-    count.textContent = order.length + " of " + total + " ranked";
+    count.textContent = say("count", { count: order.length, total: total });
     empty.hidden = order.length > 0;
     poolEmpty.hidden = order.length < total;
     clear.hidden = order.length === 0;
@@ -128,21 +136,21 @@
     showError("");
     render();
     focusAfterPick(key);
-    announce(names[key] + ": ranked " + order.length + " of " + order.length + ".");
+    announce(say("ranked", { name: names[key], position: order.length, count: order.length }));
   }
 
   function move(key, delta, action) {
     var from = order.indexOf(key);
     var to = from + delta;
     if (to < 0 || to >= order.length) {
-      announce(names[key] + " is already " + (delta < 0 ? "first." : "last."));
+      announce(say(delta < 0 ? "first" : "last", { name: names[key] }));
       return;
     }
     order.splice(from, 1);
     order.splice(to, 0, key);
     render();
     rankedItems[key].querySelector("[data-action=" + action + "]").focus();
-    announce(names[key] + ": moved " + (delta < 0 ? "up" : "down") + " to " + (to + 1) + " of " + order.length + ".");
+    announce(say(delta < 0 ? "up" : "down", { name: names[key], position: to + 1, count: order.length }));
   }
 
   function remove(key) {
@@ -154,7 +162,7 @@
     } else {
       visiblePoolButtons()[0].focus();
     }
-    announce(names[key] + ": removed. " + order.length + " of " + total + " ranked.");
+    announce(say("removed", { name: names[key], count: order.length, total: total }));
   }
 
   ranker.addEventListener("click", function (event) {
@@ -181,7 +189,7 @@
         order = [];
         render();
         visiblePoolButtons()[0].focus();
-        announce("Ranking cleared. Nothing ranked.");
+        announce(say("cleared", {}));
         break;
     }
   });
@@ -211,7 +219,7 @@
   form.addEventListener("submit", function (event) {
     if (order.length === 0) {
       event.preventDefault();
-      showError("Pick your favourite first: tap it in the list below.");
+      showError(say("pick_first", {}));
       visiblePoolButtons()[0].focus();
     }
   });
@@ -234,9 +242,9 @@
     render();
     var after = order.indexOf(key);
     if (after === -1) {
-      announce(names[key] + ": removed. " + order.length + " of " + total + " ranked.");
+      announce(say("removed", { name: names[key], count: order.length, total: total }));
     } else if (after !== before) {
-      announce(names[key] + ": now " + (after + 1) + " of " + order.length + ".");
+      announce(say("now", { name: names[key], position: after + 1, count: order.length }));
     }
   }
 

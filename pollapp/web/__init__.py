@@ -1,14 +1,15 @@
 """The web layer every blueprint shares: error handlers, security headers and
-per-blueprint policies, rate limits, poll lookup and the request's reader."""
+per-blueprint policies, the interface's languages, rate limits, poll lookup and the request's reader."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from . import errors, filters, limits, readers, security
+from . import errors, filters, languages, limits, readers, security
 
 
 def init_app(app: Flask) -> None:
+    languages.init_app(app)
     security.init_app(app)
     readers.init_app(app)
     filters.init_app(app)

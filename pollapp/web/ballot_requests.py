@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from flask import abort, request
+from flask import request
+from flask_babel import gettext
 
 from ..core.terms import KEY_LENGTH
+from .errors import fail
 
 
 def same_origin() -> bool:
@@ -24,26 +26,34 @@ def same_origin() -> bool:
 def ranking_from_json() -> list[str]:
     """The ranking a JSON ballot carries, or 400 (415) saying what is wrong with the body."""
     if request.mimetype != "application/json":
-        abort(415, "Send the ballot as JSON with Content-Type: application/json.")
+        fail(415, "not_json", gettext("Send the ballot as JSON with Content-Type: application/json."))
     data = request.get_data(cache=False)  # a streamed body is capped before the view (security.py)
     try:
         body = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        abort(400, "The body is not valid UTF-8 text.")
+        fail(400, "not_utf8", gettext("The body is not valid UTF-8 text."))
     except RecursionError:
-        abort(400, 'The body is nested far too deeply to be a ballot. Send {"ranking": ["key", ...]}.')
+        fail(
+            400,
+            "too_deep",
+            gettext('The body is nested far too deeply to be a ballot. Send {"ranking": ["key", ...]}.'),
+        )
     except ValueError:
-        abort(400, 'The body is not valid JSON. Send {"ranking": ["key", ...]}.')
+        fail(400, "invalid_json", gettext('The body is not valid JSON. Send {"ranking": ["key", ...]}.'))
     if not isinstance(body, dict):
-        abort(400, 'The body must be a JSON object: {"ranking": ["key", ...]}.')
+        fail(400, "not_an_object", gettext('The body must be a JSON object: {"ranking": ["key", ...]}.'))
     extra = sorted(str(name)[:40] for name in body if name != "ranking")
     if extra:
-        abort(400, f"Unexpected field(s): {', '.join(extra)}. Only 'ranking' is accepted.")
+        fail(
+            400,
+            "unexpected_fields",
+            gettext("Unexpected field(s): %(fields)s. Only 'ranking' is accepted.", fields=", ".join(extra)),
+        )
     ranking = body.get("ranking")
     if not isinstance(ranking, list):
-        abort(400, "'ranking' must be a list of entry keys, most loved first.")
+        fail(400, "ranking_not_a_list", gettext("'ranking' must be a list of entry keys, most loved first."))
     if not all(isinstance(key, str) for key in ranking):
-        abort(400, "Every item of 'ranking' must be an entry key (a string).")
+        fail(400, "key_not_a_string", gettext("Every item of 'ranking' must be an entry key (a string)."))
     if any(len(key) > KEY_LENGTH for key in ranking):
-        abort(400, "An entry key in 'ranking' is far too long to be real.")
+        fail(400, "key_too_long", gettext("An entry key in 'ranking' is far too long to be real."))
     return ranking

@@ -13,11 +13,13 @@ from .lookup import closed, no_such_poll
 
 
 class Refused(Exception):
-    """A ranking that does not fit the poll, with the sentence that says why."""
+    """A ranking that does not fit the poll, with the sentence that says why
+    and the code that stands for it."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, code: str) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 def take_ballot(poll: Poll | str, reader: str, ranking: Sequence[str]) -> Cast:
@@ -34,7 +36,9 @@ def take_ballot(poll: Poll | str, reader: str, ranking: Sequence[str]) -> Cast:
         except PollClosed:
             closed()
         except InvalidBallot as error:
-            raise Refused(POLL_CHANGED if error.cause is None else ballot_problem(error.cause)) from error
+            if error.cause is None:
+                raise Refused(str(POLL_CHANGED), "poll_changed") from error
+            raise Refused(ballot_problem(error.cause), f"ballot_{error.cause.problem}") from error
     if cast.replaced:
         place.give_back()
     return cast

@@ -14,12 +14,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from flask_babel import gettext, ngettext
 from markupsafe import Markup
 
 from ..core.ranking import Standing, format_points
 from ..polls.service import EntryView
 from ..results.service import Results
-from ..words import RULE_DESCRIPTIONS
+from ..words import RULE_DESCRIPTIONS, RULE_NAMES
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 HEAT_LEVELS = 5
@@ -79,13 +80,19 @@ def label(entry: EntryView) -> str:
     return entry.label
 
 
+def move_words(move: int) -> str:
+    """A move in words: up 2, down 1, same place."""
+    if move > 0:
+        return str(gettext("up %(places)s", places=move))
+    if move < 0:
+        return str(gettext("down %(places)s", places=-move))
+    return str(gettext("same place"))
+
+
 def move_text(move: int) -> str:
     """A move in words with an arrow, so colour is never needed to read it."""
-    if move > 0:
-        return f"▲ up {move}"
-    if move < 0:
-        return f"▼ down {-move}"
-    return "= same place"
+    arrow = "▲" if move > 0 else ("▼" if move < 0 else "=")
+    return f"{arrow} {move_words(move)}"
 
 
 def move_class(move: int) -> str:
@@ -93,7 +100,7 @@ def move_class(move: int) -> str:
 
 
 def _ballots_text(ballots: int) -> str:
-    return f"{ballots} {'ballot' if ballots == 1 else 'ballots'}"
+    return str(ngettext("%(num)d ballot", "%(num)d ballots", ballots))
 
 
 # ---------------------------------------------------------------- slope chart
@@ -110,21 +117,43 @@ def _slope_desc(result: Results) -> str:
     outcome = result.outcome
     noun, nouns = result.poll.entry_noun, result.poll.entry_noun_plural
     parts = [
-        f"Lines join each {noun}'s place in the editors' list, on the left, "
-        "to its place in the readers' ranking, on the right."
+        gettext(
+            "Lines join each %(noun)s's place in the editors' list, on the left, "
+            "to its place in the readers' ranking, on the right.",
+            noun=noun,
+        )
     ]
     if not outcome.ballots:
-        parts.append(f"No ballots yet, so every {noun} is tied.")
+        parts.append(gettext("No ballots yet, so every %(noun)s is tied.", noun=noun))
         return " ".join(parts)
-    for kind, standing in (("riser", outcome.biggest_riser), ("faller", outcome.biggest_faller)):
+    biggest = (
+        (gettext("Biggest riser"), outcome.biggest_riser),
+        (gettext("Biggest faller"), outcome.biggest_faller),
+    )
+    for kind, standing in biggest:
         if standing is not None:
             entry = result.entries[standing.entry]
             parts.append(
-                f"Biggest {kind}: {label(entry)}, {move_text(standing.move)[2:]} "
-                f"(editors {standing.editor_rank}, readers {standing.community_rank})."
+                gettext(
+                    "%(kind)s: %(scene)s, %(move)s (editors %(editors)s, readers %(readers)s).",
+                    kind=kind,
+                    scene=label(entry),
+                    move=move_words(standing.move),
+                    editors=standing.editor_rank,
+                    readers=standing.community_rank,
+                )
             )
     kept = sum(1 for s in outcome.standings if s.move == 0)
-    parts.append(f"{kept} of {len(outcome.standings)} {nouns} kept their place.")
+    parts.append(
+        ngettext(
+            "%(kept)s of %(num)d %(noun)s kept its place.",
+            "%(kept)s of %(num)d %(nouns)s kept their place.",
+            len(outcome.standings),
+            kept=kept,
+            noun=noun,
+            nouns=nouns,
+        )
+    )
     return " ".join(parts)
 
 
@@ -133,10 +162,14 @@ def slope_chart(result: Results) -> Markup:
     standings = result.outcome.standings
     height = SLOPE_TOP + len(standings) * SLOPE_ROW + 8
     root = _svg(
-        "slope", SLOPE_WIDTH, height, "From the editors' order to the readers' order", _slope_desc(result)
+        "slope",
+        SLOPE_WIDTH,
+        height,
+        gettext("From the editors' order to the readers' order"),
+        _slope_desc(result),
     )
-    _el(root, "text", "Editors", x=SLOPE_LEFT - DOT, y=22, class_="axis-label")
-    _el(root, "text", "Readers", x=SLOPE_RIGHT - DOT, y=22, class_="axis-label")
+    _el(root, "text", gettext("Editors"), x=SLOPE_LEFT - DOT, y=22, class_="axis-label")
+    _el(root, "text", gettext("Readers"), x=SLOPE_RIGHT - DOT, y=22, class_="axis-label")
 
     def row_y(index: int) -> float:
         return SLOPE_TOP + index * SLOPE_ROW + SLOPE_ROW / 2
@@ -152,8 +185,13 @@ def slope_chart(result: Results) -> Markup:
         _el(
             group,
             "title",
-            f"{label(entry)}: editors {standing.editor_rank}, readers {standing.community_rank} "
-            f"({move_text(standing.move)[2:]})",
+            gettext(
+                "%(scene)s: editors %(editors)s, readers %(readers)s (%(move)s)",
+                scene=label(entry),
+                editors=standing.editor_rank,
+                readers=standing.community_rank,
+                move=move_words(standing.move),
+            ),
         )
         _el(
             group,
@@ -191,13 +229,21 @@ def points_chart(result: Results) -> Markup:
     outcome = result.outcome
     standings = outcome.standings
     height = BAR_TOP + len(standings) * BAR_ROW + 6
-    stated = f"Borda count, {outcome.rule} rule, {_ballots_text(outcome.ballots)}"
+    stated = gettext(
+        "Borda count, %(rule)s rule, %(ballots)s",
+        rule=RULE_NAMES[outcome.rule],
+        ballots=_ballots_text(outcome.ballots),
+    )
     leader = standings[0] if standings and outcome.ballots else None
     desc = f"{stated}. {RULE_DESCRIPTIONS[outcome.rule]}"
     if leader is not None:
         top = result.entries[leader.entry]
-        desc += f" Most points: {label(top)}, {format_points(leader.points)}."
-    root = _svg("points", BAR_WIDTH, height, f"Borda points per {result.poll.entry_noun}", desc)
+        desc += " " + gettext(
+            "Most points: %(scene)s, %(points)s.", scene=label(top), points=format_points(leader.points)
+        )
+    root = _svg(
+        "points", BAR_WIDTH, height, gettext("Borda points per %(noun)s", noun=result.poll.entry_noun), desc
+    )
     _el(root, "text", stated, x=0, y=18, class_="axis-label")
     most = max((s.points for s in standings), default=0)
     span = BAR_WIDTH - BAR_VALUE_SPACE
@@ -205,7 +251,13 @@ def points_chart(result: Results) -> Markup:
         entry = result.entries[standing.entry]
         y = BAR_TOP + index * BAR_ROW
         group = _el(root, "g", class_="bar-row", data_key=entry.key)
-        _el(group, "title", f"{label(entry)}: {format_points(standing.points)} points")
+        _el(
+            group,
+            "title",
+            gettext(
+                "%(scene)s: %(points)s points", scene=label(entry), points=format_points(standing.points)
+            ),
+        )
         _el(group, "text", f"{standing.community_rank}. {label(entry)}", x=0, y=y + 14, class_="row-label")
         length = float(standing.points / most * span) if most else 0.0
         _el(group, "rect", x=0, y=y + 20, width=max(length, 2.0), height=16, rx=2, class_="bar")
@@ -252,14 +304,26 @@ def _heat_desc(result: Results) -> str:
     outcome = result.outcome
     noun, nouns = result.poll.entry_noun, result.poll.entry_noun_plural
     parts = [
-        f"How many of the {_ballots_text(outcome.ballots)} put each {noun} at each position, "
-        f"{nouns} in the readers' order, positions 1 to "
-        f"{len(result.positions)} across, then how many left it unranked."
+        gettext(
+            "How many of the %(ballots)s put each %(noun)s at each position, "
+            "%(nouns)s in the readers' order, positions 1 to %(last)s across, "
+            "then how many left it unranked.",
+            ballots=_ballots_text(outcome.ballots),
+            noun=noun,
+            nouns=nouns,
+            last=len(result.positions),
+        )
     ]
     if outcome.ballots:
         favourite = max(outcome.standings, key=lambda s: s.first_place_votes)
         entry = result.entries[favourite.entry]
-        parts.append(f"Most first places: {label(entry)}, {favourite.first_place_votes}.")
+        parts.append(
+            gettext(
+                "Most first places: %(scene)s, %(votes)s.",
+                scene=label(entry),
+                votes=favourite.first_place_votes,
+            )
+        )
     return " ".join(parts)
 
 
@@ -296,16 +360,20 @@ def position_heatmap(result: Results) -> Markup:
     width = none_left + HEAT_NONE
     height = HEAT_TOP + len(standings) * HEAT_ROW
     root = _svg(
-        "heatmap", width, height, f"Where readers placed each {result.poll.entry_noun}", _heat_desc(result)
+        "heatmap",
+        width,
+        height,
+        gettext("Where readers placed each %(noun)s", noun=result.poll.entry_noun),
+        _heat_desc(result),
     )
-    _el(root, "text", "Position on the ballot", x=0, y=14, class_="axis-label")
+    _el(root, "text", gettext("Position on the ballot"), x=0, y=14, class_="axis-label")
     for p in range(1, size + 1):
         x = (p - 1) * HEAT_CELL + HEAT_CELL / 2
         _el(root, "text", str(p), x=x, y=38, class_="column-label", text_anchor="middle")
     _el(
         root,
         "text",
-        "unranked",
+        gettext("unranked"),
         x=none_left + HEAT_NONE / 2,
         y=38,
         class_="column-label",
@@ -324,10 +392,12 @@ def position_heatmap(result: Results) -> Markup:
         y = top + HEAT_LABEL_HEIGHT
         for p, count in enumerate(result.positions[entry.key], start=1):
             shade = str(heat_level(count, most))
-            tip = f"{label(entry)}: {count} at position {p}"
+            tip = gettext(
+                "%(scene)s: %(count)s at position %(position)s", scene=label(entry), count=count, position=p
+            )
             _cell(root, Cell((p - 1) * HEAT_CELL, y, HEAT_CELL, count, shade, entry.key, str(p), tip))
         count = left_out[entry.key]
         shade = f"none-{heat_level(count, most_left_out)}"
-        tip = f"{label(entry)}: left unranked by {count}"
+        tip = gettext("%(scene)s: left unranked by %(count)s", scene=label(entry), count=count)
         _cell(root, Cell(none_left, y, HEAT_NONE, count, shade, entry.key, "none", tip))
     return _markup(root)

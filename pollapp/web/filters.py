@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from fractions import Fraction
 
 from flask import Flask
+from flask_babel import format_datetime, format_decimal, gettext
 
 from ..core.ranking import format_points
 
@@ -14,9 +16,24 @@ def points_filter(points: Fraction | float | int) -> str:
 
 
 def correlation_filter(value: float | None) -> str:
-    return "undefined" if value is None else f"{value:.3f}".replace("-", "−")
+    if value is None:
+        return str(gettext("undefined"))
+    return str(format_decimal(value, format="0.000")).replace("-", "−")
+
+
+def number_filter(value: int) -> str:
+    """A count with the reader's language's digit grouping: 12,345."""
+    return str(format_decimal(value))
+
+
+def moment_filter(value: datetime) -> str:
+    """A moment in UTC, in the reader's language: 02 Dec 2026 13:00, 2026. 12. 2. 13:00."""
+    # The pattern is Babel's (CLDR) date pattern, translated like any sentence.
+    return str(format_datetime(value, gettext("dd MMM y HH:mm"), rebase=False))
 
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(points_filter, "points")
     app.add_template_filter(correlation_filter, "correlation")
+    app.add_template_filter(number_filter, "number")
+    app.add_template_filter(moment_filter, "moment")

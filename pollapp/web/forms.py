@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, SelectField, ValidationError
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; the stubs have not caught up
@@ -42,19 +43,25 @@ class BallotForm(FlaskForm):
         fields = self.position_fields()
         chosen = [field.data or NOT_RANKED for field in fields]
         if not any(chosen):
-            add_error(fields[0], "Pick your favourite first, then as many more as you like.")
+            add_error(fields[0], gettext("Pick your favourite first, then as many more as you like."))
             return False
         last = max(p for p, key in enumerate(chosen) if key)
         for p in range(last):
             if not chosen[p]:
-                add_error(fields[p], f"Rank {p + 1} is empty but a later rank is filled: close the gap.")
+                add_error(
+                    fields[p],
+                    gettext("Rank %(rank)s is empty but a later rank is filled: close the gap.", rank=p + 1),
+                )
                 valid = False
         seen: dict[str, int] = {}
         for p, key in enumerate(chosen):
             if not key:
                 continue
             if key in seen:
-                add_error(fields[p], f"Already ranked at {seen[key] + 1}: pick each one once.")
+                add_error(
+                    fields[p],
+                    gettext("Already ranked at %(rank)s: pick each one once.", rank=seen[key] + 1),
+                )
                 valid = False
             else:
                 seen[key] = p
@@ -63,7 +70,7 @@ class BallotForm(FlaskForm):
 
 def _reader_key_is_well_formed(form: BallotForm, field: Field) -> None:
     if not IDEMPOTENCY_KEY.fullmatch(field.data or ""):
-        raise ValidationError("This ballot has lost its reader key. Reload the page and vote again.")
+        raise ValidationError(gettext("This ballot has lost its reader key. Reload the page and vote again."))
 
 
 def ballot_form(entries: Sequence[EntryView], *, reader_key: bool = False, **kwargs: Any) -> BallotForm:
@@ -72,9 +79,13 @@ def ballot_form(entries: Sequence[EntryView], *, reader_key: bool = False, **kwa
     ``reader_key``: the form carries the key that stands for its reader (the
     embed, where no cookie can), in a hidden ``reader_key`` field.
     """
-    choices = [SelectChoice(NOT_RANKED, "— not ranked —")] + [SelectChoice(e.key, e.label) for e in entries]
+    choices = [SelectChoice(NOT_RANKED, gettext("— not ranked —"))] + [
+        SelectChoice(e.key, e.label) for e in entries
+    ]
     fields: dict[str, object] = {
-        f"rank_{p}": SelectField(f"Rank {p}", choices=choices, default=NOT_RANKED, validate_choice=True)
+        f"rank_{p}": SelectField(
+            gettext("Rank %(rank)s", rank=p), choices=choices, default=NOT_RANKED, validate_choice=True
+        )
         for p in range(1, len(entries) + 1)
     }
     if reader_key:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from flask_babel import gettext, ngettext
 from markupsafe import Markup
 
 from ..results.history import Point
 from ..results.service import Results
 from .charts import _el, _markup, _svg, label
+from .filters import moment_filter
 
 WIDTH = 640
 LEFT, RIGHT_LABELS, TOP, ROW = 34, 230, 24, 26
@@ -38,15 +40,20 @@ def history_chart(points: list[Point], result: Results) -> HistoryChart:
     def y(rank: int) -> float:
         return TOP + (rank - 1) * ROW + ROW / 2
 
-    desc = (
-        f"Community ranks at {len(points)} moments from {first:%d %b %Y %H:%M} to {last:%d %b %Y %H:%M} UTC. "
-        "Rank 1 at the top. The table below gives every moment."
+    desc = ngettext(
+        "Community ranks at %(num)d moment from %(first)s to %(last)s UTC. "
+        "Rank 1 at the top. The table below gives every moment.",
+        "Community ranks at %(num)d moments from %(first)s to %(last)s UTC. "
+        "Rank 1 at the top. The table below gives every moment.",
+        len(points),
+        first=moment_filter(first),
+        last=moment_filter(last),
     )
-    root = _svg("history", WIDTH, height, "Community ranks through time", desc)
+    root = _svg("history", WIDTH, height, gettext("Community ranks through time"), desc)
     for rank in range(1, n + 1):
         _el(root, "text", str(rank), x=LEFT - 10, y=y(rank) + 4, class_="axis-label", text_anchor="end")
-    _el(root, "text", f"{first:%d %b %H:%M}", x=LEFT, y=height - 4, class_="axis-label")
-    _el(root, "text", "now", x=right, y=height - 4, class_="axis-label", text_anchor="end")
+    _el(root, "text", moment_filter(first), x=LEFT, y=height - 4, class_="axis-label")
+    _el(root, "text", gettext("now"), x=right, y=height - 4, class_="axis-label", text_anchor="end")
     for index, key in enumerate(keys):
         entry = result.entries[key]
         group = _el(root, "g", class_=f"history-row history-line-{index % LINE_STYLES}", data_key=key)

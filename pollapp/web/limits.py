@@ -9,6 +9,7 @@ from functools import lru_cache, wraps
 from typing import Any, ParamSpec, TypeVar, cast
 
 from flask import Flask, Response, current_app
+from flask_babel import lazy_gettext
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage
 
@@ -47,7 +48,9 @@ _download_limit = limiter.shared_limit(
     scope="downloads",
     methods=["GET"],
     deduct_when=_sent,
-    error_message="Too many downloads from your connection. Please try again in {seconds} seconds.",
+    error_message=lazy_gettext(
+        "Too many downloads from your connection. Please try again in {seconds} seconds."
+    ),
 )
 
 
@@ -80,7 +83,9 @@ _suggestion_limit = limiter.shared_limit(
     scope="suggestions",
     methods=["POST"],
     deduct_when=_accepted,
-    error_message="Too many suggestions from your connection. Please try again in {seconds} seconds.",
+    error_message=lazy_gettext(
+        "Too many suggestions from your connection. Please try again in {seconds} seconds."
+    ),
 )
 
 # Count a view's POSTs against the shared ballot budget.

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import NoReturn
 
 from flask import abort
+from flask_babel import gettext, lazy_gettext
 
 from ..polls.models import Poll
 from ..polls.service import find_poll
 
-CLOSED = "This poll is closed and no longer takes ballots. The results are final."
-NOT_PUBLIC_RESULTS = "The results of this poll are not public yet."
-NOT_PUBLIC_BALLOTS = "The ballots of this poll are not public yet."
+CLOSED = lazy_gettext("This poll is closed and no longer takes ballots. The results are final.")
+NOT_PUBLIC_RESULTS = lazy_gettext("The results of this poll are not public yet.")
+NOT_PUBLIC_BALLOTS = lazy_gettext("The ballots of this poll are not public yet.")
 
 
 def poll_or_404(slug: str) -> Poll:
@@ -23,8 +24,8 @@ def poll_or_404(slug: str) -> Poll:
 
 
 def no_such_poll(slug: str) -> NoReturn:
-    abort(404, f"There is no poll called “{slug[:80]}”.")
+    abort(404, gettext("There is no poll called “%(slug)s”.", slug=slug[:80]))
 
 
 def closed() -> NoReturn:
-    abort(409, CLOSED)
+    abort(409, str(CLOSED))

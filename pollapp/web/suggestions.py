@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask_babel import format_decimal, gettext, lazy_gettext, ngettext
+
 from ..suggestions.service import SuggestionError, SuggestionProblem
 
-CLOSED_TO_SUGGESTIONS = "This poll is closed, so it takes no more suggestions."
+CLOSED_TO_SUGGESTIONS = lazy_gettext("This poll is closed, so it takes no more suggestions.")
 
 
 def suggestion_problem(error: SuggestionError) -> str:
@@ -12,25 +14,42 @@ def suggestion_problem(error: SuggestionError) -> str:
     data = error.data
     match error.problem:
         case SuggestionProblem.POLL_NOT_OPEN:
-            return CLOSED_TO_SUGGESTIONS
+            return str(CLOSED_TO_SUGGESTIONS)
         case SuggestionProblem.NO_TITLE:
-            return "Write a title with at least one letter or digit."
+            return str(gettext("Write a title with at least one letter or digit."))
         case SuggestionProblem.TITLE_TOO_LONG:
-            return f"A title is at most {data['most']} characters; this one has {data['given']}."
+            return str(
+                gettext(
+                    "A title is at most %(most)s characters; this one has %(given)s.",
+                    most=data["most"],
+                    given=data["given"],
+                )
+            )
         case SuggestionProblem.NOTE_TOO_LONG:
-            return f"The sentence is at most {data['most']} characters; this one has {data['given']}."
+            return str(
+                gettext(
+                    "The sentence is at most %(most)s characters; this one has %(given)s.",
+                    most=data["most"],
+                    given=data["given"],
+                )
+            )
         case SuggestionProblem.NOT_PLAIN:
-            return "Use only letters, digits, spaces and punctuation."
+            return str(gettext("Use only letters, digits, spaces and punctuation."))
         case SuggestionProblem.UNKNOWN_ENTRY:
-            return "Choose one of the poll's entries."
+            return str(gettext("Choose one of the poll's entries."))
         case SuggestionProblem.NO_SUCH_NOMINATION:
-            return "That suggestion is not in this poll's queue any more. Reload the page."
+            return str(gettext("That suggestion is not in this poll's queue any more. Reload the page."))
         case SuggestionProblem.MERGED_ALREADY:
-            return f"“{data['title']}” was merged into another suggestion already. Reload the page."
+            return str(
+                gettext(
+                    "“%(title)s” was merged into another suggestion already. Reload the page.",
+                    title=data["title"],
+                )
+            )
         case SuggestionProblem.MERGE_INTO_ITSELF:
-            return "Choose other suggestions to merge, not the one they are merged into."
+            return str(gettext("Choose other suggestions to merge, not the one they are merged into."))
 
 
 def readers(count: int) -> str:
     """How many readers, as a phrase: "1 reader", "41 readers"."""
-    return f"{count:,} reader" if count == 1 else f"{count:,} readers"
+    return str(ngettext("%(shown)s reader", "%(shown)s readers", count, shown=format_decimal(count)))

@@ -1,0 +1,94 @@
+"""The interface's languages: which one a request is answered in, the switch
+between them on every page, and the catalogues Flask-Babel reads.
+
+The choice, in order: ``?lang=`` on the URL (what the switch's links carry;
+it is then remembered in a cookie and kept on the page's links), the cookie,
+the browser's ``Accept-Language``, English. The embed sets no cookie (a frame
+on another site keeps none); its links and its script's endpoint carry
+``?lang=`` instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response, has_request_context, request, url_for
+from flask_babel import get_locale
+
+from ..extensions import babel
+
+LANGUAGES: dict[str, str] = {"en": "English", "ko": "한국어"}  # each named in itself, for the switch
+DEFAULT = "en"
+PARAMETER = "lang"
+COOKIE = "pollapp_lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600  # seconds: a reader's choice lasts a year
+NO_COOKIE_BLUEPRINTS = frozenset({"embed"})
+
+
+def _asked() -> str | None:
+    """The language the URL asks for, if it is one the interface speaks."""
+    asked = request.args.get(PARAMETER)
+    return asked if asked in LANGUAGES else None
+
+
+def select_language() -> str:
+    """The language of this request (``DEFAULT`` outside one, e.g. on the command line)."""
+    if not has_request_context():
+        return DEFAULT
+    chosen = _asked() or request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT) or DEFAULT
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return DEFAULT if locale is None else str(locale.language)
+
+
+def _keep_on_links(endpoint: str, values: dict[str, Any]) -> None:
+    """A page asked for in a language links on in it (the static files aside)."""
+    if endpoint == "static" or not has_request_context():
+        return
+    asked = _asked()
+    if asked is not None:
+        values.setdefault(PARAMETER, asked)
+
+
+def language_url(code: str, external: bool = False) -> str:
+    """This page in another language: the switch's link."""
+    if request.endpoint is None or request.url_rule is None:  # e.g. a 404 page
+        return (request.base_url if external else request.path) + "?" + urlencode({PARAMETER: code})
+    # Only the page's own path and the language: other query values are not echoed back.
+    arguments = {**(request.view_args or {}), PARAMETER: code}
+    return url_for(request.endpoint, _external=external, **arguments)
+
+
+def _remember(response: Response) -> Response:
+    """Keep a language chosen with the switch, and say that pages vary by language."""
+    asked = _asked()
+    if (
+        asked is not None
+        and request.cookies.get(COOKIE) != asked
+        and request.blueprint not in NO_COOKIE_BLUEPRINTS
+    ):
+        response.set_cookie(COOKIE, asked, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
+    if response.mimetype in ("text/html", "application/json"):
+        response.vary.add("Accept-Language")
+    return response
+
+
+def _template_globals() -> dict[str, Any]:
+    return {
+        "current_language": current_language(),
+        "languages": LANGUAGES,
+        "language_url": language_url,
+    }
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_language)
+    app.url_defaults(_keep_on_links)
+    app.after_request(_remember)
+    app.context_processor(_template_globals)
