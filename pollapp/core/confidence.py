@@ -1,0 +1,137 @@
+"""How sure the ranking is: a bootstrap over the ballots.
+
+Each resample draws as many ballots as were cast, with replacement, and
+ranks the entries again (Borda, the poll's rule). Over 1,000 resamples an
+entry's 95% rank range is the 2.5th to 97.5th percentile of its rank, and
+its first share how often it came first. Drawing a multinomial count for
+each distinct ranking is the same as drawing ballots one by one, and cheap.
+
+The seed comes from the ballots themselves, so the same ballots always give
+the same figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from pollapp.core.ranking import Rule, ballot_cells, competition_ranks, tally_points
+
+K = TypeVar("K", bound=Hashable)
+
+RESAMPLES = 1000
+
+
+@dataclass(frozen=True)
+class Sureness(Generic[K]):
+    """One entry's spread over the resamples."""
+
+    entry: K
+    low: int  # best rank at the 95% level (1 = first)
+    high: int  # worst rank at the 95% level
+    first_share: float  # share of resamples where it ranked first (ties count)
+
+
+def seed_of(rankings: Mapping[tuple[K, ...], int]) -> int:
+    """A seed from the ballots: their sorted text, hashed.
+
+    >>> seed_of({("a", "b"): 2}) == seed_of({("a", "b"): 2}), seed_of({("a",): 1}) == seed_of({("b",): 1})
+    (True, False)
+    """
+    text = "\n".join(sorted(f"{count}\t{' '.join(map(str, ranking))}" for ranking, count in rankings.items()))
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def multinomial(rng: random.Random, total: int, weights: Sequence[int]) -> list[int]:
+    """Counts of ``total`` draws with replacement, category i with weight ``weights[i]``.
+
+    >>> sum(multinomial(random.Random(1), 50, [3, 1, 1]))
+    50
+    """
+    draws = rng.choices(range(len(weights)), weights=weights, k=total)
+    counts = [0] * len(weights)
+    for i in draws:
+        counts[i] += 1
+    return counts
+
+
+def percentile_rank(sorted_ranks: Sequence[int], permille: int) -> int:
+    """The rank ``permille`` thousandths of the way through (nearest-rank method).
+
+    >>> percentile_rank([1, 1, 2, 3], 500), percentile_rank([1, 1, 2, 3], 975)
+    (1, 3)
+    """
+    index = -(-permille * len(sorted_ranks) // 1000) - 1
+    return sorted_ranks[max(0, index)]
+
+
+def bootstrap(
+    ballots: Iterable[Sequence[K]], entries: Sequence[K], rule: Rule, resamples: int = RESAMPLES
+) -> list[Sureness[K]]:
+    """Per entry (editors' order) its 95% rank range and first share over the resamples.
+
+    Every ballot puts a first: in every resample it comes first.
+
+    >>> [(s.entry, s.low, s.high, s.first_share) for s in bootstrap([["a", "b"]] * 3, "ab", "averaged", 20)]
+    [('a', 1, 1, 1.0), ('b', 2, 2, 0.0)]
+    """
+    rankings = Counter(tuple(b) for b in ballots)
+    if not rankings:
+        return []
+    # Sorted, so the draws do not depend on the order the ballots came in.
+    distinct = sorted(rankings, key=lambda r: [str(e) for e in r])
+    weights = [rankings[r] for r in distinct]
+    total = sum(weights)
+    cells = [ballot_cells(r) for r in distinct]
+    rng = random.Random(seed_of(rankings))
+    ranks: dict[K, list[int]] = {entry: [] for entry in entries}
+    for _ in range(resamples):
+        counts: Counter[tuple[K, int, int]] = Counter()
+        for ranking_cells, times in zip(cells, multinomial(rng, total, weights), strict=True):
+            if times:
+                for cell in ranking_cells:
+                    counts[cell] += times
+        for entry, rank in competition_ranks(tally_points(counts, entries, rule), entries):
+            ranks[entry].append(rank)
+    result = []
+    for entry in entries:
+        seen = sorted(ranks[entry])
+        result.append(
+            Sureness(
+                entry,
+                percentile_rank(seen, 25),
+                percentile_rank(seen, 975),
+                seen.count(1) / resamples,
+            )
+        )
+    return result
+
+
+def too_close_to_call(order: Sequence[K], sureness: Iterable[Sureness[K]]) -> list[list[K]]:
+    """Maximal runs of neighbours in ``order`` whose rank ranges overlap (chained), 2 or more.
+
+    >>> s = [Sureness("a", 1, 2, 0.6), Sureness("b", 1, 3, 0.4), Sureness("c", 3, 3, 0.0)]
+    >>> too_close_to_call("abcd", s + [Sureness("d", 4, 4, 0.0)])
+    [['a', 'b', 'c']]
+    """
+    by_entry = {s.entry: s for s in sureness}
+    groups: list[list[K]] = []
+    run: list[K] = []
+    for entry in order:
+        if (
+            run
+            and by_entry[run[-1]].high >= by_entry[entry].low
+            and by_entry[entry].high >= by_entry[run[-1]].low
+        ):
+            run.append(entry)
+            continue
+        if len(run) > 1:
+            groups.append(run)
+        run = [entry]
+    if len(run) > 1:
+        groups.append(run)
+    return groups
