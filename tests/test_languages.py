@@ -279,3 +279,41 @@ def test_a_missing_poll_answers_not_found_in_korean_by_the_lang_parameter(client
     response = client.get("/api/polls/nothing-here?lang=ko")
     assert response.status_code == 404
     assert response.get_json() == {"error": "“nothing-here”라는 투표는 없습니다.", "code": "not_found"}
+
+
+# ---------------------------------------------------------------- the editors' text
+
+
+def test_a_korean_reader_sees_the_editors_korean_text_and_an_english_reader_the_original(app, client):
+    with app.app_context():
+        keys = [e.key for e in entry_views(find_poll(POLL))]
+    assert vote(client, keys[:2]).status_code == 201
+    korean = client.get(f"/polls/{POLL}?lang=ko").get_data(as_text=True)
+    english = client.get(f"/polls/{POLL}?lang=en").get_data(as_text=True)
+    assert "<h1>2014년 가장 로맨틱한 K-드라마 키스신</h1>" in korean
+    assert "별에서 온 그대" in korean and "피노키오" in korean and "최인하 &amp; 최달포" in korean
+    assert "<h1>The most romantic K-drama kisses of 2014</h1>" in english and "별에서" not in english
+    results = client.get(f"/polls/{POLL}/results?lang=ko").get_data(as_text=True)
+    assert "응급남녀: 버스 정류장 키스" in results and "2014년 가장 로맨틱한" in results
+    embed = client.get(f"/polls/{POLL}/embed?lang=ko").get_data(as_text=True)
+    assert "하이스쿨: 러브온" in embed
+    # Downloads and the API are data: the same for every reader, in the poll file's own words.
+    assert "Pinocchio" in client.get(f"/polls/{POLL}/results.csv?lang=ko").get_data(as_text=True)
+    assert client.get(f"/api/polls/{POLL}?lang=ko").get_json()["title"].startswith("The most romantic")
+
+
+def test_a_poll_file_may_translate_only_the_editors_text():
+    from pollapp.catalogue.files import PollFileError, parse_poll
+
+    entries = [
+        {"key": "a", "title": "A"},
+        {"key": "b", "title": "B", "translations": {"ko": {"title": "비"}}},
+    ]
+    base = {"slug": "p", "title": "T", "intro": "I", "entries": entries}
+    spec = parse_poll({**base, "translations": {"ko": {"title": "티"}}}, "p.toml")
+    assert spec.translations == {"ko": {"title": "티"}}
+    assert spec.entries[1].translations == {"ko": {"title": "비"}}
+    with pytest.raises(PollFileError, match="only title, intro"):
+        parse_poll({**base, "translations": {"ko": {"slug": "q"}}}, "p.toml")
+    with pytest.raises(PollFileError, match="two-letter language code"):
+        parse_poll({**base, "translations": {"korean": {"title": "티"}}}, "p.toml")

@@ -6,8 +6,9 @@ next poll means adding a file, not code.
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
@@ -35,6 +36,12 @@ class PollFileError(ValueError):
     """A poll file that cannot be used, with a sentence saying why."""
 
 
+# What may be given in another language ([translations.ko] for a poll, translations.ko for an entry).
+POLL_TRANSLATED = ("title", "intro", "entry_noun", "entry_noun_plural")
+ENTRY_TRANSLATED = ("title", "subtitle", "credit", "blurb")
+LANGUAGE_CODE = re.compile(r"[a-z]{2}")
+
+
 @dataclass(frozen=True)
 class EntrySpec:
     key: str
@@ -43,6 +50,7 @@ class EntrySpec:
     credit: str
     blurb: str
     link: str | None
+    translations: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class PollSpec:
     entries: tuple[EntrySpec, ...]
     entry_noun: str = "entry"
     entry_noun_plural: str = "entries"
+    translations: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, hash=False)
 
 
 def _text(table: dict[str, object], field: str, where: str, limit: int = TITLE_LENGTH) -> str:
@@ -73,6 +82,31 @@ def _optional_text(table: dict[str, object], field: str, where: str, limit: int 
     return _text(table, field, where, limit)
 
 
+def _translations(table: dict[str, object], fields: tuple[str, ...], where: str) -> dict[str, dict[str, str]]:
+    """The optional ``translations`` table: language code -> field -> text."""
+    raw = table.get("translations", {})
+    if not isinstance(raw, dict):
+        raise PollFileError(f"{where}: 'translations' must be a table of languages")
+    found: dict[str, dict[str, str]] = {}
+    for language, texts in raw.items():
+        there = f"{where}, translations.{language}"
+        if not LANGUAGE_CODE.fullmatch(str(language)) or not isinstance(texts, dict):
+            raise PollFileError(f"{there}: must be a table named by a two-letter language code, e.g. ko")
+        unknown = sorted(set(texts) - set(fields))
+        if unknown:
+            raise PollFileError(
+                f"{there}: only {', '.join(fields)} can be translated, not {', '.join(unknown)}"
+            )
+        limits = {"intro": BLURB_LENGTH, "blurb": BLURB_LENGTH, "entry_noun": NOUN_LENGTH}
+        limits["entry_noun_plural"] = NOUN_LENGTH
+        found[str(language)] = {
+            name: _text(texts, name, there, limits.get(name, TITLE_LENGTH))
+            for name in fields
+            if name in texts
+        }
+    return found
+
+
 def _entry(raw: dict[str, object], where: str) -> EntrySpec:
     link = _optional_text(raw, "link", where, LINK_LENGTH) or None
     if link is not None and not plausible_link(link):
@@ -84,6 +118,7 @@ def _entry(raw: dict[str, object], where: str) -> EntrySpec:
         credit=_optional_text(raw, "credit", where),
         blurb=_optional_text(raw, "blurb", where, BLURB_LENGTH),
         link=link,
+        translations=_translations(raw, ENTRY_TRANSLATED, where),
     )
 
 
@@ -134,6 +169,7 @@ def parse_poll(data: dict[str, object], where: str) -> PollSpec:
         entries=tuple(entries),
         entry_noun=_optional_text(data, "entry_noun", where, NOUN_LENGTH) or "entry",
         entry_noun_plural=_optional_text(data, "entry_noun_plural", where, NOUN_LENGTH) or "entries",
+        translations=_translations(data, POLL_TRANSLATED, where),
     )
 
 

@@ -37,6 +37,7 @@ def sync_polls(specs: Iterable[PollSpec]) -> list[str]:
         poll.title, poll.intro, poll.borda_rule = spec.title, spec.intro, spec.borda_rule
         poll.results_visibility = spec.results_visibility
         poll.entry_noun, poll.entry_noun_plural = spec.entry_noun, spec.entry_noun_plural
+        poll.translations = spec.translations
         existing = {entry.key: entry for entry in poll.entries}
         wanted = {entry.key for entry in spec.entries}
         removed = sorted(set(existing) - wanted)
@@ -55,6 +56,7 @@ def sync_polls(specs: Iterable[PollSpec]) -> list[str]:
             entry = existing.get(item.key) or Entry(key=item.key)
             entry.editor_rank, entry.title, entry.subtitle = rank, item.title, item.subtitle
             entry.credit, entry.blurb, entry.link = item.credit, item.blurb, item.link
+            entry.translations = item.translations
             if entry.id is None:
                 poll.entries.append(entry)
         db.session.flush()
@@ -67,4 +69,5 @@ def _definition(poll: Poll | PollSpec) -> tuple[object, ...]:
     """What a poll file decides, from the database or from the file alike."""
     entries = tuple(tuple(getattr(e, field) for field in ENTRY_FIELDS) for e in poll.entries)
     nouns = (poll.entry_noun, poll.entry_noun_plural)
-    return (poll.title, poll.intro, poll.borda_rule, poll.results_visibility, nouns, entries)
+    texts = (poll.translations or {}, tuple(e.translations or {} for e in poll.entries))
+    return (poll.title, poll.intro, poll.borda_rule, poll.results_visibility, nouns, entries, texts)

@@ -32,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 from ..polls.models import Poll
 from ..polls.service import EntryView, entry_views
 from ..results.service import results_of, visible_to
-from ..web import policy
+from ..web import languages, policy
 from ..web.ballot_requests import ranking_from_json, same_origin
 from ..web.casting import Refused, take_ballot
 from ..web.errors import fail
@@ -54,7 +54,7 @@ PREFLIGHT_MAX_AGE = 600  # seconds a browser may keep the preflight's answer
 def _after_ballot(poll: Poll, entries: list[EntryView], mine: list[str], message: str) -> str:
     """The reader's picks beside the readers' and the editors' top, and the
     link to the full results (when the poll shows them to a reader who voted)."""
-    results = results_of(poll) if visible_to(poll, has_ballot=True) else None
+    results = languages.results_shown(results_of(poll)) if visible_to(poll, has_ballot=True) else None
     return render_template(
         "embed/after.html", poll=poll, entries=entries, mine=mine, results=results, message=message, top=TOP
     )
@@ -80,7 +80,7 @@ def _page(
 def embed(slug: str) -> ResponseReturnValue:
     """Show the ballot made for a frame, and take a ballot sent with its form."""
     poll = poll_or_404(slug)
-    entries = entry_views(poll)
+    entries = languages.entries_shown(entry_views(poll))
     form = ballot_form(entries, reader_key=True, meta={"csrf": False})
     if not form.is_submitted():
         form["reader_key"].data = secrets.token_urlsafe(24)
@@ -156,5 +156,5 @@ def cast(slug: str) -> tuple[Response, int]:
         replaced=taken.replaced,
         held=taken.held,
         message=message,
-        html=_after_ballot(poll, entry_views(poll), ranking, message),
+        html=_after_ballot(poll, languages.entries_shown(entry_views(poll)), ranking, message),
     ), status

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.ranking import Rule
@@ -47,6 +47,9 @@ class Poll(Model):
         String(NOUN_LENGTH), default="entries", server_default="entries"
     )
 
+    # The editors' text in other languages: {"ko": {"title": ..., "intro": ...}}.
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON, default=dict)
+
     entries: Mapped[list[Entry]] = relationship(
         back_populates="poll", order_by="Entry.editor_rank", cascade="all, delete-orphan"
     )
@@ -61,6 +64,11 @@ class Poll(Model):
     def is_open(self) -> bool:
         return self.status == PollStatus.OPEN
 
+    def shown(self, field: str, language: str) -> str:
+        """The poll's title, intro or noun in a language, where the editors gave it; else the original."""
+        original: str = getattr(self, field)
+        return (self.translations or {}).get(language, {}).get(field) or original
+
 
 class Entry(Model):
     __tablename__ = "entry"
@@ -74,6 +82,8 @@ class Entry(Model):
     credit: Mapped[str] = mapped_column(String(TITLE_LENGTH), default="")
     blurb: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str | None] = mapped_column(String(LINK_LENGTH))
+    # The entry's text in other languages: {"ko": {"title": ..., "blurb": ...}}.
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON, default=dict)
 
     poll: Mapped[Poll] = relationship(back_populates="entries")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -25,10 +25,24 @@ class EntryView:
     credit: str
     blurb: str
     link: str | None
+    translations: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def label(self) -> str:
         return entry_label(self.title, self.subtitle)
+
+    def in_language(self, language: str) -> EntryView:
+        """The entry with its text in a language where the editors gave it, the original elsewhere."""
+        given = self.translations.get(language)
+        if not given:
+            return self
+        return replace(
+            self,
+            title=given.get("title") or self.title,
+            subtitle=given.get("subtitle") or self.subtitle,
+            credit=given.get("credit") or self.credit,
+            blurb=given.get("blurb") or self.blurb,
+        )
 
 
 def plausible_slug(slug: str) -> bool:
@@ -72,7 +86,8 @@ def bump_revision(poll: Poll) -> None:
 
 def entry_views(poll: Poll) -> list[EntryView]:
     return [
-        EntryView(e.key, e.editor_rank, e.title, e.subtitle, e.credit, e.blurb, e.link) for e in poll.entries
+        EntryView(e.key, e.editor_rank, e.title, e.subtitle, e.credit, e.blurb, e.link, e.translations or {})
+        for e in poll.entries
     ]
 
 

@@ -18,7 +18,7 @@ from ..polls.service import first_poll
 from ..results import downloads
 from ..results.history import history_of
 from ..results.service import can_see_results, reader_view, results_of, visible_to
-from ..web import charts, filecache, policy
+from ..web import charts, filecache, languages, policy
 from ..web.casting import Refused, take_ballot
 from ..web.forms import add_error, ballot_form
 from ..web.history_chart import history_chart
@@ -77,7 +77,7 @@ def poll_page(poll: Poll) -> ResponseReturnValue:
     return render_template(
         "site/poll.html",
         poll=poll,
-        entries=view.entries,
+        entries=languages.entries_shown(view.entries),
         form=form,
         earlier=view.mine,
         results_visible=view.visible,
@@ -91,11 +91,12 @@ def results(slug: str) -> ResponseReturnValue:
     view = reader_view(poll_or_404(slug), current_reader(), with_results=True)
     if view.results is None:
         return render_template("site/results_hidden.html", poll=view.poll), 403
+    shown = languages.results_shown(view.results)
     return render_template(
         "site/results.html",
-        result=view.results,
-        charts=charts.draw_all(view.results),
-        history=history_chart(history_of(view.poll), view.results),
+        result=shown,
+        charts=charts.draw_all(shown),
+        history=history_chart(history_of(view.poll), shown),
         poll=view.poll,
         mine=view.mine,
         rule_description=RULE_DESCRIPTIONS[view.poll.borda_rule],

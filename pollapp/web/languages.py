@@ -10,6 +10,7 @@ on another site keeps none); its links and its script's endpoint carry
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,9 @@ from flask import Flask, Response, has_request_context, request, url_for
 from flask_babel import get_locale
 
 from ..extensions import babel
+from ..polls.models import Poll
+from ..polls.service import EntryView
+from ..results.service import Results
 
 LANGUAGES: dict[str, str] = {"en": "English", "ko": "한국어"}  # each named in itself, for the switch
 DEFAULT = "en"
@@ -45,6 +49,23 @@ def select_language() -> str:
 def current_language() -> str:
     locale = get_locale()
     return DEFAULT if locale is None else str(locale.language)
+
+
+def entries_shown(entries: list[EntryView]) -> list[EntryView]:
+    """The entries with the editors' text in the reader's language, where given."""
+    language = current_language()
+    return [entry.in_language(language) for entry in entries]
+
+
+def results_shown(results: Results) -> Results:
+    """Results whose entries speak the reader's language (the figures are the same)."""
+    language = current_language()
+    return replace(results, entries={key: e.in_language(language) for key, e in results.entries.items()})
+
+
+def shown_filter(poll: Poll, field: str) -> str:
+    """``{{ poll|shown('title') }}``: the poll's own text in the reader's language, where given."""
+    return poll.shown(field, current_language())
 
 
 def _keep_on_links(endpoint: str, values: dict[str, Any]) -> None:
@@ -92,3 +113,4 @@ def init_app(app: Flask) -> None:
     app.url_defaults(_keep_on_links)
     app.after_request(_remember)
     app.context_processor(_template_globals)
+    app.add_template_filter(shown_filter, "shown")
