@@ -13,8 +13,24 @@ from helpers import POLL, ballot_count, database_state, post_streamed, set_poll,
 BALLOTS = f"/api/polls/{POLL}/ballots"
 POLL_KEYS = {"slug", "title", "status", "borda_rule", "entries"}
 ENTRY_KEYS = {"key", "editor_rank", "title", "subtitle", "credit", "blurb", "link"}
-RESULTS_KEYS = {"slug", "ballots", "held_ballots", "borda_rule", "entries", "agreement"}
-STANDING_KEYS = {"key", "title", "subtitle", "editor_rank", "community_rank", "points", "first_place_votes"}
+RESULTS_KEYS = {"slug", "ballots", "held_ballots", "borda_rule", "entries", "agreement"} | {
+    "too_close_to_call",
+    "pairwise",
+    "condorcet_winner",
+    "orders",
+}
+STANDING_KEYS = {
+    "key",
+    "title",
+    "subtitle",
+    "editor_rank",
+    "community_rank",
+    "points",
+    "first_place_votes",
+} | {
+    "rank_range",
+    "first_share",
+}
 
 
 def assert_error(response, status: int, words: str) -> None:

@@ -9,6 +9,7 @@ from ..polls.models import Poll
 from ..polls.service import entry_views
 from ..results.history import Point
 from ..results.service import Results
+from ..results.sureness import HowSure
 from ..suggestions.service import PublicSuggestions
 
 
@@ -40,7 +41,7 @@ def history_document(points: list[Point]) -> list[dict[str, Any]]:
     ]
 
 
-def results_document(result: Results) -> dict[str, Any]:
+def results_document(result: Results, sure: HowSure) -> dict[str, Any]:
     outcome = result.outcome
     return {
         "slug": result.poll.slug,
@@ -56,10 +57,16 @@ def results_document(result: Results) -> dict[str, Any]:
                 "community_rank": s.community_rank,
                 "points": points_value(s.points),
                 "first_place_votes": s.first_place_votes,
+                "rank_range": [spread.low, spread.high] if (spread := sure.sureness.get(s.entry)) else None,
+                "first_share": spread.first_share if spread else None,
             }
             for s in outcome.standings
         ],
         "agreement": {"kendall_tau": outcome.kendall_tau, "spearman_rho": outcome.spearman_rho},
+        "too_close_to_call": sure.too_close_to_call,
+        "pairwise": sure.pairwise,
+        "condorcet_winner": sure.condorcet_winner,
+        "orders": {str(rule): order for rule, order in sure.orders.items()},
     }
 
 

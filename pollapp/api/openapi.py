@@ -81,6 +81,8 @@ def openapi_document() -> dict[str, Any]:
             "community_rank",
             "points",
             "first_place_votes",
+            "rank_range",
+            "first_share",
         ],
         "properties": {
             "key": {"type": "string"},
@@ -90,6 +92,20 @@ def openapi_document() -> dict[str, Any]:
             "community_rank": {"type": "integer", "minimum": 1},
             "points": {"type": "number", "minimum": 0, "description": "Borda points; halves are possible."},
             "first_place_votes": {"type": "integer", "minimum": 0},
+            "rank_range": {
+                "type": ["array", "null"],
+                "items": {"type": "integer", "minimum": 1},
+                "minItems": 2,
+                "maxItems": 2,
+                "description": "The 95% range of the community rank over 1,000 resamples of the ballots "
+                "(best, worst); null before the first ballot.",
+            },
+            "first_share": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "maximum": 1,
+                "description": "The share of resamples where the entry ranks first; null before any ballot.",
+            },
         },
     }
     correlation = {"type": ["number", "null"], "minimum": -1, "maximum": 1}
@@ -328,7 +344,18 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "Results": {
                     "type": "object",
-                    "required": ["slug", "ballots", "held_ballots", "borda_rule", "entries", "agreement"],
+                    "required": [
+                        "slug",
+                        "ballots",
+                        "held_ballots",
+                        "borda_rule",
+                        "entries",
+                        "agreement",
+                        "too_close_to_call",
+                        "pairwise",
+                        "condorcet_winner",
+                        "orders",
+                    ],
                     "properties": {
                         "slug": {"type": "string"},
                         "ballots": {"type": "integer", "minimum": 0, "description": "Ballots counted."},
@@ -343,6 +370,32 @@ def openapi_document() -> dict[str, Any]:
                             "type": "object",
                             "required": ["kendall_tau", "spearman_rho"],
                             "properties": {"kendall_tau": correlation, "spearman_rho": correlation},
+                        },
+                        "too_close_to_call": {
+                            "type": "array",
+                            "description": "Runs of neighbours in community order whose rank ranges overlap.",
+                            "items": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+                        },
+                        "pairwise": {
+                            "type": "object",
+                            "description": "pairwise[a][b]: ballots preferring a to b (a ranked entry beats "
+                            "an unranked one; two unranked: no preference).",
+                            "additionalProperties": {
+                                "type": "object",
+                                "additionalProperties": {"type": "integer", "minimum": 0},
+                            },
+                        },
+                        "condorcet_winner": {
+                            "type": ["string", "null"],
+                            "description": "The entry preferred to each other one by more ballots, if any.",
+                        },
+                        "orders": {
+                            "type": "object",
+                            "description": "Entry keys in community order under each Borda rule.",
+                            "required": [rule.value for rule in Rule],
+                            "properties": {
+                                rule.value: {"type": "array", "items": {"type": "string"}} for rule in Rule
+                            },
                         },
                     },
                 },

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from ..ballots.tally import read_tally
 from ..results.history import history_of
 from ..results.service import can_see_results, results_of
+from ..results.sureness import how_sure
 from ..suggestions.service import public_suggestions
 from ..web import policy
 from ..web.ballot_requests import ranking_from_json, same_origin
@@ -84,7 +85,7 @@ def results(slug: str) -> Response:
         unchanged = Response(status=304)
         unchanged.set_etag(tally.tag)
         return unchanged
-    response = jsonify(results_document(results_of(found, tally)))
+    response = jsonify(results_document(results_of(found, tally), how_sure(found, tally)))
     response.set_etag(tally.tag)
     return response
 
