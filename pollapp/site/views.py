@@ -18,6 +18,7 @@ from ..polls.service import first_poll
 from ..results import downloads
 from ..results.history import history_of
 from ..results.service import can_see_results, reader_view, results_of, visible_to
+from ..results.sureness import FEW_BALLOTS, how_sure
 from ..web import charts, filecache, languages, policy
 from ..web.casting import Refused, take_ballot
 from ..web.forms import add_error, ballot_form
@@ -102,6 +103,8 @@ def results(slug: str) -> ResponseReturnValue:
         rule_description=RULE_DESCRIPTIONS[view.poll.borda_rule],
         suggestions=suggestion_panel(view.poll, current_reader(), back="results"),
         rule_names=RULE_NAMES,
+        sure=how_sure(view.poll, read_tally(view.poll)),
+        few_ballots=FEW_BALLOTS,
     )
 
 

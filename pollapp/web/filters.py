@@ -6,7 +6,7 @@ from datetime import datetime
 from fractions import Fraction
 
 from flask import Flask
-from flask_babel import format_datetime, format_decimal, gettext
+from flask_babel import format_datetime, format_decimal, format_percent, gettext
 
 from ..core.ranking import format_points
 
@@ -26,6 +26,11 @@ def number_filter(value: int) -> str:
     return str(format_decimal(value))
 
 
+def share_filter(value: float) -> str:
+    """A share of 0..1 as a whole percentage in the reader's language: 94%."""
+    return str(format_percent(value))
+
+
 def moment_filter(value: datetime) -> str:
     """A moment in UTC, in the reader's language: 02 Dec 2026 13:00, 2026. 12. 2. 13:00."""
     # The pattern is Babel's (CLDR) date pattern, translated like any sentence.
@@ -37,3 +42,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(correlation_filter, "correlation")
     app.add_template_filter(number_filter, "number")
     app.add_template_filter(moment_filter, "moment")
+    app.add_template_filter(share_filter, "share")

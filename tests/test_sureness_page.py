@@ -1,0 +1,65 @@
+"""The results page's "How sure we are" section and head-to-head table."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from helpers import POLL, vote
+
+PAGE = f"/polls/{POLL}/results"
+
+
+def cast_many(app, rankings):
+    for ranking in rankings:
+        assert vote(app.test_client(), ranking).status_code in (200, 201)
+
+
+def section(html: str) -> str:
+    found = re.search(r'<section class="how-sure".*?</section>', html, re.S)
+    assert found, "no How sure section"
+    return unescape(re.sub(r"\s+", " ", found.group(0)))
+
+
+def test_thirty_ballots_show_ranges_first_shares_and_the_head_to_head(app, client, keys):
+    cast_many(app, [[keys[3], keys[1]]] * 31)
+    text = section(client.get(PAGE).get_data(as_text=True))
+    results = client.get(f"/api/polls/{POLL}/results").get_json()
+    top = results["entries"][0]
+    assert top["key"] == keys[3] and top["first_share"] == 1.0
+    assert "#1 in 100% of draws" in text
+    assert "too early" not in text
+    assert "beats every other entry head to head" in text
+    # The first row of the table: the leader over each other entry, 31 ballots each.
+    row = re.search(r'<tr><th scope="row">[^<]*</th>(.*?)</tr>', text).group(1)
+    assert re.findall(r"<td>([^<]*)</td>", row) == ["—"] + ["31"] * 8
+
+
+def test_below_thirty_ballots_it_is_too_early_to_call(app, client, keys):
+    cast_many(app, [[keys[0]], [keys[1]]] * 5)
+    text = section(client.get(PAGE).get_data(as_text=True))
+    assert "With 10 ballots it is too early to call: the ranges need at least 30." in text
+    assert "of draws" not in text
+    assert "No entry beats every other one head to head." in text
+
+
+def test_too_close_to_call_names_the_entries(app, client, keys):
+    cast_many(app, [[keys[0], keys[1]], [keys[1], keys[0]]] * 20)
+    html = client.get(PAGE).get_data(as_text=True)
+    results = client.get(f"/api/polls/{POLL}/results").get_json()
+    assert results["too_close_to_call"], results["entries"]
+    text = section(html)
+    names = re.search(r"Too close to call: ([^<]*)\.", text).group(1)
+    assert keys[0] in results["too_close_to_call"][0] and keys[1] in results["too_close_to_call"][0]
+    assert len(names.split(", ")) == len(results["too_close_to_call"][0])
+
+
+def test_no_section_before_the_first_ballot(client):
+    assert 'class="how-sure"' not in client.get(PAGE).get_data(as_text=True)
+
+
+def test_the_section_speaks_korean(app, client, keys):
+    cast_many(app, [[keys[2]]] * 30)
+    text = section(client.get(PAGE + "?lang=ko").get_data(as_text=True))
+    assert "얼마나 확실한가" in text and "일대일 비교" in text
+    assert "추첨의 100%에서 1위" in text
