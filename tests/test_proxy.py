@@ -702,3 +702,96 @@ def test_kept_downloads_never_lag_a_ballot_by_more_than_the_freshness(database_u
         time.sleep(fresh_for + 0.8)
         assert download(gzipped) == [keys[:3]]
         assert app_requests(server, DOWNLOAD_PATH, answered_304 + 1, 304) == answered_304 + 1
+
+
+# ---------------------------------------------------------------- Redis gone mid-load
+
+
+@contextmanager
+def own_redis(folder: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A Redis server of this test's own (never the machine's shared one), and its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+    port = free_port()
+    log = folder / "redis.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            cwd=folder,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                assert process.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        yield process, f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop_process(process, timeout=10)
+
+
+def test_ballots_go_on_when_redis_dies_under_load_and_each_counts_once(database_uri, tmp_path):
+    workers = 4
+    with own_redis(tmp_path) as (redis_server, redis_url):
+        env = production_environment(
+            database_uri,
+            tmp_path,
+            RATELIMIT_STORAGE_URI=redis_url,
+            RATELIMIT_BALLOTS="100000 per minute",
+            RATELIMIT_FIRST_BALLOTS="100000 per minute",
+        )
+        flask(env, tmp_path, "init-db")
+        socket_path = tmp_path / "gunicorn.sock"
+        with serving(env, tmp_path, socket_path, workers) as server, in_front(tmp_path, socket_path) as front:
+            keys = front.entry_keys()
+            rankings = iter(distinct_rankings(keys, 20_000, seed=14))
+            lock = threading.Lock()
+            stop = threading.Event()
+            acknowledged: dict[tuple[int, int], tuple[str, ...]] = {}
+            answers: Counter[int] = Counter()
+
+            def reader_after_reader(client: int) -> None:
+                number = 0
+                while not stop.is_set():
+                    number += 1
+                    cookie = None
+                    for _ in range(3):  # a first ballot, then two changes of mind
+                        with lock:
+                            ranking = next(rankings)
+                        reply = front.vote(ranking, cookie)
+                        with lock:
+                            answers[reply.status] += 1
+                        assert reply.status in (200, 201), reply
+                        assert not reply.json()["held"]
+                        cookie = cookie or reply.cookie
+                        assert cookie, "a first ballot came back without a cookie"
+                        with lock:
+                            acknowledged[client, number] = ranking
+
+            with ThreadPoolExecutor(max_workers=6) as pool:
+                running = [pool.submit(reader_after_reader, client) for client in range(6)]
+                time.sleep(2)
+                before = sum(answers.values())
+                stop_process(redis_server, timeout=10)  # Redis goes, mid-load
+                time.sleep(4)
+                stop.set()
+                for each in running:
+                    each.result(timeout=REQUEST_TIMEOUT)
+
+            assert before > 0 and sum(answers.values()) > before + 20, answers
+            assert set(answers) <= {200, 201}, answers
+            # Every reader's last acknowledged ballot is stored, once, and nothing else.
+            stored = assert_results_match_a_recount(front, env, tmp_path)
+            assert Counter(stored) == Counter(acknowledged.values())
+        log = server.log.read_text(errors="replace")
+        # Said once per worker that met the outage, not once per ballot.
+        for line in ("Rate limit storage unreachable", "first-ballot budget unavailable"):
+            assert log.count(line) <= workers, log
+        assert "Nothing was saved" not in log
