@@ -6,8 +6,10 @@ next poll means adding a file, not code.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -173,13 +175,18 @@ def parse_poll(data: dict[str, object], where: str) -> PollSpec:
     )
 
 
-def load_poll_file(path: Path) -> PollSpec:
-    """Read and check one poll file."""
+def read_poll_file(path: Path) -> PollSpec:
+    """Read and check a poll file of any name (an exchanged file)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise PollFileError(f"{path.name}: cannot read it ({error})") from error
-    spec = parse_poll(data, path.name)
+    return parse_poll(data, path.name)
+
+
+def load_poll_file(path: Path) -> PollSpec:
+    """Read and check one shipped poll file, named by its slug."""
+    spec = read_poll_file(path)
     if spec.slug != path.stem:
         raise PollFileError(f"{path.name}: slug {spec.slug!r} must match the file name")
     return spec
@@ -188,3 +195,40 @@ def load_poll_file(path: Path) -> PollSpec:
 def shipped_polls(directory: Path = POLLS_DIR) -> list[PollSpec]:
     """Every poll file shipped with the app, in file-name order."""
     return [load_poll_file(path) for path in sorted(directory.glob("*.toml"))]
+
+
+def _toml_string(text: str) -> str:
+    # JSON's escapes are all valid in a TOML basic string; TOML also wants DEL escaped.
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _toml_lines(fields: Mapping[str, str | None]) -> list[str]:
+    return [f"{name} = {_toml_string(value)}" for name, value in fields.items() if value]
+
+
+def _translation_lines(translations: dict[str, dict[str, str]], prefix: str) -> list[str]:
+    lines: list[str] = []
+    for language, texts in sorted(translations.items()):
+        lines += ["", f"[{prefix}translations.{language}]", *_toml_lines(texts)]
+    return lines
+
+
+def poll_file_text(spec: PollSpec) -> str:
+    """The poll file for a poll: the same fields the catalogue's files hold, read back by parse_poll."""
+    lines = _toml_lines(
+        {
+            "slug": spec.slug,
+            "title": spec.title,
+            "intro": spec.intro,
+            "borda_rule": spec.borda_rule.value,
+            "status": spec.status.value,
+            "results_visibility": spec.results_visibility.value,
+            "entry_noun": spec.entry_noun,
+            "entry_noun_plural": spec.entry_noun_plural,
+        }
+    )
+    lines += _translation_lines(spec.translations, "")
+    for entry in spec.entries:
+        lines += ["", "[[entries]]", *_toml_lines({name: getattr(entry, name) for name in ENTRY_FIELDS})]
+        lines += _translation_lines(entry.translations, "entries.")
+    return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ from ..ballots.service import has_ballots
 from ..extensions import db
 from ..polls.models import Entry, Poll
 from ..polls.service import bump_revision
-from .files import ENTRY_FIELDS, PollFileError, PollSpec
+from .files import ENTRY_FIELDS, EntrySpec, PollFileError, PollSpec
 
 
 def sync_polls(specs: Iterable[PollSpec]) -> list[str]:
@@ -71,3 +71,23 @@ def _definition(poll: Poll | PollSpec) -> tuple[object, ...]:
     nouns = (poll.entry_noun, poll.entry_noun_plural)
     texts = (poll.translations or {}, tuple(e.translations or {} for e in poll.entries))
     return (poll.title, poll.intro, poll.borda_rule, poll.results_visibility, nouns, entries, texts)
+
+
+def spec_of(poll: Poll) -> PollSpec:
+    """A poll as it stands in the database, as its poll file would say it."""
+    entries = tuple(
+        EntrySpec(e.key, e.title, e.subtitle, e.credit, e.blurb, e.link, dict(e.translations or {}))
+        for e in poll.entries
+    )
+    return PollSpec(
+        slug=poll.slug,
+        title=poll.title,
+        intro=poll.intro,
+        borda_rule=poll.borda_rule,
+        status=poll.status,
+        results_visibility=poll.results_visibility,
+        entries=entries,
+        entry_noun=poll.entry_noun,
+        entry_noun_plural=poll.entry_noun_plural,
+        translations=dict(poll.translations or {}),
+    )
