@@ -36,6 +36,8 @@ RATELIMIT_SUGGESTIONS = "10 per minute;60 per hour"
 # downloads then costs the database one export per interval, and a file may lag
 # the live results by that long (its Cache-Control says so). 0: always exact.
 DOWNLOADS_FRESH_FOR = 10
+# How often an open poll's results page asks whether its ranking moved (seconds; a 304 when not).
+LIVE_REFRESH_SECONDS = 5
 # Where the kept downloads live; None: "downloads" in the instance folder.
 DOWNLOADS_FOLDER: str | None = None
 # Limits kept in memory are per process; production accepts that only when

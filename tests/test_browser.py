@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from flask import Flask
+from flask import Flask, Response, request
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 from pollapp.ballots.service import cast_ballot
 from pollapp.polls.service import find_poll
@@ -391,9 +391,7 @@ def test_start_again_empties_the_ranking_and_an_empty_ballot_is_not_sent(visit, 
     assert focused(page, f'.pool-item[data-key="{keys[0]}"] button')
 
     page.get_by_role("button", name="Cast my ballot").click()
-    expect(page.locator("[data-error]")).to_have_text(
-        "Pick your favourite first: tap it in the list below."
-    )
+    expect(page.locator("[data-error]")).to_have_text("Pick your favourite first: tap it in the list below.")
     expect(page).to_have_url(f"{page.url.split('/polls/')[0]}{POLL_PATH}")
     assert stored_ballots(context) == []
     pick_button(page, keys[3]).click()
@@ -417,6 +415,58 @@ def test_the_poll_and_results_pages_have_no_wcag_violations(visit, keys, other_r
     page.get_by_role("button", name="Cast my ballot").click()
     expect(page.locator(".my-ballot")).to_be_visible()
     page.locator(".heat-table summary").click()
+    assert axe_violations(page) == []
+    assert problems == []
+
+
+def test_the_open_results_follow_other_readers_ballots_and_announce_only_a_new_leader(visit, app, keys):
+    app.config["LIVE_REFRESH_SECONDS"] = 2
+    with app.app_context():
+        cast_ballot(find_poll(POLL), "first-reader", [keys[0], keys[1]])
+    context, page, problems = visit(DESKTOP)
+    answers: list[int] = []
+
+    @app.after_request
+    def record(response: Response) -> Response:
+        # What the server answered: the browser shows a revalidated copy to the page as its 200.
+        if request.path.startswith("/api/polls/"):
+            answers.append(response.status_code)
+        return response
+
+    page.goto(RESULTS_PATH)
+    lead_before = page.locator(".lead").inner_text()
+    expect(page.locator(".summary")).to_contain_text("1")
+    # Nothing moved: the watcher's questions cost 304s and the page does not change or speak.
+    page.wait_for_timeout(4_500)
+    assert 304 in answers
+    assert page.locator("[data-live-status]").inner_text() == ""
+
+    with app.app_context():
+        poll = find_poll(POLL)
+        for reader in range(3):
+            cast_ballot(poll, f"later-reader-{reader}", [keys[8], keys[7]])
+    expect(page.locator(".summary")).to_contain_text("4", timeout=8_000)
+    expect(page.locator(".lead")).not_to_have_text(lead_before)
+    status = page.locator("[data-live-status]")
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(status).to_have_text(page.locator(".lead").inner_text())
+
+    # A hidden tab asks nothing.
+    page.evaluate(
+        """() => { Object.defineProperty(document, "visibilityState", {value: "hidden", configurable: true});
+                   document.dispatchEvent(new Event("visibilitychange")); }"""
+    )
+    asked = len(answers)
+    page.wait_for_timeout(4_500)
+    assert len(answers) == asked
+    # Chromium reports a script's 304 to a request it revalidated itself as an aborted load.
+    assert [p for p in problems if not p.startswith("failed: ") or "/api/polls/" not in p] == []
+
+
+def test_the_live_results_page_stays_accessible(visit, app, keys, other_readers):
+    context, page, problems = visit(PHONE, bypass_csp=True)
+    page.goto(RESULTS_PATH)
+    expect(page.locator("[data-live-status]")).to_have_count(1)
     assert axe_violations(page) == []
     assert problems == []
 
