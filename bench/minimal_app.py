@@ -48,4 +48,9 @@ def create_app() -> Flask:
         db.session.commit()
         return jsonify(ranking=ranking), 201
 
+    @app.get("/hello")
+    def hello() -> str:
+        # The live refresh's baseline: the least a Flask view can answer.
+        return "hello"
+
     return app

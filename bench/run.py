@@ -28,6 +28,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -748,10 +750,70 @@ def measure_slow_alone(
     return measure_slow_clients(keys, args, options, folder)
 
 
+def measure_live(keys: list[str], args: argparse.Namespace, options: Options, folder: Path) -> list[Row]:
+    """Figure 8: a live watcher's unchanged refresh (the results API answering 304 to its ETag) ÷ a bare
+    Flask "hello" on the same kind of server."""
+    uri = f"sqlite:///{folder / 'live.sqlite3'}"
+    ballots = folder / "live.csv"
+    write_ballots_csv(ballots, args.small, keys)
+    flask(uri, "init-db")
+    flask(uri, "ballots", "import", "--poll", SLUG, str(ballots))
+    import minimal_app  # beside this script, so on sys.path already
+
+    minimal_app.prepare(uri)
+    path = f"/api/polls/{SLUG}/results"
+    with ExitStack() as stack:
+        real = stack.enter_context(serving("live", "pollapp:create_app()", uri, options, folder))
+        minimal = stack.enter_context(serving("hello", "minimal_app:create_app()", uri, options, folder))
+        with urllib.request.urlopen(real.url + path, timeout=30) as answer:
+            etag = answer.headers["ETag"]
+
+        def load(server: Server, route: str, headers: tuple[str, ...]) -> Callable[[], float]:
+            def run() -> float:
+                wrk(server.url + route, 1, args.connections, 2, "get.lua", headers=headers)
+                got = wrk(server.url + route, args.duration, args.connections, 2, "get.lua", headers=headers)
+                if got["failed"] or got["socket_errors"]:
+                    raise SystemExit(f"GET {route} failed on {server.name}: {got}")
+                rate = got["requests"] / (got["duration_us"] / 1e6)
+                say(f"{server.name} {route}: {fmt(rate)}/s {got}")
+                return rate
+
+            return run
+
+        rates = alternate(
+            args.rounds,
+            {
+                "live": load(real, path, (f"If-None-Match: {etag}",)),
+                "hello": load(minimal, "/hello", ()),
+            },
+        )
+        try:
+            urllib.request.urlopen(
+                urllib.request.Request(real.url + path, headers={"If-None-Match": etag}), timeout=30
+            ).close()
+        except urllib.error.HTTPError as unchanged:
+            if unchanged.code != 304:
+                raise
+        else:
+            raise SystemExit("the unchanged refresh did not answer 304")
+    ratio = rates["live"] / rates["hello"]
+    return [
+        Row(
+            "8. live refresh, unchanged (304)",
+            f"results API 304 {fmt(rates['live'])}/s ÷ bare Flask hello {fmt(rates['hello'])}/s",
+            ratio,
+            "",
+            "≥ 0.8",
+            ratio >= 0.8,
+        )
+    ]
+
+
 # The figures ``--only`` measures alone.
 ONLY: dict[str, Callable[[list[str], argparse.Namespace, Options, Path], list[Row]]] = {
     "flood": measure_flood_alone,
     "slow": measure_slow_alone,
+    "live": measure_live,
 }
 
 
