@@ -198,3 +198,10 @@ def exchange(
             return Reply(response.status, data, issued, response.headers)
     finally:
         connection.close()
+
+
+def vote_many(app: Flask, rankings: list[list[str]], slug: str = POLL) -> None:
+    """Cast each ranking as a ballot of its own reader (a fresh client each)."""
+    for ranking in rankings:
+        response = vote(app.test_client(), ranking, slug)
+        assert response.status_code in (200, 201), response.get_data(as_text=True)

@@ -119,3 +119,15 @@ def recount(rankings: Sequence[Sequence[str]], keys: Sequence[str], rule: str) -
 
 def recount_csv(text: str, keys: Sequence[str], rule: str) -> Recount:
     return recount(read_ballots(text, keys), keys, rule)
+
+
+def pairwise(rankings: Sequence[Sequence[object]], keys: Sequence[object]) -> dict[object, dict[object, int]]:
+    """For each pair of distinct keys (x, y), ballots putting x above y; unranked stands below all."""
+    table: dict[object, dict[object, int]] = {x: {y: 0 for y in keys if y != x} for x in keys}
+    for ranking in rankings:
+        place = {key: p for p, key in enumerate(ranking)}
+        for x in keys:
+            for y in keys:
+                if x != y and x in place and (y not in place or place[x] < place[y]):
+                    table[x][y] += 1
+    return table

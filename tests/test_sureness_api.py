@@ -8,34 +8,18 @@ from pollapp.core.confidence import bootstrap, too_close_to_call
 from pollapp.results import sureness
 
 import oracle
-from helpers import POLL, vote
+from helpers import POLL, vote_many
 
 RESULTS = f"/api/polls/{POLL}/results"
-
-
-def cast_many(app, rankings):
-    for ranking in rankings:
-        assert vote(app.test_client(), ranking).status_code in (200, 201)
-
-
-def brute_pairwise(rankings, keys):
-    table = {x: {y: 0 for y in keys if y != x} for x in keys}
-    for ranking in rankings:
-        place = {key: p for p, key in enumerate(ranking)}
-        for x in keys:
-            for y in keys:
-                if x != y and x in place and (y not in place or place[x] < place[y]):
-                    table[x][y] += 1
-    return table
 
 
 def test_head_to_head_orders_and_ranges_follow_the_ballots(make_app, database_uri, keys):
     app = make_app(database_uri=database_uri)
     rankings = [[keys[2], keys[0]]] * 20 + [[keys[0], keys[2], keys[1]]] * 12 + [[keys[5]]] * 3
-    cast_many(app, rankings)
+    vote_many(app, rankings)
     results = app.test_client().get(RESULTS).get_json()
     assert results["ballots"] == len(rankings)
-    assert results["pairwise"] == brute_pairwise(rankings, keys)
+    assert results["pairwise"] == oracle.pairwise(rankings, keys)
     assert results["condorcet_winner"] == keys[2]  # preferred to keys[0] by 20 to 12, to the rest by 32
     for rule in ("averaged", "truncated", "modified"):
         points = oracle.borda(rankings, keys, rule)
@@ -55,7 +39,7 @@ def test_head_to_head_orders_and_ranges_follow_the_ballots(make_app, database_ur
 
 
 def test_an_entry_first_on_every_ballot_is_sure(client, app, keys):
-    cast_many(app, [[keys[4], keys[1]], [keys[4]], [keys[4], keys[7], keys[1]]] * 4)
+    vote_many(app, [[keys[4], keys[1]], [keys[4]], [keys[4], keys[7], keys[1]]] * 4)
     results = client.get(RESULTS).get_json()
     top = results["entries"][0]
     assert (top["key"], top["rank_range"], top["first_share"]) == (keys[4], [1, 1], 1.0)
@@ -72,7 +56,7 @@ def test_before_any_ballot_the_figures_are_empty(client, keys):
 
 
 def test_the_figures_are_worked_out_once_per_tally_tag(client, app, keys, monkeypatch):
-    cast_many(app, [[keys[0]], [keys[1], keys[0]]])
+    vote_many(app, [[keys[0]], [keys[1], keys[0]]])
     worked = []
     real = sureness._work_out
     monkeypatch.setattr(sureness, "_work_out", lambda poll: worked.append(poll.id) or real(poll))
@@ -80,7 +64,7 @@ def test_the_figures_are_worked_out_once_per_tally_tag(client, app, keys, monkey
     first = client.get(RESULTS).get_json()
     assert client.get(RESULTS).get_json() == first
     assert len(worked) == 1
-    cast_many(app, [[keys[3]]])
+    vote_many(app, [[keys[3]]])
     after = client.get(RESULTS).get_json()
     assert len(worked) == 2
     assert after["ballots"] == 3 and after["pairwise"][keys[3]][keys[2]] == 1

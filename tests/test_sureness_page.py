@@ -5,14 +5,9 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from helpers import POLL, vote
+from helpers import POLL, vote_many
 
 PAGE = f"/polls/{POLL}/results"
-
-
-def cast_many(app, rankings):
-    for ranking in rankings:
-        assert vote(app.test_client(), ranking).status_code in (200, 201)
 
 
 def section(html: str) -> str:
@@ -22,7 +17,7 @@ def section(html: str) -> str:
 
 
 def test_thirty_ballots_show_ranges_first_shares_and_the_head_to_head(app, client, keys):
-    cast_many(app, [[keys[3], keys[1]]] * 31)
+    vote_many(app, [[keys[3], keys[1]]] * 31)
     text = section(client.get(PAGE).get_data(as_text=True))
     results = client.get(f"/api/polls/{POLL}/results").get_json()
     top = results["entries"][0]
@@ -36,7 +31,7 @@ def test_thirty_ballots_show_ranges_first_shares_and_the_head_to_head(app, clien
 
 
 def test_below_thirty_ballots_it_is_too_early_to_call(app, client, keys):
-    cast_many(app, [[keys[0]], [keys[1]]] * 5)
+    vote_many(app, [[keys[0]], [keys[1]]] * 5)
     text = section(client.get(PAGE).get_data(as_text=True))
     assert "With 10 ballots it is too early to call: the ranges need at least 30." in text
     assert "of draws" not in text
@@ -44,7 +39,7 @@ def test_below_thirty_ballots_it_is_too_early_to_call(app, client, keys):
 
 
 def test_too_close_to_call_names_the_entries(app, client, keys):
-    cast_many(app, [[keys[0], keys[1]], [keys[1], keys[0]]] * 20)
+    vote_many(app, [[keys[0], keys[1]], [keys[1], keys[0]]] * 20)
     html = client.get(PAGE).get_data(as_text=True)
     results = client.get(f"/api/polls/{POLL}/results").get_json()
     assert results["too_close_to_call"], results["entries"]
@@ -59,7 +54,7 @@ def test_no_section_before_the_first_ballot(client):
 
 
 def test_the_section_speaks_korean(app, client, keys):
-    cast_many(app, [[keys[2]]] * 30)
+    vote_many(app, [[keys[2]]] * 30)
     text = section(client.get(PAGE + "?lang=ko").get_data(as_text=True))
     assert "얼마나 확실한가" in text and "일대일 비교" in text
     assert "추첨의 100%에서 1위" in text
