@@ -9,11 +9,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Browser, expect
 
 from helpers import POLL
-from test_embed_browser import browser, serve  # noqa: F401 (the module's Chromium fixture)
+from test_embed_browser import browser, server  # noqa: F401 (its Chromium, and the poll app on 127.0.0.1)
 from wordpress import missing, running_wordpress
 
 pytestmark = [pytest.mark.browser, pytest.mark.wordpress]
@@ -23,19 +22,11 @@ CONTENT_HEIGHT = "Math.ceil(document.querySelector('[data-embed]').getBoundingCl
 
 
 @pytest.fixture
-def poll_server(app: Flask) -> Iterator[str]:
-    """The poll app on 127.0.0.1; WordPress is on 127.0.0.2, another site."""
-    url, stop = serve("127.0.0.1", app)
-    yield url
-    stop()
-
-
-@pytest.fixture
-def post(poll_server: str) -> Iterator[str]:
+def post(server: str) -> Iterator[str]:  # noqa: F811
     reason = missing()
     if reason:
         pytest.skip(reason)
-    with running_wordpress(f"{poll_server}/polls/{POLL}") as address:
+    with running_wordpress(f"{server}/polls/{POLL}") as address:
         yield address
 
 
@@ -45,7 +36,7 @@ def frame_height(tag: str) -> int:
     return int(found.group(1))
 
 
-def test_a_reader_votes_in_the_poll_of_a_wordpress_post(browser: Browser, poll_server, post, keys):  # noqa: F811
+def test_a_reader_votes_in_the_poll_of_a_wordpress_post(browser: Browser, server, post, keys):  # noqa: F811
     context = browser.new_context(viewport={"width": 1000, "height": 900})
     context.set_default_timeout(20_000)
     try:
@@ -60,7 +51,7 @@ def test_a_reader_votes_in_the_poll_of_a_wordpress_post(browser: Browser, poll_s
         assert 'class="wp-embedded-content"' in tag
         assert 'sandbox="allow-scripts"' in tag
         assert "clip: rect(1px, 1px, 1px, 1px)" in tag
-        assert f'src="{poll_server}/polls/{POLL}/embed#?secret=' in tag
+        assert f'src="{server}/polls/{POLL}/embed#?secret=' in tag
         assert 'blockquote class="wp-embedded-content"' in served
 
         frame = page.locator("iframe.wp-embedded-content")
@@ -83,7 +74,7 @@ def test_a_reader_votes_in_the_poll_of_a_wordpress_post(browser: Browser, poll_s
         ui.get_by_role("button", name="Cast my ballot").click()
         expect(ui.locator(".embed-after h2")).to_have_text("Thank you! Your ballot is in.")
 
-        results = context.request.get(f"{poll_server}/api/polls/{POLL}/results").json()
+        results = context.request.get(f"{server}/api/polls/{POLL}/results").json()
         assert results["ballots"] == 1
         ranked = [entry["key"] for entry in results["entries"] if entry["points"] != "0"]
         assert ranked[:2] == [keys[3], keys[0]]
