@@ -366,6 +366,10 @@ DESK_URLS = [
     DeskUrl("POST", f"/editors/polls/{POLL}/release", "/editors/polls/<slug>/release"),
     DeskUrl("GET", f"/editors/polls/{POLL}/suggestions", "/editors/polls/<slug>/suggestions"),
     DeskUrl("GET", f"/editors/polls/{POLL}/trail", "/editors/polls/<slug>/trail"),
+    DeskUrl("GET", "/editors/polls/new", "/editors/polls/new"),
+    DeskUrl("POST", "/editors/polls/new", "/editors/polls/new"),
+    DeskUrl("GET", f"/editors/polls/{POLL}/edit", "/editors/polls/<slug>/edit"),
+    DeskUrl("POST", f"/editors/polls/{POLL}/edit", "/editors/polls/<slug>/edit"),
     *(
         DeskUrl(
             "POST",
@@ -453,6 +457,29 @@ DESK_POSTS = [
     Post(f"/editors/polls/{POLL}/suggestions/1/approve", {"title": "Approved without a token"}),
     Post(f"/editors/polls/{POLL}/suggestions/1/reject", {}),
     Post(f"/editors/polls/{POLL}/suggestions/1/merge", {"into": "2"}),
+    Post(
+        "/editors/polls/new",
+        {
+            "title": "Made without a token",
+            "intro": "x",
+            "entries-0-title": "A",
+            "entries-1-title": "B",
+            "borda_rule": "averaged",
+            "results_visibility": "always",
+        },
+    ),
+    Post(
+        f"/editors/polls/{POLL}/edit",
+        {
+            "title": "Edited without a token",
+            "intro": "x",
+            "slug": POLL,
+            "entries-0-title": "A",
+            "entries-1-title": "B",
+            "borda_rule": "averaged",
+            "results_visibility": "always",
+        },
+    ),
     Post("/editors/logout", {}),
     Post(LOGIN, {"email": EMAIL, "password": PASSWORD}),
 ]

@@ -35,6 +35,8 @@ class EditorAction(StrEnum):
     APPROVED = "approved"  # a readers' nomination, for the results page
     REJECTED = "rejected"  # a readers' nomination
     MERGED = "merged"  # readers' nominations into one
+    CREATED = "created"  # a poll, in the desk
+    EDITED = "edited"  # a poll's text, entries or settings, in the desk
 
 
 class LoginRefusal(StrEnum):

@@ -15,54 +15,70 @@ from .files import ENTRY_FIELDS, EntrySpec, PollFileError, PollSpec
 
 def sync_polls(specs: Iterable[PollSpec]) -> list[str]:
     """Create or update polls from their files; never touches ballots.
-
-    Status is set only when a poll is created, so a poll closed from the
-    command line stays closed. Returns a line per poll.
-    """
+    Returns a line per poll."""
     report = []
     for spec in specs:
         poll = db.session.execute(select(Poll).where(Poll.slug == spec.slug)).scalar_one_or_none()
-        if poll is None:
-            poll = Poll(
-                slug=spec.slug, status=spec.status, results_visibility=spec.results_visibility, revision=0
-            )
-            db.session.add(poll)
-            action = "created"
-        elif _definition(poll) == _definition(spec):
+        if poll is not None and _definition(poll) == _definition(spec):
             report.append(f"{spec.slug}: unchanged, {len(spec.entries)} entries")
             continue
-        else:
-            action = "updated"
-            bump_revision(poll)  # the results' text, rule or order may change
-        poll.title, poll.intro, poll.borda_rule = spec.title, spec.intro, spec.borda_rule
-        poll.results_visibility = spec.results_visibility
-        poll.entry_noun, poll.entry_noun_plural = spec.entry_noun, spec.entry_noun_plural
-        poll.translations = spec.translations
-        existing = {entry.key: entry for entry in poll.entries}
-        wanted = {entry.key for entry in spec.entries}
-        removed = sorted(set(existing) - wanted)
-        if removed and poll.id is not None and has_ballots(poll):
-            raise PollFileError(
-                f"poll {spec.slug!r} has ballots, so its entries cannot be removed ({', '.join(removed)}); "
-                "keep them in the file"
-            )
-        for key in removed:
-            poll.entries.remove(existing[key])
-        # Park editor ranks out of the way so a reordering never trips the unique constraint.
-        for entry in existing.values():
-            entry.editor_rank += 10_000
-        db.session.flush()
-        for rank, item in enumerate(spec.entries, start=1):
-            entry = existing.get(item.key) or Entry(key=item.key)
-            entry.editor_rank, entry.title, entry.subtitle = rank, item.title, item.subtitle
-            entry.credit, entry.blurb, entry.link = item.credit, item.blurb, item.link
-            entry.translations = item.translations
-            if entry.id is None:
-                poll.entries.append(entry)
-        db.session.flush()
+        action = "created" if poll is None else "updated"
+        store_poll(spec, poll)
         report.append(f"{spec.slug}: {action}, {len(spec.entries)} entries")
     db.session.commit()
     return report
+
+
+class EntriesInUse(PollFileError):
+    """Entries that have ballots, which a poll must keep."""
+
+    def __init__(self, slug: str, keys: list[str]) -> None:
+        super().__init__(
+            f"poll {slug!r} has ballots, so its entries cannot be removed ({', '.join(keys)}); "
+            "keep them in the file"
+        )
+        self.keys = keys
+
+
+def store_poll(spec: PollSpec, poll: Poll | None = None) -> Poll:
+    """Create a poll from its definition, or make ``poll`` match it (its slug
+    too); the one way a poll is stored. Entries are matched by key, so an
+    entry keeps its ballots across edits. Flushes, never commits.
+
+    Status is set only when a poll is created, so a poll closed from the
+    command line or the desk stays closed.
+    """
+    if poll is None:
+        poll = Poll(
+            slug=spec.slug, status=spec.status, results_visibility=spec.results_visibility, revision=0
+        )
+        db.session.add(poll)
+    else:
+        bump_revision(poll)  # the results' text, rule or order may change
+    existing = {entry.key: entry for entry in poll.entries}
+    wanted = {entry.key for entry in spec.entries}
+    removed = sorted(set(existing) - wanted)
+    if removed and poll.id is not None and has_ballots(poll):
+        raise EntriesInUse(poll.slug, removed)
+    poll.slug, poll.title, poll.intro, poll.borda_rule = spec.slug, spec.title, spec.intro, spec.borda_rule
+    poll.results_visibility = spec.results_visibility
+    poll.entry_noun, poll.entry_noun_plural = spec.entry_noun, spec.entry_noun_plural
+    poll.translations = spec.translations
+    for key in removed:
+        poll.entries.remove(existing[key])
+    # Park editor ranks out of the way so a reordering never trips the unique constraint.
+    for entry in existing.values():
+        entry.editor_rank += 10_000
+    db.session.flush()
+    for rank, item in enumerate(spec.entries, start=1):
+        entry = existing.get(item.key) or Entry(key=item.key)
+        entry.editor_rank, entry.title, entry.subtitle = rank, item.title, item.subtitle
+        entry.credit, entry.blurb, entry.link = item.credit, item.blurb, item.link
+        entry.translations = item.translations
+        if entry.id is None:
+            poll.entries.append(entry)
+    db.session.flush()
+    return poll
 
 
 def _definition(poll: Poll | PollSpec) -> tuple[object, ...]:
@@ -91,3 +107,14 @@ def spec_of(poll: Poll) -> PollSpec:
         entry_noun_plural=poll.entry_noun_plural,
         translations=dict(poll.translations or {}),
     )
+
+
+def save_poll(spec: PollSpec, poll: Poll | None = None) -> Poll:
+    """Store one poll made or edited in the desk, all of it or nothing."""
+    try:
+        stored = store_poll(spec, poll)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return stored

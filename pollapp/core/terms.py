@@ -5,6 +5,8 @@ forms, the API and its OpenAPI document alike."""
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Collection
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -55,3 +57,20 @@ def plausible_link(link: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in LINK_SCHEMES and bool(parts.hostname) and not any(c.isspace() for c in link)
+
+
+def key_from(text: str, taken: Collection[str] = (), fallback: str = "entry") -> str:
+    """A key for a slug or an entry made from its title: lowercase ASCII words
+    joined by hyphens, numbered when the plain key is taken.
+
+    >>> key_from("Crash Landing on You"), key_from("Goblin!", taken={"goblin"}), key_from("도깨비")
+    ('crash-landing-on-you', 'goblin-2', 'entry')
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    base = "-".join(words)[: KEY_LENGTH - 8].strip("-") or fallback
+    key, number = base, 1
+    while key in taken:
+        number += 1
+        key = f"{base}-{number}"
+    return key

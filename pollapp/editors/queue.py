@@ -67,6 +67,10 @@ def trail_line(entry: TrailEntry) -> str:
             return str(gettext("Rejected the readers' suggestion %(detail)s", detail=entry.detail))
         case EditorAction.MERGED:
             return str(gettext("Merged readers' suggestions: %(detail)s", detail=entry.detail))
+        case EditorAction.CREATED:
+            return str(gettext("Made the poll"))
+        case EditorAction.EDITED:
+            return str(gettext("Edited the poll"))
     return str(entry.action).replace("_", " ").capitalize()
 
 

@@ -1,0 +1,40 @@
+"""Making and editing a poll in the desk."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+
+from ..accounts.models import EditorAction
+from ..accounts.service import record
+from ..catalogue.sync import save_poll
+from ..web.lookup import poll_or_404
+from . import sessions
+from .poll_forms import PollForm
+from .views import bp
+
+
+@bp.route("/polls/new", methods=["GET", "POST"])
+def new_poll() -> ResponseReturnValue:
+    """Make a poll."""
+    form = PollForm()
+    if not form.validate_on_submit():
+        return render_template("editors/poll_form.html", form=form, poll=None), 400 if form.errors else 200
+    poll = save_poll(form.spec())
+    record(sessions.editor(), EditorAction.CREATED, poll, detail=poll.title)
+    flash(gettext("“%(title)s” is made.", title=poll.title), "success")
+    return redirect(url_for("editors.edit_poll", slug=poll.slug))
+
+
+@bp.route("/polls/<slug>/edit", methods=["GET", "POST"])
+def edit_poll(slug: str) -> ResponseReturnValue:
+    """Change a poll's text, entries or settings."""
+    poll = poll_or_404(slug)
+    form = PollForm(poll)
+    if not form.validate_on_submit():
+        return render_template("editors/poll_form.html", form=form, poll=poll), 400 if form.errors else 200
+    save_poll(form.spec(), poll)
+    record(sessions.editor(), EditorAction.EDITED, poll, detail=poll.title)
+    flash(gettext("“%(title)s” is saved.", title=poll.title), "success")
+    return redirect(url_for("editors.edit_poll", slug=poll.slug))

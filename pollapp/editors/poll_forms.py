@@ -1,0 +1,186 @@
+"""The desk's form for making and editing a poll: its text, settings and a
+fixed number of entry rows, so it works without script."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _
+from flask_wtf import FlaskForm
+from wtforms import (
+    Field,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; the stubs have not caught up
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..ballots.service import has_ballots
+from ..catalogue.files import BLURB_LENGTH, EntrySpec, PollSpec
+from ..core.ranking import Rule
+from ..core.terms import (
+    KEY_PATTERN,
+    LINK_LENGTH,
+    NOUN_LENGTH,
+    SLUG_LENGTH,
+    TITLE_LENGTH,
+    PollStatus,
+    ResultsVisibility,
+    key_from,
+    plausible_link,
+)
+from ..polls.models import Poll
+from ..polls.service import all_polls
+from ..words import RULE_NAMES
+
+SPARE_ROWS = 5  # empty entry rows offered below the poll's entries
+FEWEST_ROWS = 8
+MOST_ROWS = 200
+
+VISIBILITY_NAMES = {
+    ResultsVisibility.ALWAYS: _("Always"),
+    ResultsVisibility.AFTER_VOTE: _("Once the reader has voted"),
+    ResultsVisibility.AFTER_CLOSE: _("Once the poll is closed"),
+}
+
+
+def _at_most(limit: int) -> Length:
+    return Length(max=limit, message=_("At most %(most)s characters.", most=limit))
+
+
+def _link(form: Form, field: Field) -> None:
+    if field.data and not plausible_link(str(field.data).strip()):
+        raise ValidationError(gettext("A link must be an http:// or https:// address."))
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+class EntryRow(Form):
+    """One entry; a row whose title is blank is no entry."""
+
+    key = HiddenField()
+    title = StringField(_("Title"), validators=[_at_most(TITLE_LENGTH)], filters=[_strip])
+    subtitle = StringField(_("Subtitle"), validators=[_at_most(TITLE_LENGTH)], filters=[_strip])
+    credit = StringField(_("Credit"), validators=[_at_most(TITLE_LENGTH)], filters=[_strip])
+    blurb = TextAreaField(_("Blurb"), validators=[_at_most(BLURB_LENGTH)], filters=[_strip])
+    link = StringField(_("Link"), validators=[_at_most(LINK_LENGTH), _link], filters=[_strip])
+
+
+class PollForm(FlaskForm):
+    """A poll's definition; ``poll`` is the poll being edited, None for a new one."""
+
+    title = StringField(
+        _("Title"),
+        validators=[DataRequired(_("Give the poll a title.")), _at_most(TITLE_LENGTH)],
+        filters=[_strip],
+    )
+    intro = TextAreaField(
+        _("Introduction"),
+        validators=[DataRequired(_("Write an introduction for readers.")), _at_most(BLURB_LENGTH)],
+        filters=[_strip],
+    )
+    slug = StringField(
+        _("Address (slug)"),
+        validators=[Optional(), _at_most(SLUG_LENGTH)],
+        filters=[_strip],
+        description=_("Left empty, it is made from the title."),
+    )
+    entry_noun = StringField(_("One entry is called"), validators=[_at_most(NOUN_LENGTH)], filters=[_strip])
+    entry_noun_plural = StringField(
+        _("Several entries are called"), validators=[_at_most(NOUN_LENGTH)], filters=[_strip]
+    )
+    borda_rule = SelectField(
+        _("Borda rule"), choices=[SelectChoice(rule.value, RULE_NAMES[rule]) for rule in Rule]
+    )
+    results_visibility = SelectField(
+        _("Readers see the results"),
+        choices=[SelectChoice(value.value, name) for value, name in VISIBILITY_NAMES.items()],
+    )
+    entries = FieldList(FormField(EntryRow), min_entries=FEWEST_ROWS, max_entries=MOST_ROWS)
+
+    def __init__(self, poll: Poll | None = None, **kwargs: Any) -> None:
+        # Only a page being shown starts from the poll: a sent form is what was sent, row by row.
+        if poll is not None and request.method != "POST":
+            kwargs.setdefault("obj", poll)
+            kwargs.setdefault("borda_rule", poll.borda_rule.value)
+            kwargs.setdefault("results_visibility", poll.results_visibility.value)
+        super().__init__(**kwargs)
+        self.poll = poll
+        self._has_ballots = poll is not None and has_ballots(poll)
+        while len(self.entries) < max(FEWEST_ROWS, len(poll.entries) + SPARE_ROWS if poll else 0):
+            self.entries.append_entry()
+
+    def _rows(self) -> list[dict[str, str]]:
+        return [row.data for row in self.entries if row.data["title"]]
+
+    def proposed_slug(self) -> str:
+        taken = {poll.slug for poll in all_polls() if poll is not self.poll}
+        return key_from(str(self.title.data or ""), taken, fallback="poll")
+
+    def validate_slug(self, field: Field) -> None:
+        slug = str(field.data or "")
+        if not slug:
+            return
+        if not KEY_PATTERN.fullmatch(slug):
+            raise ValidationError(
+                gettext("Use lowercase letters and digits, in words joined by single hyphens.")
+            )
+        if any(poll.slug == slug for poll in all_polls() if poll is not self.poll):
+            raise ValidationError(gettext("Another poll has this address already."))
+        if self.poll is not None and slug != self.poll.slug and self._has_ballots:
+            raise ValidationError(
+                gettext("This poll has ballots, so its address stays “%(slug)s”.", slug=self.poll.slug)
+            )
+
+    def validate_entries(self, field: Field) -> None:
+        rows = self._rows()
+        if len(rows) < 2:
+            raise ValidationError(gettext("A poll needs at least two entries."))
+        if self.poll is not None and self._has_ballots:
+            kept = {row["key"] for row in rows}
+            gone = [entry.title for entry in self.poll.entries if entry.key not in kept]
+            if gone:
+                raise ValidationError(
+                    gettext(
+                        "Readers have ranked these entries, so they stay in the poll: %(titles)s.",
+                        titles=", ".join(f"“{title}”" for title in gone),
+                    )
+                )
+
+    def spec(self) -> PollSpec:
+        """The poll this form defines, each entry keyed: an existing entry keeps
+        its key, a new one gets a key made from its title."""
+        # The desk edits the original text; translations made elsewhere are kept.
+        kept = {entry.key: entry.translations or {} for entry in self.poll.entries} if self.poll else {}
+        existing = set(kept)
+        used: set[str] = set()
+        entries = []
+        for row in self._rows():
+            key = row["key"] if row["key"] in existing and row["key"] not in used else ""
+            key = key or key_from(row["title"], existing | used)
+            used.add(key)
+            fields = {name: row[name] or "" for name in ("title", "subtitle", "credit", "blurb")}
+            translations = kept.get(key, {})
+            entries.append(EntrySpec(key=key, link=row["link"] or None, translations=translations, **fields))
+        return PollSpec(
+            slug=str(self.slug.data or "") or self.proposed_slug(),
+            title=str(self.title.data),
+            intro=str(self.intro.data),
+            borda_rule=Rule(self.borda_rule.data),
+            status=PollStatus.OPEN,
+            results_visibility=ResultsVisibility(self.results_visibility.data),
+            entries=tuple(entries),
+            entry_noun=str(self.entry_noun.data or "") or "entry",
+            entry_noun_plural=str(self.entry_noun_plural.data or "") or "entries",
+            translations=(self.poll.translations or {}) if self.poll else {},
+        )

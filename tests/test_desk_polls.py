@@ -1,0 +1,214 @@
+"""Making and editing polls in the editors' desk: the form, its refusals,
+the keys entries keep, and what readers then see."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pollapp.extensions import db
+from pollapp.polls.models import Poll
+from pollapp.polls.service import find_poll
+from sqlalchemy import select
+
+from helpers import POLL, csrf_token, database_state, vote
+from test_editors import add_editor, log_in, trail
+
+NEW = "/editors/polls/new"
+EDIT = f"/editors/polls/{POLL}/edit"
+HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+
+
+@pytest.fixture
+def desk(app: Flask) -> FlaskClient:
+    add_editor(app)
+    client = app.test_client()
+    assert log_in(client).status_code == 302
+    return client
+
+
+def poll_form(
+    title: str = "Best endings", entries: list[dict[str, str]] | None = None, **fields: str
+) -> dict:
+    """What a browser sends for the poll form: the poll's fields, then one row per entry."""
+    rows = entries if entries is not None else [{"title": "Goblin"}, {"title": "Signal"}]
+    data = {
+        "title": title,
+        "intro": "Which ending stayed with you?",
+        "slug": "",
+        "entry_noun": "",
+        "entry_noun_plural": "",
+        "borda_rule": "averaged",
+        "results_visibility": "always",
+        **fields,
+    }
+    for number, row in enumerate(rows):
+        for name, value in row.items():
+            data[f"entries-{number}-{name}"] = value
+    return data
+
+
+def send(client: FlaskClient, path: str, data: dict) -> object:
+    return client.post(path, data={"csrf_token": csrf_token(client, path), **data})
+
+
+def stored(app: Flask, slug: str) -> Poll | None:
+    with app.app_context():
+        poll = find_poll(slug)
+        if poll is not None:
+            db.session.expunge(poll)
+        return poll
+
+
+def entries_of(app: Flask, slug: str) -> list[tuple[str, str, str, str, str, str | None]]:
+    with app.app_context():
+        poll = find_poll(slug)
+        assert poll is not None
+        return [(e.key, e.title, e.subtitle, e.credit, e.blurb, e.link) for e in poll.entries]
+
+
+def test_an_editor_makes_a_poll_readers_can_rank(app, desk):
+    rows = [
+        {
+            "title": "Goblin",
+            "subtitle": "The last snow",
+            "credit": "Gong Yoo",
+            "link": "https://example.org/g",
+        },
+        {"title": ""},  # a blank row is no entry
+        {"title": "Signal", "blurb": "The radio goes quiet."},
+        {"title": "Goblin"},  # the same title again gets a key of its own
+    ]
+    response = send(
+        desk, NEW, poll_form("Best endings", rows, entry_noun="ending", entry_noun_plural="endings")
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/editors/polls/best-endings/edit"
+    poll = stored(app, "best-endings")
+    assert poll is not None and poll.title == "Best endings" and poll.entry_noun_plural == "endings"
+    assert entries_of(app, "best-endings") == [
+        ("goblin", "Goblin", "The last snow", "Gong Yoo", "", "https://example.org/g"),
+        ("signal", "Signal", "", "", "The radio goes quiet.", None),
+        ("goblin-2", "Goblin", "", "", "", None),
+    ]
+    assert "“Best endings” is made." in desk.get(response.headers["Location"]).get_data(as_text=True)
+    assert trail(app)[-1][:3] == ("editor@example.org", "created", poll.id)
+    assert vote(app.test_client(), ["signal", "goblin-2"], slug="best-endings").status_code == 201
+
+
+def test_an_edit_keeps_each_entrys_key_and_its_ballots(app, desk):
+    before = entries_of(app, POLL)
+    assert vote(app.test_client(), [before[0][0], before[1][0]]).status_code == 201
+    rows = [{"key": key, "title": title.upper()} for key, title, *_ in reversed(before)]
+    rows.insert(1, {"title": "A new one"})
+
+    response = send(desk, EDIT, poll_form("Renamed", rows, slug=POLL))
+
+    assert response.status_code == 302
+    after = entries_of(app, POLL)
+    assert [key for key, *_ in after] == [
+        before[-1][0],
+        "a-new-one",
+        *[key for key, *_ in reversed(before[:-1])],
+    ]
+    assert [title for _, title, *_ in after][0] == before[-1][1].upper()
+    assert stored(app, POLL).title == "Renamed"
+    assert trail(app)[-1][1] == "edited"
+
+
+class Refusal(NamedTuple):
+    fields: dict[str, str]
+    rows: list[dict[str, str]] | None
+    says: str
+
+
+REFUSALS = [
+    Refusal({"title": ""}, None, "Give the poll a title."),
+    Refusal({"intro": ""}, None, "Write an introduction for readers."),
+    Refusal({}, [{"title": "Only one"}, {"title": " "}], "A poll needs at least two entries."),
+    Refusal({"slug": "Not A Slug"}, None, "Use lowercase letters and digits"),
+    Refusal({"slug": POLL}, None, "Another poll has this address already."),
+    Refusal({}, [{"title": "A", "link": "javascript:alert(1)"}, {"title": "B"}], "http:// or https://"),
+    Refusal({"title": "x" * 301}, None, "At most 300 characters."),
+]
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=lambda case: case.says)
+def test_a_poll_that_cannot_be_stored_is_refused_with_a_sentence_and_nothing_stored(app, desk, case):
+    before = database_state(app)
+    with app.app_context():
+        polls_before = len(db.session.execute(select(Poll.id)).all())
+
+    response = send(desk, NEW, poll_form(**{"title": "Best endings", **case.fields}, entries=case.rows))
+
+    assert response.status_code == 400
+    assert case.says in response.get_data(as_text=True)
+    assert database_state(app) == before
+    with app.app_context():
+        assert len(db.session.execute(select(Poll.id)).all()) == polls_before
+
+
+def test_an_entry_with_ballots_cannot_be_removed(app, desk):
+    before = entries_of(app, POLL)
+    assert vote(app.test_client(), [before[0][0]]).status_code == 201
+    rows = [{"key": key, "title": title} for key, title, *_ in before[1:]]
+
+    response = send(desk, EDIT, poll_form("Renamed", rows, slug=POLL))
+
+    assert response.status_code == 400
+    assert (
+        f"Readers have ranked these entries, so they stay in the poll: “{before[0][1]}”."
+        in response.get_data(as_text=True)
+    )
+    assert entries_of(app, POLL) == before and stored(app, POLL).title != "Renamed"
+
+
+def test_an_entry_may_be_removed_before_any_ballot(app, desk):
+    before = entries_of(app, POLL)
+    rows = [{"key": key, "title": title} for key, title, *_ in before[1:]]
+
+    assert send(desk, EDIT, poll_form("Renamed", rows, slug=POLL)).status_code == 302
+
+    assert [key for key, *_ in entries_of(app, POLL)] == [key for key, *_ in before[1:]]
+
+
+def test_the_slug_changes_before_the_first_ballot_and_never_after(app, desk):
+    rows = [{"key": key, "title": title} for key, title, *_ in entries_of(app, POLL)]
+    assert send(desk, EDIT, poll_form("Renamed", rows, slug="renamed")).status_code == 302
+    assert stored(app, POLL) is None and stored(app, "renamed") is not None
+
+    assert vote(app.test_client(), [rows[0]["key"]], slug="renamed").status_code == 201
+    response = send(desk, "/editors/polls/renamed/edit", poll_form("Renamed", rows, slug="again"))
+
+    assert response.status_code == 400
+    assert "This poll has ballots, so its address stays “renamed”." in response.get_data(as_text=True)
+    assert stored(app, "again") is None
+
+
+def test_hostile_text_in_every_field_is_shown_as_text(app, desk):
+    row = {"title": HOSTILE, "subtitle": HOSTILE, "credit": HOSTILE, "blurb": HOSTILE}
+    fields = {
+        "intro": HOSTILE,
+        "entry_noun": HOSTILE[:40],
+        "entry_noun_plural": HOSTILE[:40],
+        "slug": "hostile",
+    }
+    assert send(desk, NEW, poll_form(HOSTILE, [row, {"title": "=1+2"}], **fields)).status_code == 302
+
+    pages = [
+        desk.get("/editors/polls/hostile/edit"),
+        desk.get("/editors/"),
+        app.test_client().get("/polls/hostile"),
+        app.test_client().get("/polls/hostile/results"),
+    ]
+    for page in pages:
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    csv = app.test_client().get("/polls/hostile/results.csv").get_data(as_text=True)
+    assert not re.search(r"(^|,)=1\+2", csv, re.MULTILINE)
