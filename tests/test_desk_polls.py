@@ -23,6 +23,12 @@ HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 
 
 @pytest.fixture
+def app(make_app, database_uri: str) -> Flask:
+    """Every test here on SQLite and on PostgreSQL."""
+    return make_app(database_uri=database_uri)
+
+
+@pytest.fixture
 def desk(app: Flask) -> FlaskClient:
     add_editor(app)
     client = app.test_client()
