@@ -106,8 +106,17 @@ def test_an_editor_makes_a_poll_readers_can_rank(app, desk):
     assert vote(app.test_client(), ["signal", "goblin-2"], slug="best-endings").status_code == 201
 
 
+def translations_of(app: Flask, slug: str) -> tuple[object, dict[str, object]]:
+    with app.app_context():
+        poll = find_poll(slug)
+        assert poll is not None
+        return poll.translations, {e.key: e.translations for e in poll.entries}
+
+
 def test_an_edit_keeps_each_entrys_key_and_its_ballots(app, desk):
     before = entries_of(app, POLL)
+    translated = translations_of(app, POLL)
+    assert translated[0] and all(translated[1].values())  # the shipped poll has its Korean text
     assert vote(app.test_client(), [before[0][0], before[1][0]]).status_code == 201
     rows = [{"key": key, "title": title.upper()} for key, title, *_ in reversed(before)]
     rows.insert(1, {"title": "A new one"})
@@ -124,6 +133,8 @@ def test_an_edit_keeps_each_entrys_key_and_its_ballots(app, desk):
     assert [title for _, title, *_ in after][0] == before[-1][1].upper()
     assert stored(app, POLL).title == "Renamed"
     assert trail(app)[-1][1] == "edited"
+    poll_text, entry_texts = translations_of(app, POLL)
+    assert poll_text == translated[0] and entry_texts == {**translated[1], "a-new-one": {}}
 
 
 class Refusal(NamedTuple):
