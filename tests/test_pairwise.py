@@ -172,3 +172,19 @@ def test_too_close_to_call_chains_overlaps_and_drops_single_entries():
     ]
     assert too_close_to_call("abcdefg", sure) == [["b", "c", "d"], ["f", "g"]]
     assert too_close_to_call("a", sure[:1]) == []
+
+
+def test_a_resample_draws_at_most_draws_ballots_however_many_were_cast(monkeypatch):
+    drawn = []
+    real = pollapp.core.confidence.random.Random.choices
+
+    def recording(self, population, weights=None, *, cum_weights=None, k=1):
+        drawn.append(k)
+        return real(self, population, weights, cum_weights=cum_weights, k=k)
+
+    monkeypatch.setattr(pollapp.core.confidence.random.Random, "choices", recording)
+    ballots = [["a", "b"]] * 3_000 + [["b", "a"]] * 2_000 + [["c"]] * 500
+    figures = bootstrap(ballots, "abc", "averaged", resamples=20)
+    assert drawn == [pollapp.core.confidence.DRAWS] * 20
+    assert [s.entry for s in figures] == ["a", "b", "c"] and figures[2].low == 3
+    assert bootstrap(ballots, "abc", "averaged", resamples=20) == figures  # still deterministic

@@ -74,3 +74,21 @@ def test_the_figures_are_worked_out_once_per_tally_tag(client, app, keys, monkey
 def test_too_early_below_thirty_ballots(count):
     figures = sureness.HowSure(count, {}, [], {}, None, {})
     assert figures.too_early is (count < sureness.FEW_BALLOTS)
+
+
+def test_a_large_polls_figures_serve_for_a_while_though_ballots_arrive(client, app, keys, monkeypatch):
+    """Past LARGE ballots one more cannot move the ranges: no resampling per ballot."""
+    vote_many(app, [[keys[0]], [keys[1], keys[0]]])
+    worked = []
+    real = sureness._work_out
+    monkeypatch.setattr(sureness, "_work_out", lambda poll: worked.append(poll.id) or real(poll))
+    monkeypatch.setattr(sureness, "LARGE", 2)
+    sureness._cache.clear()
+    sureness._latest.clear()
+    first = client.get(RESULTS).get_json()
+    vote_many(app, [[keys[3]]])
+    assert client.get(RESULTS).get_json()["condorcet_winner"] == first["condorcet_winner"]
+    assert len(worked) == 1
+    monkeypatch.setattr(sureness, "REUSE_SECONDS", 0.0)
+    client.get(RESULTS)
+    assert len(worked) == 2

@@ -1,10 +1,13 @@
 """How sure the ranking is: a bootstrap over the ballots.
 
-Each resample draws as many ballots as were cast, with replacement, and
-ranks the entries again (Borda, the poll's rule). Over 1,000 resamples an
-entry's 95% rank range is the 2.5th to 97.5th percentile of its rank, and
-its first share how often it came first. Drawing a multinomial count for
-each distinct ranking is the same as drawing ballots one by one, and cheap.
+Each resample draws as many ballots as were cast (at most ``DRAWS``), with
+replacement, and ranks the entries again (Borda, the poll's rule). Over 1,000
+resamples an entry's 95% rank range is the 2.5th to 97.5th percentile of its
+rank, and its first share how often it came first. Draws pick among the
+distinct rankings by their counts, which is the same as drawing ballots one
+by one. Past ``DRAWS`` ballots a resample is smaller than the poll (an
+m-out-of-n bootstrap): the work stays bounded, and the ranges come out wider
+than the full bootstrap's, so a large poll errs towards "too close to call".
 
 The seed comes from the ballots themselves, so the same ballots always give
 the same figures.
@@ -17,6 +20,7 @@ import random
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Generic, TypeVar
 
 from pollapp.core.ranking import Rule, ballot_cells, competition_ranks, tally_points
@@ -24,6 +28,7 @@ from pollapp.core.ranking import Rule, ballot_cells, competition_ranks, tally_po
 K = TypeVar("K", bound=Hashable)
 
 RESAMPLES = 1000
+DRAWS = 1000  # ballots drawn per resample, at most
 
 
 @dataclass(frozen=True)
@@ -44,19 +49,6 @@ def seed_of(rankings: Mapping[tuple[K, ...], int]) -> int:
     """
     text = "\n".join(sorted(f"{count}\t{' '.join(map(str, ranking))}" for ranking, count in rankings.items()))
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
-
-
-def multinomial(rng: random.Random, total: int, weights: Sequence[int]) -> list[int]:
-    """Counts of ``total`` draws with replacement, category i with weight ``weights[i]``.
-
-    >>> sum(multinomial(random.Random(1), 50, [3, 1, 1]))
-    50
-    """
-    draws = rng.choices(range(len(weights)), weights=weights, k=total)
-    counts = [0] * len(weights)
-    for i in draws:
-        counts[i] += 1
-    return counts
 
 
 def percentile_rank(sorted_ranks: Sequence[int], permille: int) -> int:
@@ -84,17 +76,20 @@ def bootstrap(
         return []
     # Sorted, so the draws do not depend on the order the ballots came in.
     distinct = sorted(rankings, key=lambda r: [str(e) for e in r])
-    weights = [rankings[r] for r in distinct]
-    total = sum(weights)
+    cumulative = list(accumulate(rankings[r] for r in distinct))
+    # A resample draws at most DRAWS ballots (an m-out-of-n bootstrap past that
+    # size), so its cost stays bounded at any number of ballots; fewer draws only
+    # widen the ranges, so a large poll errs on the side of "too close to call".
+    draws = min(cumulative[-1], DRAWS)
     cells = [ballot_cells(r) for r in distinct]
     rng = random.Random(seed_of(rankings))
+    indices = range(len(distinct))
     ranks: dict[K, list[int]] = {entry: [] for entry in entries}
     for _ in range(resamples):
         counts: Counter[tuple[K, int, int]] = Counter()
-        for ranking_cells, times in zip(cells, multinomial(rng, total, weights), strict=True):
-            if times:
-                for cell in ranking_cells:
-                    counts[cell] += times
+        for index, times in Counter(rng.choices(indices, cum_weights=cumulative, k=draws)).items():
+            for cell in cells[index]:
+                counts[cell] += times
         for entry, rank in competition_ranks(tally_points(counts, entries, rule), entries):
             ranks[entry].append(rank)
     result = []
