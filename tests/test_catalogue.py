@@ -61,6 +61,9 @@ def broken(change) -> dict[str, object]:
             "entry 2: 'link' must be an http or https address",
             id="link without a host",
         ),
+        pytest.param(lambda d: d.update(min_ballots=0), "'min_ballots' must be a whole number", id="none"),
+        pytest.param(lambda d: d.update(min_ballots="30"), "'min_ballots' must be a whole", id="text"),
+        pytest.param(lambda d: d.update(min_ballots=True), "'min_ballots' must be a whole", id="boolean"),
         pytest.param(
             lambda d: d["entries"][3].update(credit="x" * 301),
             "entry 4: 'credit' must be at most 300",
@@ -73,6 +76,11 @@ def test_a_broken_poll_file_is_refused_with_a_sentence(change, message):
         parse_poll(broken(change), "broken.toml")
     assert message in str(error.value)
     assert str(error.value).startswith("broken.toml")
+
+
+def test_a_poll_file_may_set_its_minimum_of_ballots_and_defaults_to_thirty():
+    assert parse_poll(shipped_data(), "shipped.toml").min_ballots == 30
+    assert parse_poll({**shipped_data(), "min_ballots": 5}, "small.toml").min_ballots == 5
 
 
 def test_an_entry_needs_only_a_key_and_a_title():

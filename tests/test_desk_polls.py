@@ -137,6 +137,13 @@ def test_an_edit_keeps_each_entrys_key_and_its_ballots(app, desk):
     assert poll_text == translated[0] and entry_texts == {**translated[1], "a-new-one": {}}
 
 
+def test_an_editor_sets_how_many_ballots_the_results_wait_for(app, desk):
+    assert send(desk, NEW, poll_form("Few readers", min_ballots="5")).status_code == 302
+    assert stored(app, "few-readers").min_ballots == 5
+    assert send(desk, NEW, poll_form("Default readers")).status_code == 302
+    assert stored(app, "default-readers").min_ballots == 30
+
+
 class Refusal(NamedTuple):
     fields: dict[str, str]
     rows: list[dict[str, str]] | None
@@ -151,6 +158,7 @@ REFUSALS = [
     Refusal({"slug": POLL}, None, "Another poll has this address already."),
     Refusal({}, [{"title": "A", "link": "javascript:alert(1)"}, {"title": "B"}], "http:// or https://"),
     Refusal({"title": "x" * 301}, None, "At most 300 characters."),
+    Refusal({"min_ballots": "0"}, None, "Give a whole number from 1 to 1000000."),
 ]
 
 

@@ -276,3 +276,68 @@ def test_the_generic_entries_revision_renames_in_place_and_keeps_ballots_and_tal
         assert dramas == [entry.title for entry in spec.entries]
     finally:
         engine.dispose()
+
+
+def test_the_min_ballots_revision_gives_every_poll_thirty_and_keeps_ballots_and_tally(
+    make_app, database_uri, tmp_path
+):
+    before = "f3c8a1d5e672"
+    flask(database_uri, tmp_path, "db", "upgrade", before)
+    (spec,) = [poll for poll in shipped_polls() if poll.slug == POLL]
+    keys = [entry.key for entry in spec.entries]
+    rankings = [[keys[2], keys[0]], [keys[4]], [keys[1], keys[2], keys[3]]]
+    app = make_app(database_uri=database_uri, schema=False)
+    with app.app_context():
+        with db.engine.begin() as connection:
+            poll_id = connection.execute(
+                text(
+                    "INSERT INTO poll (slug, title, intro, borda_rule, status, results_visibility, revision) "
+                    "VALUES (:slug, :title, :intro, :rule, 'open', 'always', 0) RETURNING id"
+                ),
+                {"slug": spec.slug, "title": spec.title, "intro": spec.intro, "rule": spec.borda_rule.value},
+            ).scalar_one()
+            for rank, entry in enumerate(spec.entries, start=1):
+                connection.execute(
+                    text(
+                        "INSERT INTO entry (poll_id, key, editor_rank, title, subtitle, credit, blurb) "
+                        "VALUES (:poll, :key, :rank, :title, '', '', '')"
+                    ),
+                    {"poll": poll_id, "key": entry.key, "rank": rank, "title": entry.title},
+                )
+            # The database's triggers keep the tally of what is inserted.
+            for number, order in enumerate(rankings):
+                connection.execute(
+                    text(
+                        "INSERT INTO ballot (poll_id, reader, ranking, created_at, updated_at) "
+                        "VALUES (:poll, :reader, :ranking, :now, :now)"
+                    ),
+                    {
+                        "poll": poll_id,
+                        "reader": f"r{number}",
+                        "ranking": ",".join(order),
+                        "now": datetime.now(UTC),
+                    },
+                )
+        db.session.remove()
+        db.engine.dispose()
+
+    flask(database_uri, tmp_path, "db", "upgrade")
+
+    assert schema_differences(database_uri) == []
+    with app.app_context():
+        poll = find_poll(POLL)
+        assert poll.min_ballots == 30
+        assert list(ballot_rankings(poll)) == rankings
+        assert tally_differences(poll) == []
+        assert read_tally(poll).counts == ranking.tally(rankings)
+        db.session.remove()
+        db.engine.dispose()
+
+    flask(database_uri, tmp_path, "db", "downgrade", before)
+    engine = create_engine(database_uri)
+    try:
+        assert "min_ballots" not in {column["name"] for column in inspect(engine).get_columns("poll")}
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM ballot")).scalar_one() == len(rankings)
+    finally:
+        engine.dispose()

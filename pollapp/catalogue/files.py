@@ -20,6 +20,8 @@ from ..core.terms import (
     KEY_LENGTH,
     KEY_PATTERN,
     LINK_LENGTH,
+    MIN_BALLOTS,
+    MOST_MIN_BALLOTS,
     NOUN_LENGTH,
     TITLE_LENGTH,
     PollStatus,
@@ -67,6 +69,7 @@ class PollSpec:
     entry_noun: str = "entry"
     entry_noun_plural: str = "entries"
     translations: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, hash=False)
+    min_ballots: int = MIN_BALLOTS
 
 
 def _text(table: dict[str, object], field: str, where: str, limit: int = TITLE_LENGTH) -> str:
@@ -127,6 +130,14 @@ def _entry(raw: dict[str, object], where: str) -> EntrySpec:
 E = TypeVar("E", bound=StrEnum)
 
 
+def _min_ballots(table: dict[str, object], where: str) -> int:
+    value = table.get("min_ballots", MIN_BALLOTS)
+    # TOML's booleans are not numbers here, though Python's are.
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MOST_MIN_BALLOTS:
+        raise PollFileError(f"{where}: 'min_ballots' must be a whole number from 1 to {MOST_MIN_BALLOTS}")
+    return value
+
+
 def _choice(table: dict[str, object], field: str, choices: type[E], default: E, where: str) -> E:
     value = table.get(field, default)
     if value not in [choice.value for choice in choices]:
@@ -172,6 +183,7 @@ def parse_poll(data: dict[str, object], where: str) -> PollSpec:
         entry_noun=_optional_text(data, "entry_noun", where, NOUN_LENGTH) or "entry",
         entry_noun_plural=_optional_text(data, "entry_noun_plural", where, NOUN_LENGTH) or "entries",
         translations=_translations(data, POLL_TRANSLATED, where),
+        min_ballots=_min_ballots(data, where),
     )
 
 
@@ -227,6 +239,7 @@ def poll_file_text(spec: PollSpec) -> str:
             "entry_noun_plural": spec.entry_noun_plural,
         }
     )
+    lines.append(f"min_ballots = {spec.min_ballots}")
     lines += _translation_lines(spec.translations, "")
     for entry in spec.entries:
         lines += ["", "[[entries]]", *_toml_lines({name: getattr(entry, name) for name in ENTRY_FIELDS})]

@@ -63,6 +63,7 @@ def store_poll(spec: PollSpec, poll: Poll | None = None) -> Poll:
     poll.slug, poll.title, poll.intro, poll.borda_rule = spec.slug, spec.title, spec.intro, spec.borda_rule
     poll.results_visibility = spec.results_visibility
     poll.entry_noun, poll.entry_noun_plural = spec.entry_noun, spec.entry_noun_plural
+    poll.min_ballots = spec.min_ballots
     poll.translations = spec.translations
     for key in removed:
         poll.entries.remove(existing[key])
@@ -86,7 +87,8 @@ def _definition(poll: Poll | PollSpec) -> tuple[object, ...]:
     entries = tuple(tuple(getattr(e, field) for field in ENTRY_FIELDS) for e in poll.entries)
     nouns = (poll.entry_noun, poll.entry_noun_plural)
     texts = (poll.translations or {}, tuple(e.translations or {} for e in poll.entries))
-    return (poll.title, poll.intro, poll.borda_rule, poll.results_visibility, nouns, entries, texts)
+    shown = (poll.results_visibility, poll.min_ballots)
+    return (poll.title, poll.intro, poll.borda_rule, shown, nouns, entries, texts)
 
 
 def spec_of(poll: Poll) -> PollSpec:
@@ -106,6 +108,7 @@ def spec_of(poll: Poll) -> PollSpec:
         entry_noun=poll.entry_noun,
         entry_noun_plural=poll.entry_noun_plural,
         translations=dict(poll.translations or {}),
+        min_ballots=poll.min_ballots,
     )
 
 

@@ -35,6 +35,9 @@ LINK_SCHEMES = ("http", "https")
 RULE_LENGTH = 20
 STATUS_LENGTH = 10
 VISIBILITY_LENGTH = 20
+# Below a poll's minimum of ballots its results are too early to call: no ranking yet.
+MIN_BALLOTS = 30  # the default
+MOST_MIN_BALLOTS = 1_000_000
 
 
 def entry_label(title: str, subtitle: str) -> str:

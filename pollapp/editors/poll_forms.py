@@ -15,13 +15,14 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; the stubs have not caught up
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..ballots.service import has_ballots
 from ..catalogue.files import BLURB_LENGTH, EntrySpec, PollSpec
@@ -29,6 +30,8 @@ from ..core.ranking import Rule
 from ..core.terms import (
     KEY_PATTERN,
     LINK_LENGTH,
+    MIN_BALLOTS,
+    MOST_MIN_BALLOTS,
     NOUN_LENGTH,
     SLUG_LENGTH,
     TITLE_LENGTH,
@@ -105,6 +108,17 @@ class PollForm(FlaskForm):
     results_visibility = SelectField(
         _("Readers see the results"),
         choices=[SelectChoice(value.value, name) for value, name in VISIBILITY_NAMES.items()],
+    )
+    min_ballots = IntegerField(
+        _("Ballots before the results rank the entries"),
+        default=MIN_BALLOTS,
+        validators=[
+            Optional(),
+            NumberRange(
+                1, MOST_MIN_BALLOTS, _("Give a whole number from 1 to %(most)s.", most=MOST_MIN_BALLOTS)
+            ),
+        ],
+        description=_("Until then the results page shows the counts and says it is too early to call."),
     )
     entries = FieldList(FormField(EntryRow), min_entries=FEWEST_ROWS, max_entries=MOST_ROWS)
 
@@ -183,4 +197,5 @@ class PollForm(FlaskForm):
             entry_noun=str(self.entry_noun.data or "") or "entry",
             entry_noun_plural=str(self.entry_noun_plural.data or "") or "entries",
             translations=(self.poll.translations or {}) if self.poll else {},
+            min_ballots=int(self.min_ballots.data or MIN_BALLOTS),
         )

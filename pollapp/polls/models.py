@@ -9,6 +9,7 @@ from ..core.ranking import Rule
 from ..core.terms import (
     KEY_LENGTH,
     LINK_LENGTH,
+    MIN_BALLOTS,
     NOUN_LENGTH,
     RULE_LENGTH,
     SLUG_LENGTH,
@@ -46,6 +47,8 @@ class Poll(Model):
     entry_noun_plural: Mapped[str] = mapped_column(
         String(NOUN_LENGTH), default="entries", server_default="entries"
     )
+    # Below this many ballots the results page shows counts, not a ranking.
+    min_ballots: Mapped[int] = mapped_column(Integer, default=MIN_BALLOTS, server_default=str(MIN_BALLOTS))
 
     # The editors' text in other languages: {"ko": {"title": ..., "intro": ...}}.
     translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON, default=dict)
