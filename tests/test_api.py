@@ -13,7 +13,7 @@ from helpers import POLL, ballot_count, database_state, post_streamed, set_poll,
 BALLOTS = f"/api/polls/{POLL}/ballots"
 POLL_KEYS = {"slug", "title", "status", "borda_rule", "entries"}
 ENTRY_KEYS = {"key", "editor_rank", "title", "subtitle", "credit", "blurb", "link"}
-RESULTS_KEYS = {"slug", "ballots", "held_ballots", "borda_rule", "entries", "agreement"} | {
+RESULTS_KEYS = {"slug", "ballots", "held_ballots", "min_ballots", "borda_rule", "entries", "agreement"} | {
     "too_close_to_call",
     "pairwise",
     "condorcet_winner",
@@ -30,6 +30,7 @@ STANDING_KEYS = {
 } | {
     "rank_range",
     "first_share",
+    "top_three_ballots",
 }
 
 

@@ -16,7 +16,7 @@ from pollapp.results import history as history_service
 from pollapp.results.history import points_at
 from sqlalchemy import func, select
 
-from helpers import POLL, vote
+from helpers import POLL, set_poll, vote
 from oracle import recount
 
 START = datetime(2026, 11, 2, 9, 25, tzinfo=UTC)
@@ -173,6 +173,7 @@ def test_the_results_page_draws_the_ranks_through_time_with_a_table(app, monkeyp
     clock = Clock(monkeypatch)
     keys, _ = keys_and_rule(app.test_client())
     client = app.test_client()
+    set_poll(app, min_ballots=1)
     vote(app.test_client(), [keys[0]])
     assert 'id="history-heading"' not in client.get(f"/polls/{POLL}/results").get_data(as_text=True)
     clock.now = START + timedelta(hours=2)

@@ -162,8 +162,15 @@ def test_the_home_page_prefers_an_open_poll(app, client, keys):
 # ---------------------------------------------------------------- the results page
 
 
+def holds_rank(cell: str, rank: str) -> bool:
+    """A readers' rank cell: the rank, or the span of a too-close-to-call group holding it."""
+    span = re.fullmatch(r"(\d+)–(\d+)too close to call", cell)
+    return cell == rank or (span is not None and int(span[1]) <= int(rank) <= int(span[2]))
+
+
 def test_the_results_page_compares_the_two_rankings(app, client, keys):
     cast_scenario(app, keys)
+    set_poll(app, min_ballots=3)
     response = client.get(f"/polls/{POLL}/results")
     assert response.status_code == 200
     page = Page(response.get_data(as_text=True))
@@ -183,12 +190,12 @@ def test_the_results_page_compares_the_two_rankings(app, client, keys):
     assert list(page.rows) == [keys[8], keys[0], keys[1], *keys[2:8]]
     for key, (community, editor, move, points, firsts) in expected.items():
         cells = page.rows[key]
-        assert cells[0] == community, cells
+        assert holds_rank(cells[0], community), cells
         assert cells[1] == editor, cells
         assert cells[2].endswith(move), cells
         assert f"{entries[key]['title']}: {entries[key]['subtitle']}" in cells[3]
         assert cells[4] == points, cells
-        assert cells[5] == firsts, cells
+        assert cells[6] == firsts, cells
 
     text = " ".join(page.all_text.split())
     assert "3 ballots" in text
@@ -201,20 +208,18 @@ def test_the_results_page_compares_the_two_rankings(app, client, keys):
     rho = stats.spearmanr(editor, community).statistic
     assert page.facts["Kendall's tau-b"] == f"{tau:.3f}".replace("-", "−")
     assert page.facts["Spearman's rho"] == f"{rho:.3f}".replace("-", "−")
-    assert page.facts["Biggest riser"].startswith("Pinocchio: Toast kiss, up 8")
-    assert page.facts["Biggest faller"].startswith("Pinocchio: Hand-to-mouth kiss, down 1")
 
 
 def test_the_results_page_before_any_ballot(client):
     response = client.get(f"/polls/{POLL}/results")
     assert response.status_code == 200
     page = Page(response.get_data(as_text=True))
-    assert "0 ballots" in " ".join(page.all_text.split())
-    assert page.facts["Kendall's tau-b"] == "undefined"
-    assert page.facts["Spearman's rho"] == "undefined"
-    assert page.facts["Biggest riser"] == "none"
-    assert page.facts["Biggest faller"] == "none"
-    assert {cells[0] for cells in page.rows.values()} == {"1"}
+    text = " ".join(page.all_text.split())
+    assert "0 ballots" in text and "No ballots yet." in text
+    # No ranks, no figures, no charts: an invitation to the ballot.
+    assert page.rows == {} and page.facts == {}
+    assert ("a", {"class": "button-primary", "href": f"/polls/{POLL}#ballot"}) in page.elements
+    assert not [tag for tag, _ in page.elements if tag == "svg"]
 
 
 def test_hidden_results_are_403_pages_and_downloads(app, client, runner, keys):
@@ -483,8 +488,10 @@ def test_a_generic_poll_speaks_of_its_own_entries_and_links_out_safely(app, clie
     assert '<a href="https://example.com/kenji?a=1&amp;b=2" rel="nofollow noopener noreferrer">' in page
     assert "Shoyu at Kenji's:" not in page.replace("&#39;", "'")  # no subtitle, no colon after the title
     assert "Miso Corner: The spicy one" in page and "Chef Lee" in page
+    first = client.get("/api/polls/best-ramen").get_json()["entries"][0]["key"]
+    assert vote(app.test_client(), [first], slug="best-ramen").status_code == 201
     results = client.get("/polls/best-ramen/results").get_data(as_text=True)
-    assert '<th scope="col">Bowl</th>' in results
+    assert '<th scope="col" role="columnheader">Bowl</th>' in results
     entries = client.get("/api/polls/best-ramen").get_json()["entries"]
     assert [(e["title"], e["subtitle"], e["credit"], e["link"]) for e in entries] == [
         ("Shoyu at Kenji's", "", "", "https://example.com/kenji?a=1&b=2"),

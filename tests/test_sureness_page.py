@@ -22,7 +22,7 @@ def test_thirty_ballots_show_ranges_first_shares_and_the_head_to_head(app, clien
     results = client.get(f"/api/polls/{POLL}/results").get_json()
     top = results["entries"][0]
     assert top["key"] == keys[3] and top["first_share"] == 1.0
-    assert "#1 in 100% of draws" in text
+    assert "#1 in 100% of resamples" in text
     assert "too early" not in text
     assert "beats every other entry head to head" in text
     # The first row of the table: the leader over each other entry, 31 ballots each.
@@ -30,12 +30,10 @@ def test_thirty_ballots_show_ranges_first_shares_and_the_head_to_head(app, clien
     assert re.findall(r"<td>([^<]*)</td>", row) == ["—"] + ["31"] * 8
 
 
-def test_below_thirty_ballots_it_is_too_early_to_call(app, client, keys):
+def test_below_thirty_ballots_there_is_no_section(app, client, keys):
     vote_many(app, [[keys[0]], [keys[1]]] * 5)
-    text = section(client.get(PAGE).get_data(as_text=True))
-    assert "With 10 ballots it is too early to call: the ranges need at least 30." in text
-    assert "of draws" not in text
-    assert "No entry beats every other one head to head." in text
+    html = client.get(PAGE).get_data(as_text=True)
+    assert 'class="how-sure"' not in html and "of resamples" not in html
 
 
 def test_too_close_to_call_names_the_entries(app, client, keys):
@@ -46,7 +44,10 @@ def test_too_close_to_call_names_the_entries(app, client, keys):
     text = section(html)
     names = re.search(r"Too close to call: ([^<]*)\.", text).group(1)
     assert keys[0] in results["too_close_to_call"][0] and keys[1] in results["too_close_to_call"][0]
-    assert len(names.split(", ")) == len(results["too_close_to_call"][0])
+    labels = {e["key"]: f"{e['title']}: {e['subtitle']}" for e in results["entries"]}
+    group = [labels[key] for key in results["too_close_to_call"][0]]
+    # Named in full, as one list: "A and B", "A, B, and C".
+    assert names == (" and ".join(group) if len(group) == 2 else ", ".join(group[:-1]) + ", and " + group[-1])
 
 
 def test_no_section_before_the_first_ballot(client):
@@ -57,4 +58,4 @@ def test_the_section_speaks_korean(app, client, keys):
     vote_many(app, [[keys[2]]] * 30)
     text = section(client.get(PAGE + "?lang=ko").get_data(as_text=True))
     assert "얼마나 확실한가" in text and "일대일 비교" in text
-    assert "추첨의 100%에서 1위" in text
+    assert "재표본의 100%에서 1위" in text

@@ -47,6 +47,7 @@ def results_document(result: Results, sure: HowSure) -> dict[str, Any]:
         "slug": result.poll.slug,
         "ballots": outcome.ballots,
         "held_ballots": result.held,
+        "min_ballots": result.poll.min_ballots,
         "borda_rule": outcome.rule,
         "entries": [
             {
@@ -57,6 +58,7 @@ def results_document(result: Results, sure: HowSure) -> dict[str, Any]:
                 "community_rank": s.community_rank,
                 "points": points_value(s.points),
                 "first_place_votes": s.first_place_votes,
+                "top_three_ballots": result.top_three.get(s.entry, 0),
                 "rank_range": [spread.low, spread.high] if (spread := sure.sureness.get(s.entry)) else None,
                 "first_share": spread.first_share if spread else None,
             }

@@ -81,6 +81,7 @@ def openapi_document() -> dict[str, Any]:
             "community_rank",
             "points",
             "first_place_votes",
+            "top_three_ballots",
             "rank_range",
             "first_share",
         ],
@@ -92,6 +93,11 @@ def openapi_document() -> dict[str, Any]:
             "community_rank": {"type": "integer", "minimum": 1},
             "points": {"type": "number", "minimum": 0, "description": "Borda points; halves are possible."},
             "first_place_votes": {"type": "integer", "minimum": 0},
+            "top_three_ballots": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "How many ballots put the entry among their first three.",
+            },
             "rank_range": {
                 "type": ["array", "null"],
                 "items": {"type": "integer", "minimum": 1},
@@ -348,6 +354,7 @@ def openapi_document() -> dict[str, Any]:
                         "slug",
                         "ballots",
                         "held_ballots",
+                        "min_ballots",
                         "borda_rule",
                         "entries",
                         "agreement",
@@ -363,6 +370,12 @@ def openapi_document() -> dict[str, Any]:
                             "type": "integer",
                             "minimum": 0,
                             "description": "Ballots stored but held for a check, not counted yet.",
+                        },
+                        "min_ballots": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "description": "Below this many ballots the results page calls it too early "
+                            "and shows counts without a ranking.",
                         },
                         "borda_rule": {"enum": [rule.value for rule in Rule]},
                         "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Standing"}},

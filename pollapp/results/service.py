@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..ballots.service import reader_ballot
 from ..ballots.tally import Tally, read_tally
-from ..core import ranking
+from ..core import ranking, story
 from ..core.terms import PollStatus, ResultsVisibility
 from ..polls.models import Poll
 from ..polls.service import EntryView, entry_keys, entry_views
@@ -21,6 +21,7 @@ class Results:
     entries: dict[str, EntryView]
     positions: dict[str, list[int]]
     held: int = 0  # ballots stored but held for a check, not counted yet
+    top_three: dict[str, int] = field(default_factory=dict)  # ballots with the entry in their first three
 
 
 @dataclass(frozen=True)
@@ -73,4 +74,5 @@ def results_of(poll: Poll, tally: Tally | None = None) -> Results:
         entries={view.key: view for view in entry_views(poll)},
         positions=ranking.position_matrix(counts, keys),
         held=tally.held,
+        top_three=story.top_counts(counts, keys),
     )

@@ -18,7 +18,8 @@ from ..polls.service import first_poll
 from ..results import downloads
 from ..results.history import history_of
 from ..results.service import can_see_results, reader_view, results_of, visible_to
-from ..results.sureness import FEW_BALLOTS, how_sure
+from ..results.story import RULE_ORDER, story_of
+from ..results.sureness import how_sure
 from ..web import charts, filecache, languages, policy
 from ..web.casting import Refused, take_ballot
 from ..web.forms import add_error, ballot_form
@@ -93,6 +94,7 @@ def results(slug: str) -> ResponseReturnValue:
     if view.results is None:
         return render_template("site/results_hidden.html", poll=view.poll), 403
     shown = languages.results_shown(view.results)
+    sure = how_sure(view.poll, read_tally(view.poll))
     return render_template(
         "site/results.html",
         result=shown,
@@ -103,8 +105,9 @@ def results(slug: str) -> ResponseReturnValue:
         rule_description=RULE_DESCRIPTIONS[view.poll.borda_rule],
         suggestions=suggestion_panel(view.poll, current_reader(), back="results"),
         rule_names=RULE_NAMES,
-        sure=how_sure(view.poll, read_tally(view.poll)),
-        few_ballots=FEW_BALLOTS,
+        sure=sure,
+        story=story_of(shown, sure, view.mine),
+        counted_by=RULE_ORDER,
     )
 
 

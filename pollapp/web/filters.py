@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from fractions import Fraction
 
+from babel.lists import format_list
 from flask import Flask
-from flask_babel import format_datetime, format_decimal, format_percent, gettext
+from flask_babel import format_datetime, format_decimal, format_percent, get_locale, gettext
 
 from ..core.ranking import format_points
+from ..polls.service import EntryView
 
 
 def points_filter(points: Fraction | float | int) -> str:
@@ -31,6 +34,16 @@ def share_filter(value: float) -> str:
     return str(format_percent(value))
 
 
+def labels_filter(keys: Iterable[str], entries: Mapping[str, EntryView]) -> list[str]:
+    """``keys|labels(result.entries)``: the entries' names, in the keys' order."""
+    return [entries[key].label for key in keys]
+
+
+def names_filter(names: Iterable[str]) -> str:
+    """Names as one list in the reader's language: "A, B, and C", "A, B 및 C"."""
+    return str(format_list(list(names), locale=get_locale() or "en"))
+
+
 def moment_filter(value: datetime) -> str:
     """A moment in UTC, in the reader's language: 02 Dec 2026 13:00, 2026. 12. 2. 13:00."""
     # The pattern is Babel's (CLDR) date pattern, translated like any sentence.
@@ -43,3 +56,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(number_filter, "number")
     app.add_template_filter(moment_filter, "moment")
     app.add_template_filter(share_filter, "share")
+    app.add_template_filter(labels_filter, "labels")
+    app.add_template_filter(names_filter, "names")
