@@ -17,7 +17,8 @@ from typing import NamedTuple
 import pytest
 from flask import Flask, Response, request
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
-from pollapp.ballots.service import cast_ballot
+from pollapp.ballots.service import cast_ballot, import_ballots
+from pollapp.extensions import db
 from pollapp.polls.service import find_poll
 from werkzeug.serving import make_server
 
@@ -520,3 +521,69 @@ def test_a_korean_reader_ranks_hears_korean_and_the_pages_stay_accessible(
     # Leaving the open poll's results cancels the live refresh's request and the icon's load.
     cancelled = ("/api/polls/", "/static/favicon.svg")
     assert [p for p in problems if not (p.startswith("failed: ") and any(c in p for c in cancelled))] == []
+
+
+# ---------------------------------------------------------------- the results page at every size
+
+NARROW = {"width": 320, "height": 640}
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_results_table_fits_a_320px_phone_and_stays_a_table(visit, other_readers, language):
+    context, page, problems = visit(NARROW, has_touch=True, is_mobile=True, bypass_csp=True)
+    page.goto(f"{RESULTS_PATH}?lang={language}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
+    table = page.locator(".results-table")
+    assert table.bounding_box()["width"] <= NARROW["width"]
+    # Each row is a card: the entry's name above its figures, not beside them.
+    first = table.locator("tbody tr").first
+    name, figure = first.locator("th").bounding_box(), first.locator("td").first.bounding_box()
+    assert name["y"] + name["height"] <= figure["y"] + 1
+    # Still a table to a screen reader: its column headers, a row header per entry, a cell per figure.
+    expect(table.get_by_role("columnheader")).to_have_count(7)
+    expect(table.get_by_role("rowheader")).to_have_count(9)
+    expect(table.get_by_role("cell")).to_have_count(9 * 6)
+    assert axe_violations(page) == []
+    assert [p for p in problems if not (p.startswith("failed: ") and "/api/polls/" in p)] == []
+
+
+def seed_ballots(app: Flask, keys: list[str], count: int) -> None:
+    """``count`` ballots from readers who lean away from the editors' order, imported in one go."""
+    chance = random.Random(count)
+    taste = [6.0, 3.0, 8.0, 4.0, 2.0, 5.0, 1.5, 3.5, 6.5]
+    rankings = []
+    for _ in range(count):
+        order = sorted(keys, key=lambda k: -taste[keys.index(k)] * chance.random())
+        rankings.append(order[: chance.randint(1, 9)])
+    with app.app_context():
+        import_ballots(find_poll(POLL), rankings)
+        db.session.commit()
+
+
+class Size(NamedTuple):
+    ballots: int
+    says: str  # what the page leads with
+
+
+SIZES = [
+    Size(0, "No ballots yet."),
+    Size(10, "Too early to call: 10 ballots so far"),
+    Size(40, ""),
+    Size(10_000, "The readers put"),
+]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size.ballots}-ballots")
+def test_the_results_page_at_each_size_on_a_phone_and_a_desktop(visit, app, keys, size):
+    seed_ballots(app, keys, size.ballots)
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        context, page, problems = visit(viewport, bypass_csp=True)
+        page.goto(RESULTS_PATH)
+        expect(page.locator(".summary")).to_contain_text(f"{size.ballots:,}")
+        expect(page.locator(".story")).to_contain_text(size.says)
+        # Charts only once the poll ranks: from its minimum of ballots.
+        expect(page.locator("svg.chart")).to_have_count(3 if size.ballots >= 30 else 0)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert axe_violations(page) == []
+        screenshot(page, f"results-{size.ballots}-ballots-{name}")
+        assert [p for p in problems if not (p.startswith("failed: ") and "/api/polls/" in p)] == []
