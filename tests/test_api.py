@@ -18,6 +18,7 @@ RESULTS_KEYS = {"slug", "ballots", "held_ballots", "min_ballots", "borda_rule", 
     "pairwise",
     "condorcet_winner",
     "orders",
+    "figures_tag",
 }
 STANDING_KEYS = {
     "key",

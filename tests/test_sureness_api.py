@@ -4,7 +4,9 @@ recomputed from the downloadable ballots."""
 from __future__ import annotations
 
 import pytest
+from pollapp.ballots.tally import read_tally
 from pollapp.core.confidence import bootstrap, too_close_to_call
+from pollapp.polls.service import find_poll
 from pollapp.results import sureness
 
 import oracle
@@ -60,14 +62,29 @@ def test_the_figures_are_worked_out_once_per_tally_tag(client, app, keys, monkey
     worked = []
     real = sureness._work_out
     monkeypatch.setattr(sureness, "_work_out", lambda poll: worked.append(poll.id) or real(poll))
-    sureness._cache.clear()
-    first = client.get(RESULTS).get_json()
-    assert client.get(RESULTS).get_json() == first
+    sureness.forget()
+    first = client.get(RESULTS)
+    assert client.get(RESULTS).get_json() == first.get_json()
     assert len(worked) == 1
+    assert first.get_json()["figures_tag"] == first.headers["ETag"].strip('"')
     vote_many(app, [[keys[3]]])
     after = client.get(RESULTS).get_json()
     assert len(worked) == 2
     assert after["ballots"] == 3 and after["pairwise"][keys[3]][keys[2]] == 1
+
+
+def test_the_figures_come_from_the_rankings_counted_in_the_database(app, keys):
+    """Distinct rankings each counted once, with their ballots: the same figures as every ballot read."""
+    rankings = [[keys[1], keys[0]]] * 25 + [[keys[0]]] * 9 + [[keys[2], keys[1], keys[0]]] * 6
+    vote_many(app, rankings)
+    with app.app_context():
+        poll = find_poll(POLL)
+        sureness.forget()
+        figures = sureness.how_sure(poll)
+        assert figures.tag == read_tally(poll).tag
+    assert figures.ballots == len(rankings)
+    assert figures.pairwise == oracle.pairwise(rankings, keys)
+    assert list(figures.sureness.values()) == bootstrap(rankings, keys, "averaged")
 
 
 @pytest.mark.parametrize("count", [1, 29, 30])
@@ -76,19 +93,30 @@ def test_too_early_below_thirty_ballots(count):
     assert figures.too_early is (count < sureness.FEW_BALLOTS)
 
 
-def test_a_large_polls_figures_serve_for_a_while_though_ballots_arrive(client, app, keys, monkeypatch):
-    """Past LARGE ballots one more cannot move the ranges: no resampling per ballot."""
+def test_a_large_poll_is_answered_with_its_latest_figures_while_new_ones_are_worked_out(
+    client, app, keys, monkeypatch
+):
+    """Past LARGE ballots a reader never waits for a resampling: the latest figures
+    come with their tag, and newer ones are worked out beside the request."""
     vote_many(app, [[keys[0]], [keys[1], keys[0]]])
     worked = []
     real = sureness._work_out
     monkeypatch.setattr(sureness, "_work_out", lambda poll: worked.append(poll.id) or real(poll))
     monkeypatch.setattr(sureness, "LARGE", 2)
-    sureness._cache.clear()
-    sureness._latest.clear()
+    sureness.forget()
     first = client.get(RESULTS).get_json()
-    vote_many(app, [[keys[3]]])
-    assert client.get(RESULTS).get_json()["condorcet_winner"] == first["condorcet_winner"]
     assert len(worked) == 1
-    monkeypatch.setattr(sureness, "REUSE_SECONDS", 0.0)
-    client.get(RESULTS)
+    vote_many(app, [[keys[3]]])
+    served = client.get(RESULTS)
+    assert served.get_json()["ballots"] == 3
+    assert served.get_json()["figures_tag"] == first["figures_tag"] != served.headers["ETag"].strip('"')
+    assert served.get_json()["pairwise"] == first["pairwise"]
+    assert len(worked) == 1  # within REFRESH_SECONDS: not even beside the request
+    monkeypatch.setattr(sureness, "REFRESH_SECONDS", 0.0)
+    stale = client.get(RESULTS).get_json()
+    assert stale["figures_tag"] == first["figures_tag"]  # this reader did not wait
+    sureness.wait_for_refreshes()
     assert len(worked) == 2
+    fresh = client.get(RESULTS)
+    assert fresh.get_json()["figures_tag"] == fresh.headers["ETag"].strip('"')
+    assert fresh.get_json()["pairwise"][keys[3]][keys[2]] == 1

@@ -69,6 +69,7 @@ def results_document(result: Results, sure: HowSure) -> dict[str, Any]:
         "pairwise": sure.pairwise,
         "condorcet_winner": sure.condorcet_winner,
         "orders": {str(rule): order for rule, order in sure.orders.items()},
+        "figures_tag": sure.tag,
     }
 
 

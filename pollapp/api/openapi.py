@@ -362,6 +362,7 @@ def openapi_document() -> dict[str, Any]:
                         "pairwise",
                         "condorcet_winner",
                         "orders",
+                        "figures_tag",
                     ],
                     "properties": {
                         "slug": {"type": "string"},
@@ -409,6 +410,16 @@ def openapi_document() -> dict[str, Any]:
                             "properties": {
                                 rule.value: {"type": "array", "items": {"type": "string"}} for rule in Rule
                             },
+                        },
+                        "figures_tag": {
+                            "type": "string",
+                            "description": (
+                                "The tally tag (ETag) of the ballots that rank_range, first_share, "
+                                "too_close_to_call, pairwise, condorcet_winner and orders were worked out "
+                                "from. Past 10,000 ballots these are the latest figures, renewed at most "
+                                "once a minute beside the requests, so this can be an earlier tag than "
+                                "the response's ETag."
+                            ),
                         },
                     },
                 },

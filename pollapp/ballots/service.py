@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, cast
 
-from sqlalchemy import Table, bindparam, literal_column, select
+from sqlalchemy import Table, bindparam, func, literal_column, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -201,6 +201,18 @@ def ballot_rankings(poll: Poll) -> Iterator[list[str]]:
     """Every stored ranking in the order cast, streamed from the database."""
     for stored in stored_rankings(poll):
         yield stored.split(",")
+
+
+def counted_rankings(poll: Poll) -> Counter[tuple[str, ...]]:
+    """How many counted ballots cast each distinct ranking, counted by the
+    database: what comes back is as long as the rankings are varied, whatever
+    the number of ballots."""
+    rows = db.session.execute(
+        select(_ballots.c.ranking, func.count())
+        .where(_ballots.c.poll_id == poll.id, _ballots.c.held.is_(False))
+        .group_by(_ballots.c.ranking)
+    )
+    return Counter({tuple(stored.split(",")): int(ballots) for stored, ballots in rows})
 
 
 def import_ballots(

@@ -5,6 +5,7 @@ in ``storage.triggers``); this module reads it and adds imported ballots."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,12 +48,27 @@ def read_tally(poll: Poll) -> Tally:
     keys = {entry.id: entry.key for entry in poll.entries}
     connection = db.session.connection()
     rows = connection.execute(_POLL_TALLY, {"b_poll": poll.id}).all()
-    held = int(connection.execute(_POLL_HELD, {"b_poll": poll.id}).scalar_one())
-    # Every cell is integers, and CPython hashes integers alike in every process
-    # (no hash randomisation), so all workers on all hosts agree on the tag.
-    cells = hash((held, tuple(map(tuple, rows)))) & 0xFFFFFFFFFFFFFFFF
-    tag = f"results-{poll.id}-{poll.revision}-{cells:016x}"
-    return Tally(Counter({(keys[entry], k, p): n for entry, k, p, n in rows if n}), held, tag)
+    held = held_ballots(poll)
+    cells = [(entry, k, p, n) for entry, k, p, n in rows if n]
+    return Tally(
+        Counter({(keys[entry], k, p): n for entry, k, p, n in cells}), held, tally_tag(poll, cells, held)
+    )
+
+
+def held_ballots(poll: Poll) -> int:
+    """How many of the poll's ballots are held for a check."""
+    return int(db.session.connection().execute(_POLL_HELD, {"b_poll": poll.id}).scalar_one())
+
+
+def tally_tag(poll: Poll, cells: Sequence[tuple[int, int, int, int]], held: int) -> str:
+    """The tag of a tally whose non-empty cells are ``(entry id, length, position,
+    ballots)`` in that order: the same ballots give the same tag, however counted.
+
+    Every cell is integers, and CPython hashes integers alike in every process
+    (no hash randomisation), so all workers on all hosts agree on the tag.
+    """
+    digest = hash((held, tuple(cells))) & 0xFFFFFFFFFFFFFFFF
+    return f"results-{poll.id}-{poll.revision}-{digest:016x}"
 
 
 def _change_cells_statement(dialect_insert: Any) -> Any:

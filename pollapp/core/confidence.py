@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import random
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Generic, TypeVar
 
-from pollapp.core.ranking import Rule, ballot_cells, competition_ranks, tally_points
+from pollapp.core.ranking import Rule, ballot_points
 
 K = TypeVar("K", bound=Hashable)
 
@@ -71,7 +72,19 @@ def bootstrap(
     >>> [(s.entry, s.low, s.high, s.first_share) for s in bootstrap([["a", "b"]] * 3, "ab", "averaged", 20)]
     [('a', 1, 1, 1.0), ('b', 2, 2, 0.0)]
     """
-    rankings = Counter(tuple(b) for b in ballots)
+    return weighted_bootstrap(Counter(tuple(b) for b in ballots), entries, rule, resamples)
+
+
+def weighted_bootstrap(
+    rankings: Mapping[tuple[K, ...], int], entries: Sequence[K], rule: Rule, resamples: int = RESAMPLES
+) -> list[Sureness[K]]:
+    """``bootstrap`` of distinct rankings, each cast ``count`` times: the work
+    depends on how many rankings are distinct, never on how many ballots there are.
+
+    >>> [(s.entry, s.low, s.high) for s in weighted_bootstrap({("b", "a"): 3}, "ab", "modified", 20)]
+    [('a', 2, 2), ('b', 1, 1)]
+    """
+    rankings = {ranking: count for ranking, count in rankings.items() if count > 0}
     if not rankings:
         return []
     # Sorted, so the draws do not depend on the order the ballots came in.
@@ -81,20 +94,23 @@ def bootstrap(
     # size), so its cost stays bounded at any number of ballots; fewer draws only
     # widen the ranges, so a large poll errs on the side of "too close to call".
     draws = min(cumulative[-1], DRAWS)
-    cells = [ballot_cells(r) for r in distinct]
+    # Each distinct ranking's points for every entry, doubled so that the
+    # averaged rule's half points are whole: the order and the ties are the same.
+    points = [ballot_points(r, entries, rule) for r in distinct]
+    columns = [[int(2 * each[entry]) for each in points] for entry in entries]
     rng = random.Random(seed_of(rankings))
     indices = range(len(distinct))
-    ranks: dict[K, list[int]] = {entry: [] for entry in entries}
+    ranks: list[list[int]] = [[] for _ in entries]
     for _ in range(resamples):
-        counts: Counter[tuple[K, int, int]] = Counter()
-        for index, times in Counter(rng.choices(indices, cum_weights=cumulative, k=draws)).items():
-            for cell in cells[index]:
-                counts[cell] += times
-        for entry, rank in competition_ranks(tally_points(counts, entries, rule), entries):
-            ranks[entry].append(rank)
+        drawn = rng.choices(indices, cum_weights=cumulative, k=draws)
+        totals = [sum(map(column.__getitem__, drawn)) for column in columns]
+        ascending = sorted(totals)
+        # Competition ranks (1, 2, 2, 4): one more than how many entries have more points.
+        for entry_ranks, total in zip(ranks, totals, strict=True):
+            entry_ranks.append(1 + len(ascending) - bisect_right(ascending, total))
     result = []
-    for entry in entries:
-        seen = sorted(ranks[entry])
+    for entry, entry_ranks in zip(entries, ranks, strict=True):
+        seen = sorted(entry_ranks)
         result.append(
             Sureness(
                 entry,

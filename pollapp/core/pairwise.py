@@ -15,7 +15,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import TypeVar
 
-from pollapp.core.ranking import RULES, Rule, competition_ranks, tally, tally_points
+from pollapp.core.ranking import RULES, Cell, Rule, competition_ranks, tally, tally_points
 
 K = TypeVar("K", bound=Hashable)
 
@@ -90,7 +90,15 @@ def borda_orders(rankings: Iterable[Sequence[K]], entries: Sequence[K]) -> dict[
     >>> orders[Rule.AVERAGED], orders[Rule.MODIFIED]
     (['b', 'a', 'c'], ['b', 'a', 'c'])
     """
-    counts = tally(rankings)
+    return tally_orders(tally(rankings), entries)
+
+
+def tally_orders(counts: Mapping[Cell[K], int], entries: Sequence[K]) -> dict[Rule, list[K]]:
+    """``borda_orders`` from a position tally: every rule's order is in it.
+
+    >>> tally_orders({("b", 1, 1): 2}, "ab")[Rule.TRUNCATED]
+    ['b', 'a']
+    """
     return {
         rule: [entry for entry, _rank in competition_ranks(tally_points(counts, entries, rule), entries)]
         for rule in RULES

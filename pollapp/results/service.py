@@ -22,6 +22,7 @@ class Results:
     positions: dict[str, list[int]]
     held: int = 0  # ballots stored but held for a check, not counted yet
     top_three: dict[str, int] = field(default_factory=dict)  # ballots with the entry in their first three
+    tally: Tally | None = None  # the tally these results were read from (None: built without a database)
 
 
 @dataclass(frozen=True)
@@ -75,4 +76,5 @@ def results_of(poll: Poll, tally: Tally | None = None) -> Results:
         positions=ranking.position_matrix(counts, keys),
         held=tally.held,
         top_three=story.top_counts(counts, keys),
+        tally=tally,
     )

@@ -1,24 +1,43 @@
-"""How sure the ranking is, and head to head: from the stored ballots, kept per tally tag."""
+"""How sure the ranking is, and head to head: worked out from the distinct
+rankings' counts, once per tally tag, and off the request path for a large poll.
+
+The database counts the ballots of each distinct ranking (one grouped query), so
+what Python works on is as long as the rankings are varied, not as long as the
+poll. The figures carry the tag of exactly the ballots they came from: their own
+tally is derived from the same counts, so they never claim a tag they were not
+worked out from.
+
+A large poll's tag changes with every ballot, while one more ballot cannot move
+its ranges. Past ``LARGE`` ballots a reader gets the latest figures at once,
+with their tag, and when they are older than ``REFRESH_SECONDS`` a thread works
+out new ones beside the request: no reader waits for a resampling, and a busy
+poll is resampled at most that often by each process. Only the first reader of
+a large poll in a new process (or after the poll's entries or rule changed)
+waits for its figures.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from time import monotonic
 
-from ..ballots.service import ballot_rankings
-from ..ballots.tally import Tally
+from flask import Flask, current_app
+
+from ..ballots.service import counted_rankings
+from ..ballots.tally import Tally, held_ballots, read_tally, tally_tag
 from ..core import confidence, pairwise, ranking
+from ..extensions import db
 from ..polls.models import Poll
-from ..polls.service import entry_keys
+from ..polls.service import entry_ids, entry_keys
 
 # Below this many ballots the ranges say little: pages call it too early.
 FEW_BALLOTS = 30
 
 _KEPT = 32  # how many polls' figures stay in memory
 LARGE = 10_000  # ballots past which one more cannot move the ranges
-REUSE_SECONDS = 60.0
+REFRESH_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,7 @@ class HowSure:
     pairwise: dict[str, dict[str, int]]
     condorcet_winner: str | None
     orders: dict[ranking.Rule, list[str]]
+    tag: str = ""  # the tally tag of the ballots these figures were worked out from
 
     @property
     def too_early(self) -> bool:
@@ -38,53 +58,105 @@ class HowSure:
         return self.ballots < FEW_BALLOTS
 
 
-_cache: OrderedDict[tuple[int, str, str], HowSure] = OrderedDict()
-_latest: dict[tuple[int, str], tuple[float, HowSure]] = {}
+# (poll id, its revision, its rule) -> (when worked out, the figures)
+Key = tuple[int, int, str]
+_kept: OrderedDict[Key, tuple[float, HowSure]] = OrderedDict()
+_refreshing: dict[Key, threading.Thread] = {}
 _lock = threading.Lock()
 _working = threading.Lock()
 
 
-def how_sure(poll: Poll, tally: Tally) -> HowSure:
-    """The figures for the ballots the tally counts; worked out once per tally tag.
+def how_sure(poll: Poll, tally: Tally | None = None) -> HowSure:
+    """The figures for the ballots the tally counts (read here unless given).
 
-    A large poll's tag changes with every ballot, while one more ballot cannot
-    move its ranges: there the latest figures serve for ``REUSE_SECONDS``, so a
-    busy poll is resampled at most that often by each process.
+    A poll below ``LARGE`` ballots is worked out for this very tag; a larger one
+    gets the latest figures, renewed beside the request when they have aged.
     """
-    key = (poll.id, tally.tag, str(poll.borda_rule))
-    latest_key = (poll.id, str(poll.borda_rule))
+    tally = tally or read_tally(poll)
+    key = (poll.id, poll.revision, str(poll.borda_rule))
     with _lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-        latest = _latest.get(latest_key)
-        if latest is not None and latest[1].ballots >= LARGE and monotonic() - latest[0] < REUSE_SECONDS:
-            return latest[1]
-    with _working:  # one resampling at a time in a process; others wait, then find it kept
+        kept = _kept.get(key)
+        if kept is not None:
+            _kept.move_to_end(key)
+            at, figures = kept
+            if figures.tag == tally.tag:
+                return figures
+            if figures.ballots >= LARGE:
+                if monotonic() - at >= REFRESH_SECONDS and key not in _refreshing:
+                    _refresh_beside(current_app._get_current_object(), key)  # type: ignore[attr-defined]  # werkzeug's LocalProxy hides the method from mypy
+                return figures
+    return _worked_out(poll, key, tally.tag)
+
+
+def wait_for_refreshes() -> None:
+    """Wait until the figures being worked out beside requests are kept."""
+    with _lock:
+        running = list(_refreshing.values())
+    for thread in running:
+        thread.join()
+
+
+def forget() -> None:
+    """Drop every kept figure (the next reader of each poll works them out)."""
+    wait_for_refreshes()
+    with _lock:
+        _kept.clear()
+
+
+def _refresh_beside(app: Flask, key: Key) -> None:
+    thread = threading.Thread(target=_refresh, args=(app, key), name=f"how-sure-{key[0]}", daemon=True)
+    _refreshing[key] = thread
+    thread.start()
+
+
+def _refresh(app: Flask, key: Key) -> None:
+    try:
+        with app.app_context():
+            poll = db.session.get(Poll, key[0])
+            if poll is not None and (poll.id, poll.revision, str(poll.borda_rule)) == key:
+                _worked_out(poll, key, None)
+    except Exception:  # a failed refresh leaves the figures as they were; the next one tries again
+        app.logger.exception("working out how sure the results of poll %s are", key[0])
+    finally:
         with _lock:
-            if key in _cache:
-                return _cache[key]
+            _refreshing.pop(key, None)
+
+
+def _worked_out(poll: Poll, key: Key, tag: str | None) -> HowSure:
+    """Work the figures out (one at a time in a process: others wait, then find them kept) and keep them."""
+    with _working:
+        with _lock:
+            kept = _kept.get(key)
+            if kept is not None and tag is not None and kept[1].tag == tag:
+                return kept[1]
         figures = _work_out(poll)
         with _lock:
-            _cache[key] = figures
-            _latest[latest_key] = (monotonic(), figures)
-            while len(_cache) > _KEPT:
-                _cache.popitem(last=False)
+            _kept[key] = (monotonic(), figures)
+            _kept.move_to_end(key)
+            while len(_kept) > _KEPT:
+                _kept.popitem(last=False)
     return figures
 
 
 def _work_out(poll: Poll) -> HowSure:
     keys = entry_keys(poll)
-    rankings = list(ballot_rankings(poll))
-    orders = pairwise.borda_orders(rankings, keys)
+    rankings = counted_rankings(poll)
+    counts: Counter[tuple[str, int, int]] = Counter()
+    for ranked, times in rankings.items():
+        for cell in ranking.ballot_cells(ranked):
+            counts[cell] += times
+    ids = entry_ids(poll)
+    cells = sorted((ids[key], k, p, n) for (key, k, p), n in counts.items())
+    orders = pairwise.tally_orders(counts, keys)
     rule = ranking.Rule(poll.borda_rule)
-    sureness = confidence.bootstrap(rankings, keys, rule)
-    table = pairwise.pairwise_table(rankings, keys)
+    sureness = confidence.weighted_bootstrap(rankings, keys, rule)
+    table = pairwise.weighted_pairwise_table(rankings, keys)
     return HowSure(
-        ballots=len(rankings),
+        ballots=sum(rankings.values()),
         sureness={s.entry: s for s in sureness},
         too_close_to_call=confidence.too_close_to_call(orders[rule], sureness) if rankings else [],
         pairwise=table,
         condorcet_winner=pairwise.condorcet_winner(table) if rankings else None,
         orders=orders,
+        tag=tally_tag(poll, cells, held_ballots(poll)),
     )

@@ -94,7 +94,7 @@ def results(slug: str) -> ResponseReturnValue:
     if view.results is None:
         return render_template("site/results_hidden.html", poll=view.poll), 403
     shown = languages.results_shown(view.results)
-    sure = how_sure(view.poll, read_tally(view.poll))
+    sure = how_sure(view.poll, view.results.tally)
     return render_template(
         "site/results.html",
         result=shown,
