@@ -40,6 +40,9 @@ DOWNLOADS_FRESH_FOR = 10
 LIVE_REFRESH_SECONDS = 5
 # Where the kept downloads live; None: "downloads" in the instance folder.
 DOWNLOADS_FOLDER: str | None = None
+# Where each poll's latest resampling and head-to-head figures are kept for every
+# process to start from; None: "figures" in the instance folder.
+FIGURES_FOLDER: str | None = None
 # Limits kept in memory are per process; production accepts that only when
 # told that one process serves the app.
 RATELIMIT_ONE_PROCESS = False

@@ -77,6 +77,7 @@ class AppFactory:
             **TEST_SETTINGS,
             "SQLALCHEMY_DATABASE_URI": database_uri or self.database_uri,
             "DOWNLOADS_FOLDER": str(self.folder / "downloads"),
+            "FIGURES_FOLDER": str(self.folder / "figures"),
             **settings,
         }
         app = create_app({name: value for name, value in config.items() if name not in unset})

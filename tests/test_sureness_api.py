@@ -120,3 +120,23 @@ def test_a_large_poll_is_answered_with_its_latest_figures_while_new_ones_are_wor
     fresh = client.get(RESULTS)
     assert fresh.get_json()["figures_tag"] == fresh.headers["ETag"].strip('"')
     assert fresh.get_json()["pairwise"][keys[3]][keys[2]] == 1
+
+
+def test_a_new_process_starts_from_the_figures_kept_in_a_file(client, app, keys, monkeypatch):
+    """Every process serves a large poll's latest figures at once, not only the one that worked them out."""
+    vote_many(app, [[keys[0]], [keys[1], keys[0]]])
+    monkeypatch.setattr(sureness, "LARGE", 2)
+    sureness.forget()
+    first = client.get(RESULTS).get_json()
+    worked = []
+    real = sureness._work_out
+    monkeypatch.setattr(sureness, "_work_out", lambda poll: worked.append(poll.id) or real(poll))
+    sureness.forget()  # as in another worker, or after a restart
+    vote_many(app, [[keys[3]]])
+    served = client.get(RESULTS).get_json()
+    assert worked == []
+    assert (served["figures_tag"], served["pairwise"]) == (first["figures_tag"], first["pairwise"])
+    assert [e["rank_range"] for e in served["entries"]] == [e["rank_range"] for e in first["entries"]]
+    monkeypatch.setattr(sureness, "LARGE", 10)  # a small poll's figures are for its very tag
+    assert client.get(RESULTS).get_json()["pairwise"][keys[3]][keys[2]] == 1
+    assert len(worked) == 1

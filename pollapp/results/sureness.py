@@ -11,17 +11,24 @@ A large poll's tag changes with every ballot, while one more ballot cannot move
 its ranges. Past ``LARGE`` ballots a reader gets the latest figures at once,
 with their tag, and when they are older than ``REFRESH_SECONDS`` a thread works
 out new ones beside the request: no reader waits for a resampling, and a busy
-poll is resampled at most that often by each process. Only the first reader of
-a large poll in a new process (or after the poll's entries or rule changed)
+poll is resampled at most that often by each process. The latest figures are
+also kept in a file (``FIGURES_FOLDER``) that a new process starts from, so only
+the first reader of a large poll ever, or after its entries or rule changed,
 waits for its figures.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import threading
+import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from time import monotonic
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -76,7 +83,11 @@ def how_sure(poll: Poll, tally: Tally | None = None) -> HowSure:
     key = (poll.id, poll.revision, str(poll.borda_rule))
     with _lock:
         kept = _kept.get(key)
+    if kept is None:
+        kept = _stored(key)
+    with _lock:
         if kept is not None:
+            _kept[key] = _kept.get(key, kept)
             _kept.move_to_end(key)
             at, figures = kept
             if figures.tag == tally.tag:
@@ -97,7 +108,8 @@ def wait_for_refreshes() -> None:
 
 
 def forget() -> None:
-    """Drop every kept figure (the next reader of each poll works them out)."""
+    """Drop every figure kept in this process's memory, as a new process starts:
+    the next reader of each poll starts from the kept files, or works them out."""
     wait_for_refreshes()
     with _lock:
         _kept.clear()
@@ -135,7 +147,59 @@ def _worked_out(poll: Poll, key: Key, tag: str | None) -> HowSure:
             _kept.move_to_end(key)
             while len(_kept) > _KEPT:
                 _kept.popitem(last=False)
+        _store(key, figures)
     return figures
+
+
+def _path(key: Key) -> Path:
+    folder = current_app.config["FIGURES_FOLDER"] or Path(current_app.instance_path) / "figures"
+    # Polls are numbered per database: a folder per database keeps two apart.
+    database = hashlib.sha256(db.engine.url.render_as_string().encode()).hexdigest()[:16]
+    return Path(folder) / database / f"{key[0]}-{key[1]}-{key[2]}.json"
+
+
+def _store(key: Key, figures: HowSure) -> None:
+    """Keep the figures in a file, written whole and then renamed into place."""
+    path = _path(key)
+    document = {
+        "ballots": figures.ballots,
+        "sureness": [[s.entry, s.low, s.high, s.first_share] for s in figures.sureness.values()],
+        "too_close_to_call": figures.too_close_to_call,
+        "pairwise": figures.pairwise,
+        "condorcet_winner": figures.condorcet_winner,
+        "orders": {str(rule): order for rule, order in figures.orders.items()},
+        "tag": figures.tag,
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
+        partial.write_text(json.dumps(document), encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:  # the figures stay in memory; a new process works them out again
+        current_app.logger.exception("keeping the figures of poll %s in %s", key[0], path)
+
+
+def _stored(key: Key) -> tuple[float, HowSure] | None:
+    """The figures kept in a file by this or another process, with when they were worked out."""
+    path = _path(key)
+    try:
+        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        age = time.time() - path.stat().st_mtime
+        figures = HowSure(
+            ballots=int(document["ballots"]),
+            sureness={
+                entry: confidence.Sureness(entry, int(low), int(high), float(share))
+                for entry, low, high, share in document["sureness"]
+            },
+            too_close_to_call=document["too_close_to_call"],
+            pairwise=document["pairwise"],
+            condorcet_winner=document["condorcet_winner"],
+            orders={ranking.Rule(rule): order for rule, order in document["orders"].items()},
+            tag=str(document["tag"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):  # none kept yet, or unreadable: work them out
+        return None
+    return monotonic() - max(age, 0.0), figures
 
 
 def _work_out(poll: Poll) -> HowSure:
