@@ -113,6 +113,9 @@ class Server:
         self.log = folder / f"gunicorn-{name}-{self.port}.log"
         self.options = options
         env = app_environment(uri, SECRET_KEY)
+        # Kept downloads and figures of this run's own, never an earlier run's.
+        env["POLLAPP_DOWNLOADS_FOLDER"] = str(folder / f"downloads-{name}")
+        env["POLLAPP_FIGURES_FOLDER"] = str(folder / f"figures-{name}")
         env.update({f"POLLAPP_{setting}": value for setting, value in (settings or {}).items()})
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
@@ -771,22 +774,76 @@ def measure_results_latency(small: Server, large: Server, args: argparse.Namespa
     return rows
 
 
-def measure_results_alone(
-    keys: list[str], args: argparse.Namespace, options: Options, folder: Path
-) -> list[Row]:
-    """Figure 2 alone: a small and a large database filled by import, then served side by side."""
-    servers = {}
-    for name, count in (("small", args.small), ("large", args.ballots)):
+def measure_exports(large: Server, args: argparse.Namespace) -> list[Row]:
+    """Figure 3: ballots.csv and ballots.soi of ``--ballots`` ballots, and the workers' peak memory."""
+    rows: list[Row] = []
+    for name, read in (("ballots.csv", download), ("ballots.soi", download_soi)):
+        exports = []
+        for _ in range(args.rounds):
+            count, seconds = read(large, f"/polls/{SLUG}/{name}")
+            if count != args.ballots:
+                raise SystemExit(f"{name} held {count} ballots, expected {args.ballots}")
+            say(f"export {name}: {fmt(count)} ballots in {seconds:.2f} s")
+            exports.append(seconds)
+        # The first download makes the file (the export itself); later ones
+        # are the copy kept for the tally tag, served as it is.
+        seconds = exports[0]
+        kept = f"; the kept copy in {statistics.median(exports[1:]):.2f} s" if len(exports) > 1 else ""
+        rows.append(
+            Row(
+                f"3. export {name}",
+                f"{fmt(args.ballots)} ballots in {seconds:.2f} s (the first download, which makes it{kept})",
+                args.ballots / seconds,
+                "ballots/s",
+                "≥ 200,000",
+                args.ballots / seconds >= 200_000,
+            )
+        )
+    peak = max(peak_rss_kib(pid) for pid in large.workers()) / 1024
+    rows.append(
+        Row(
+            "3. export peak memory",
+            "largest VmHWM of the serving gunicorn workers (after the CSV and .soi exports)",
+            peak,
+            "MB",
+            "< 150",
+            peak < 150,
+        )
+    )
+    return rows
+
+
+def filled_databases(keys: list[str], folder: Path, **counts: int) -> dict[str, str]:
+    """A SQLite database per name, filled by importing that many ballots; name -> URI."""
+    uris = {}
+    for name, count in counts.items():
         uri, ballots = f"sqlite:///{folder / f'{name}.sqlite3'}", folder / f"{name}.csv"
         say(f"writing and importing {fmt(count)} ballots ({name})")
         write_ballots_csv(ballots, count, keys)
         flask(uri, "init-db")
         flask(uri, "ballots", "import", "--poll", SLUG, str(ballots))
-        servers[name] = uri
+        uris[name] = uri
+    return uris
+
+
+def measure_exports_alone(
+    keys: list[str], args: argparse.Namespace, options: Options, folder: Path
+) -> list[Row]:
+    """Figure 3 alone: a large database filled by import, served, downloaded."""
+    uris = filled_databases(keys, folder, large=args.ballots)
+    with serving("large", "pollapp:create_app()", uris["large"], options, folder) as large:
+        return measure_exports(large, args)
+
+
+def measure_results_alone(
+    keys: list[str], args: argparse.Namespace, options: Options, folder: Path
+) -> list[Row]:
+    """Figure 2 alone: a small and a large database filled by import, then served side by side."""
+    uris = filled_databases(keys, folder, small=args.small, large=args.ballots)
     with ExitStack() as stack:
         small, large = (
             stack.enter_context(serving(name, "pollapp:create_app()", uri, options, folder))
-            for name, uri in servers.items()
+            for name, uri in uris.items()
         )
         return measure_results_latency(small, large, args)
 
@@ -876,6 +933,7 @@ ONLY: dict[str, Callable[[list[str], argparse.Namespace, Options, Path], list[Ro
     "slow": measure_slow_alone,
     "live": measure_live,
     "results": measure_results_alone,
+    "export": measure_exports_alone,
 }
 
 
@@ -919,7 +977,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         choices=sorted(ONLY),
-        help="measure one figure alone: results (figure 2), flood (5), slow (6) or live (8)",
+        help="measure one figure alone: results (figure 2), export (3), flood (5), slow (6) or live (8)",
     )
     args = parser.parse_args()
     args.ballots = args.ballots or (20_000 if args.quick else 1_000_000)
@@ -1000,36 +1058,7 @@ def main() -> int:
             large = stack.enter_context(serving("large", "pollapp:create_app()", large_uri, options, folder))
             rows += measure_results_latency(small, large, args)
 
-            for name, read in (("ballots.csv", download), ("ballots.soi", download_soi)):
-                exports = []
-                for _ in range(args.rounds):
-                    count, seconds = read(large, f"/polls/{SLUG}/{name}")
-                    if count != args.ballots:
-                        raise SystemExit(f"{name} held {count} ballots, expected {args.ballots}")
-                    say(f"export {name}: {fmt(count)} ballots in {seconds:.2f} s")
-                    exports.append(seconds)
-                seconds = statistics.median(exports)
-                rows.append(
-                    Row(
-                        f"3. export {name}",
-                        f"{fmt(args.ballots)} ballots in {seconds:.2f} s (median of {args.rounds})",
-                        args.ballots / seconds,
-                        "ballots/s",
-                        "≥ 200,000",
-                        args.ballots / seconds >= 200_000,
-                    )
-                )
-            peak = max(peak_rss_kib(pid) for pid in large.workers()) / 1024
-            rows.append(
-                Row(
-                    "3. export peak memory",
-                    "largest VmHWM of the serving gunicorn workers (after the CSV and .soi exports)",
-                    peak,
-                    "MB",
-                    "< 150",
-                    peak < 150,
-                )
-            )
+            rows += measure_exports(large, args)
         rows += [import_row, file_row]
 
         # 1. Intake, on SQLite and on PostgreSQL.
