@@ -40,6 +40,7 @@ KEPT_IN_LATIN |= {
     "Election",
     "Format",
 }  # and the Borda formulas' letters
+KEPT_IN_LATIN |= {"X", "Facebook", "Reddit", "WhatsApp", "LINE"}  # the sites a link is shared to
 
 
 # ---------------------------------------------------------------- the catalogue

@@ -136,6 +136,13 @@
         if (answer.ok) {
           // The server's own fragment: the message, the picks, the tops.
           outcome.innerHTML = answer.body.html;
+          // A script put in with innerHTML does not run: the share block's is loaded once here.
+          var inert = outcome.querySelector("script[src]");
+          if (inert && !window.pollappShare) {
+            var script = document.createElement("script");
+            script.src = inert.src;
+            document.body.appendChild(script);
+          }
           button.textContent = button.dataset.castAgain;
           var heading = outcome.querySelector("h2");
           if (heading) {

@@ -1,11 +1,12 @@
 """The web layer every blueprint shares: error handlers, security headers and
-per-blueprint policies, the interface's languages, rate limits, poll lookup and the request's reader."""
+per-blueprint policies, the interface's languages, rate limits, poll lookup,
+the request's reader and share links."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from . import errors, filters, languages, limits, readers, security
+from . import errors, filters, languages, limits, readers, security, sharing
 
 
 def init_app(app: Flask) -> None:
@@ -15,3 +16,4 @@ def init_app(app: Flask) -> None:
     filters.init_app(app)
     errors.register_error_handlers(app)
     limits.init_app(app)
+    sharing.init_app(app)
