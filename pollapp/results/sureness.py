@@ -65,8 +65,8 @@ class HowSure:
         return self.ballots < FEW_BALLOTS
 
 
-# (poll id, its revision, its rule) -> (when worked out, the figures)
-Key = tuple[int, int, str]
+# (the database, a poll's id, its revision, its rule) -> (when worked out, the figures)
+Key = tuple[str, int, int, str]
 _kept: OrderedDict[Key, tuple[float, HowSure]] = OrderedDict()
 _refreshing: dict[Key, threading.Thread] = {}
 _lock = threading.Lock()
@@ -80,7 +80,7 @@ def how_sure(poll: Poll, tally: Tally | None = None) -> HowSure:
     gets the latest figures, renewed beside the request when they have aged.
     """
     tally = tally or read_tally(poll)
-    key = (poll.id, poll.revision, str(poll.borda_rule))
+    key = (_database(), poll.id, poll.revision, str(poll.borda_rule))
     with _lock:
         kept = _kept.get(key)
     if kept is None:
@@ -116,7 +116,7 @@ def forget() -> None:
 
 
 def _refresh_beside(app: Flask, key: Key) -> None:
-    thread = threading.Thread(target=_refresh, args=(app, key), name=f"how-sure-{key[0]}", daemon=True)
+    thread = threading.Thread(target=_refresh, args=(app, key), name=f"how-sure-{key[1]}", daemon=True)
     _refreshing[key] = thread
     thread.start()
 
@@ -124,11 +124,11 @@ def _refresh_beside(app: Flask, key: Key) -> None:
 def _refresh(app: Flask, key: Key) -> None:
     try:
         with app.app_context():
-            poll = db.session.get(Poll, key[0])
-            if poll is not None and (poll.id, poll.revision, str(poll.borda_rule)) == key:
+            poll = db.session.get(Poll, key[1])
+            if poll is not None and (_database(), poll.id, poll.revision, str(poll.borda_rule)) == key:
                 _worked_out(poll, key, None)
     except Exception:  # a failed refresh leaves the figures as they were; the next one tries again
-        app.logger.exception("working out how sure the results of poll %s are", key[0])
+        app.logger.exception("working out how sure the results of poll %s are", key[1])
     finally:
         with _lock:
             _refreshing.pop(key, None)
@@ -151,11 +151,15 @@ def _worked_out(poll: Poll, key: Key, tag: str | None) -> HowSure:
     return figures
 
 
+def _database() -> str:
+    """Which database the app uses: polls are numbered per database, so figures are kept per database."""
+    return hashlib.sha256(db.engine.url.render_as_string().encode()).hexdigest()[:16]
+
+
 def _path(key: Key) -> Path:
     folder = current_app.config["FIGURES_FOLDER"] or Path(current_app.instance_path) / "figures"
-    # Polls are numbered per database: a folder per database keeps two apart.
-    database = hashlib.sha256(db.engine.url.render_as_string().encode()).hexdigest()[:16]
-    return Path(folder) / database / f"{key[0]}-{key[1]}-{key[2]}.json"
+    database, poll, revision, rule = key
+    return Path(folder) / database / f"{poll}-{revision}-{rule}.json"
 
 
 def _store(key: Key, figures: HowSure) -> None:
@@ -176,7 +180,7 @@ def _store(key: Key, figures: HowSure) -> None:
         partial.write_text(json.dumps(document), encoding="utf-8")
         os.replace(partial, path)
     except OSError:  # the figures stay in memory; a new process works them out again
-        current_app.logger.exception("keeping the figures of poll %s in %s", key[0], path)
+        current_app.logger.exception("keeping the figures of poll %s in %s", key[1], path)
 
 
 def _stored(key: Key) -> tuple[float, HowSure] | None:
