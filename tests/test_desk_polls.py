@@ -9,6 +9,7 @@ from typing import NamedTuple
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pollapp.core.terms import TITLE_LENGTH
 from pollapp.extensions import db
 from pollapp.polls.models import Poll
 from pollapp.polls.service import find_poll
@@ -237,3 +238,124 @@ def test_hostile_text_in_every_field_is_shown_as_text(app, desk):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     csv = app.test_client().get("/polls/hostile/results.csv").get_data(as_text=True)
     assert not re.search(r"(^|,)=1\+2", csv, re.MULTILINE)
+
+
+# ---------------------------------------------------------------- the editors' text in Korean
+
+KOREAN_ROWS = [
+    {"title": "Goblin", "subtitle": "Snowfall kiss", "title_ko": "도깨비", "subtitle_ko": "첫눈 키스"},
+    {"title": "Signal", "credit_ko": "박해영 & 차수현", "blurb_ko": "무전기 너머로 이어진 마음."},
+]
+KOREAN_POLL = {"title_ko": "최고의 결말", "intro_ko": "어떤 결말이 오래 남았나요?", "entry_noun_ko": "결말"}
+
+
+def test_an_editor_gives_the_poll_in_korean_and_each_reader_sees_their_language(app, desk):
+    form = poll_form(
+        "Best endings",
+        KOREAN_ROWS,
+        slug="endings",
+        entry_noun="ending",
+        entry_noun_plural="endings",
+        **KOREAN_POLL,
+    )
+    assert send(desk, NEW, form).status_code == 302
+    poll = stored(app, "endings")
+    assert poll is not None
+    assert poll.translations == {
+        "ko": {
+            "title": "최고의 결말",
+            "intro": "어떤 결말이 오래 남았나요?",
+            "entry_noun": "결말",
+            "entry_noun_plural": "결말",
+        }
+    }
+    korean = app.test_client().get("/polls/endings?lang=ko").get_data(as_text=True)
+    assert "<h1>최고의 결말</h1>" in korean and "어떤 결말이 오래 남았나요?" in korean
+    assert "도깨비" in korean and "첫눈 키스" in korean and "박해영 &amp; 차수현" in korean
+    assert "좋아하는 결말부터" in korean  # the poll's own Korean noun in the interface's sentences
+    assert "ending" not in korean.lower().replace("endings", "")  # the slug aside
+    english = app.test_client().get("/polls/endings?lang=en").get_data(as_text=True)
+    assert "<h1>Best endings</h1>" in english and "도깨비" not in english and "Tap the endings" in english
+
+
+def test_the_desk_shows_the_korean_text_again_and_an_emptied_field_drops_it(app, desk):
+    assert (
+        send(desk, NEW, poll_form("Best endings", KOREAN_ROWS, slug="endings", **KOREAN_POLL)).status_code
+        == 302
+    )
+    page = desk.get("/editors/polls/endings/edit").get_data(as_text=True)
+    assert 'value="최고의 결말"' in page and 'value="도깨비"' in page and "무전기 너머로 이어진 마음." in page
+    assert 'lang="ko"' in page
+
+    rows = [
+        {"key": "goblin", "title": "Goblin", "title_ko": "도깨비", "subtitle_ko": ""},
+        {"key": "signal", "title": "Signal", "credit_ko": "", "blurb_ko": ""},
+    ]
+    assert (
+        send(
+            desk,
+            "/editors/polls/endings/edit",
+            poll_form("Best endings", rows, slug="endings", title_ko="", intro_ko="", entry_noun_ko=""),
+        ).status_code
+        == 302
+    )
+    with app.app_context():
+        poll = find_poll("endings")
+        assert poll is not None
+        assert poll.translations == {}
+        assert [e.translations for e in poll.entries] == [{"ko": {"title": "도깨비"}}, {}]
+    korean = app.test_client().get("/polls/endings?lang=ko").get_data(as_text=True)
+    assert "<h1>Best endings</h1>" in korean and "도깨비" in korean and "좋아하는 항목부터" in korean
+
+
+def test_a_form_without_the_korean_fields_leaves_the_korean_text_alone(app, desk):
+    """A script that sends only the original text does not wipe the translations."""
+    with app.app_context():
+        before = find_poll(POLL)
+        assert before is not None
+        poll_text, entry_texts = dict(before.translations or {}), [e.translations for e in before.entries]
+        rows = [
+            {"key": e.key, "title": e.title, "subtitle": e.subtitle, "credit": e.credit}
+            for e in before.entries
+        ]
+    form = poll_form(
+        before.title, rows, slug=POLL, intro=before.intro, entry_noun="scene", entry_noun_plural="scenes"
+    )
+    assert send(desk, EDIT, form).status_code == 302
+    with app.app_context():
+        after = find_poll(POLL)
+        assert after is not None
+        assert after.translations == poll_text and [e.translations for e in after.entries] == entry_texts
+
+
+def test_korean_text_too_long_or_hostile_is_refused_or_shown_as_text(app, desk):
+    too_long = poll_form("Best endings", KOREAN_ROWS, slug="endings", title_ko="가" * (TITLE_LENGTH + 1))
+    answer = send(desk, NEW, too_long)
+    assert answer.status_code == 400 and stored(app, "endings") is None
+    assert f"At most {TITLE_LENGTH} characters." in answer.get_data(as_text=True)
+
+    hostile_rows = [{"title": "Goblin", "title_ko": HOSTILE, "blurb_ko": HOSTILE}, {"title": "Signal"}]
+    assert (
+        send(desk, NEW, poll_form("Best endings", hostile_rows, slug="endings", intro_ko=HOSTILE)).status_code
+        == 302
+    )
+    for page in (
+        app.test_client().get("/polls/endings?lang=ko"),
+        desk.get("/editors/polls/endings/edit?lang=ko"),
+    ):
+        html = page.get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_the_desks_korean_text_travels_in_the_poll_file(app, desk, tmp_path):
+    assert (
+        send(desk, NEW, poll_form("Best endings", KOREAN_ROWS, slug="endings", **KOREAN_POLL)).status_code
+        == 302
+    )
+    exported = tmp_path / "endings.toml"
+    done = app.test_cli_runner().invoke(args=["polls", "export", "endings", str(exported)])
+    assert done.exit_code == 0, done.output
+    text = exported.read_text(encoding="utf-8")
+    assert "[translations.ko]" in text and 'title = "최고의 결말"' in text and 'entry_noun = "결말"' in text
+    assert "[entries.translations.ko]" in text and 'title = "도깨비"' in text

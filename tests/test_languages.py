@@ -13,8 +13,9 @@ from typing import NamedTuple
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
+from pollapp.extensions import db
 from pollapp.polls.service import entry_views, find_poll
 from tests.helpers import POLL, vote
 from tests.test_editors import log_in
@@ -141,21 +142,33 @@ def test_the_switch_is_remembered_and_kept_on_links(client):
     assert "Accept-Language" in response.headers["Vary"]
 
 
+# How to fill each URL variable of a page's rule when walking the url_map; a
+# page whose rule holds a variable not named here fails the walk, so a new page
+# cannot escape the checks below.
+FILLERS: dict[str, str] = {"slug": POLL}
+# Pages asked for with more than their rule: an error page, a refused form.
+EXTRA_PAGES = {"not found": "/polls/no-such-poll"}
+
+
 def pages(app: Flask, client: FlaskClient) -> dict[str, str]:
-    """Every reader's and desk page's path, with a ballot in so the results show."""
+    """Every reader's and desk page's path (each GET rule that answers HTML),
+    with a ballot in so the results show."""
     with app.app_context():
         keys = [e.key for e in entry_views(find_poll(POLL))]
     assert vote(client, keys[:3]).status_code == 201
-    return {
-        "poll": f"/polls/{POLL}",
-        "results": f"/polls/{POLL}/results",
-        "embed": f"/polls/{POLL}/embed",
-        "not found": "/polls/no-such-poll",
-        "login": "/editors/login",
-        "desk": "/editors/",
-        "suggestions queue": f"/editors/polls/{POLL}/suggestions",
-        "trail": f"/editors/polls/{POLL}/trail",
-    }
+    found = dict(EXTRA_PAGES)
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or rule.endpoint == "static":
+            continue
+        unknown = set(rule.arguments) - set(FILLERS)
+        assert not unknown, f"{rule.rule}: add a way to fill {sorted(unknown)} to FILLERS"
+        with app.test_request_context():
+            path = url_for(rule.endpoint, **{name: FILLERS[name] for name in rule.arguments})
+        answer = (app.test_client() if rule.endpoint == "editors.login" else client).get(path)
+        if answer.mimetype == "text/html":
+            found[rule.endpoint] = path
+    assert {"site.show_poll", "site.results", "embed.embed", "editors.home", "editors.login"} <= set(found)
+    return found
 
 
 @pytest.fixture
@@ -172,7 +185,7 @@ def desk_client(app: Flask) -> FlaskClient:
 def browse(app: Flask, desk_client: FlaskClient) -> list[tuple[str, str, FlaskClient]]:
     """Each page with a client that sees it: the login page is for an editor not logged in."""
     return [
-        (name, path, app.test_client() if name == "login" else desk_client)
+        (name, path, app.test_client() if name == "editors.login" else desk_client)
         for name, path in pages(app, desk_client).items()
     ]
 
@@ -183,7 +196,7 @@ def test_every_page_carries_the_switch_the_lang_attribute_and_the_alternates(app
         assert '<html lang="ko"' in page, name
         assert 'class="language-switch"' in page, name
         assert 'hreflang="en"' in page and ">English</a>" in page and ">한국어</a>" in page, name
-        if name != "embed":
+        if name != "embed.embed":
             assert '<link rel="alternate" hreflang="ko"' in page, name
 
 
@@ -318,3 +331,26 @@ def test_a_poll_file_may_translate_only_the_editors_text():
         parse_poll({**base, "translations": {"ko": {"slug": "q"}}}, "p.toml")
     with pytest.raises(PollFileError, match="two-letter language code"):
         parse_poll({**base, "translations": {"korean": {"title": "티"}}}, "p.toml")
+
+
+def test_the_interface_calls_entries_by_the_polls_own_word_in_each_language(app, client):
+    korean = client.get(f"/polls/{POLL}?lang=ko").get_data(as_text=True)
+    assert "좋아하는 장면부터 차례로 누르세요." in korean and "항목" not in korean
+    english = client.get(f"/polls/{POLL}?lang=en").get_data(as_text=True)
+    assert "Tap the scenes in the order you love them" in english
+    with app.app_context():
+        keys = [e.key for e in entry_views(find_poll(POLL))]
+    assert vote(client, keys[:2]).status_code == 201
+    results = client.get(f"/polls/{POLL}/results?lang=ko").get_data(as_text=True)
+    assert "장면별 보르다 점수" in results
+
+
+def test_without_a_korean_word_the_korean_interface_says_항목_not_the_english_word(app, client):
+    with app.app_context():
+        poll = find_poll(POLL)
+        assert poll is not None
+        poll.translations = {"ko": {"title": "키스신", "intro": "순위를 매겨 보세요."}}
+        db.session.commit()
+    korean = client.get(f"/polls/{POLL}?lang=ko").get_data(as_text=True)
+    assert "좋아하는 항목부터 차례로 누르세요." in korean
+    assert "scene" not in visible_words(korean) and "scenes" not in visible_words(korean)

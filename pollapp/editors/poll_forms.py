@@ -25,7 +25,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..ballots.service import has_ballots
-from ..catalogue.files import BLURB_LENGTH, EntrySpec, PollSpec
+from ..catalogue.files import BLURB_LENGTH, ENTRY_TRANSLATED, EntrySpec, PollSpec
 from ..core.ranking import Rule
 from ..core.terms import (
     KEY_PATTERN,
@@ -44,6 +44,9 @@ from ..polls.models import Poll
 from ..polls.service import all_polls
 from ..words import RULE_NAMES
 
+# The language the desk edits beside the original text (the poll file may
+# carry more; the desk keeps those as they are).
+SECOND_LANGUAGE = "ko"
 SPARE_ROWS = 5  # empty entry rows offered below the poll's entries
 FEWEST_ROWS = 8
 MOST_ROWS = 200
@@ -77,6 +80,10 @@ class EntryRow(Form):
     credit = StringField(_("Credit"), validators=[_at_most(TITLE_LENGTH)], filters=[_strip])
     blurb = TextAreaField(_("Blurb"), validators=[_at_most(BLURB_LENGTH)], filters=[_strip])
     link = StringField(_("Link"), validators=[_at_most(LINK_LENGTH), _link], filters=[_strip])
+    title_ko = StringField(_("Title in Korean"), validators=[_at_most(TITLE_LENGTH)], filters=[_strip])
+    subtitle_ko = StringField(_("Subtitle in Korean"), validators=[_at_most(TITLE_LENGTH)], filters=[_strip])
+    credit_ko = StringField(_("Credit in Korean"), validators=[_at_most(TITLE_LENGTH)], filters=[_strip])
+    blurb_ko = TextAreaField(_("Blurb in Korean"), validators=[_at_most(BLURB_LENGTH)], filters=[_strip])
 
 
 class PollForm(FlaskForm):
@@ -120,6 +127,16 @@ class PollForm(FlaskForm):
         ],
         description=_("Until then the results page shows the counts and says it is too early to call."),
     )
+    title_ko = StringField(_("Title in Korean"), validators=[_at_most(TITLE_LENGTH)], filters=[_strip])
+    intro_ko = TextAreaField(
+        _("Introduction in Korean"), validators=[_at_most(BLURB_LENGTH)], filters=[_strip]
+    )
+    entry_noun_ko = StringField(
+        _("An entry is called, in Korean"),
+        validators=[_at_most(NOUN_LENGTH)],
+        filters=[_strip],
+        description=_("Korean has one word for one and for several; left empty, readers see “항목”."),
+    )
     entries = FieldList(FormField(EntryRow), min_entries=FEWEST_ROWS, max_entries=MOST_ROWS)
 
     def __init__(self, poll: Poll | None = None, **kwargs: Any) -> None:
@@ -128,14 +145,25 @@ class PollForm(FlaskForm):
             kwargs.setdefault("obj", poll)
             kwargs.setdefault("borda_rule", poll.borda_rule.value)
             kwargs.setdefault("results_visibility", poll.results_visibility.value)
+            given = (poll.translations or {}).get(SECOND_LANGUAGE, {})
+            for name in POLL_WORDS:
+                kwargs.setdefault(f"{name}_{SECOND_LANGUAGE}", given.get(name, ""))
         super().__init__(**kwargs)
         self.poll = poll
         self._has_ballots = poll is not None and has_ballots(poll)
         while len(self.entries) < max(FEWEST_ROWS, len(poll.entries) + SPARE_ROWS if poll else 0):
             self.entries.append_entry()
+        if poll is not None and request.method != "POST":
+            for row, entry in zip(self.entries, poll.entries, strict=False):
+                given = (entry.translations or {}).get(SECOND_LANGUAGE, {})
+                for name in ENTRY_TRANSLATED:
+                    row[f"{name}_{SECOND_LANGUAGE}"].data = given.get(name, "")
 
-    def _rows(self) -> list[dict[str, str]]:
-        return [row.data for row in self.entries if row.data["title"]]
+    def _rows(self) -> list[tuple[dict[str, str], dict[str, str] | None]]:
+        """Each entry row's data, with its Korean text (None when the form did not carry it)."""
+        return [
+            (row.data, _translated(row.form, ENTRY_TRANSLATED)) for row in self.entries if row.data["title"]
+        ]
 
     def proposed_slug(self) -> str:
         taken = {poll.slug for poll in all_polls() if poll is not self.poll}
@@ -157,7 +185,7 @@ class PollForm(FlaskForm):
             )
 
     def validate_entries(self, field: Field) -> None:
-        rows = self._rows()
+        rows = [data for data, _ in self._rows()]
         if len(rows) < 2:
             raise ValidationError(gettext("A poll needs at least two entries."))
         if self.poll is not None and self._has_ballots:
@@ -174,18 +202,22 @@ class PollForm(FlaskForm):
     def spec(self) -> PollSpec:
         """The poll this form defines, each entry keyed: an existing entry keeps
         its key, a new one gets a key made from its title."""
-        # The desk edits the original text; translations made elsewhere are kept.
+        # The desk edits the original text and the Korean; other languages a poll
+        # file gave are kept, and so is the Korean when the form did not carry it.
         kept = {entry.key: entry.translations or {} for entry in self.poll.entries} if self.poll else {}
         existing = set(kept)
         used: set[str] = set()
         entries = []
-        for row in self._rows():
+        for row, korean in self._rows():
             key = row["key"] if row["key"] in existing and row["key"] not in used else ""
             key = key or key_from(row["title"], existing | used)
             used.add(key)
             fields = {name: row[name] or "" for name in ("title", "subtitle", "credit", "blurb")}
-            translations = kept.get(key, {})
+            translations = _with_language(kept.get(key, {}), korean)
             entries.append(EntrySpec(key=key, link=row["link"] or None, translations=translations, **fields))
+        korean = _translated(self, POLL_WORDS)
+        if korean and korean.get("entry_noun"):
+            korean["entry_noun_plural"] = korean["entry_noun"]
         return PollSpec(
             slug=str(self.slug.data or "") or self.proposed_slug(),
             title=str(self.title.data),
@@ -196,6 +228,29 @@ class PollForm(FlaskForm):
             entries=tuple(entries),
             entry_noun=str(self.entry_noun.data or "") or "entry",
             entry_noun_plural=str(self.entry_noun_plural.data or "") or "entries",
-            translations=(self.poll.translations or {}) if self.poll else {},
+            translations=_with_language((self.poll.translations or {}) if self.poll else {}, korean),
             min_ballots=int(self.min_ballots.data or MIN_BALLOTS),
         )
+
+
+# The poll's own words the desk gives in Korean (its plural is the same word).
+POLL_WORDS = ("title", "intro", "entry_noun")
+
+
+def _translated(form: Form, names: tuple[str, ...]) -> dict[str, str] | None:
+    """The Korean text a form sent for these fields, blanks left out; None when
+    the form did not carry the fields at all (a script sending only the original)."""
+    fields = [form[f"{name}_{SECOND_LANGUAGE}"] for name in names]
+    if not any(field.raw_data for field in fields):
+        return None
+    return {name: str(field.data) for name, field in zip(names, fields, strict=True) if field.data}
+
+
+def _with_language(
+    translations: dict[str, dict[str, str]], given: dict[str, str] | None
+) -> dict[str, dict[str, str]]:
+    """The translations with the desk's Korean in place of what was there."""
+    if given is None:
+        return dict(translations)
+    others = {language: text for language, text in translations.items() if language != SECOND_LANGUAGE}
+    return {**others, SECOND_LANGUAGE: given} if given else others

@@ -21,6 +21,7 @@ from ..core.ranking import Standing, format_points
 from ..polls.service import EntryView
 from ..results.service import Results
 from ..words import RULE_DESCRIPTIONS, RULE_NAMES
+from .languages import nouns_shown
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 HEAT_LEVELS = 5
@@ -115,7 +116,7 @@ DOT = 13
 
 def _slope_desc(result: Results) -> str:
     outcome = result.outcome
-    noun, nouns = result.poll.entry_noun, result.poll.entry_noun_plural
+    noun, nouns = nouns_shown(result.poll)
     parts = [
         gettext(
             "Lines join each %(noun)s's place in the editors' list, on the left, "
@@ -242,7 +243,11 @@ def points_chart(result: Results) -> Markup:
             "Most points: %(scene)s, %(points)s.", scene=label(top), points=format_points(leader.points)
         )
     root = _svg(
-        "points", BAR_WIDTH, height, gettext("Borda points per %(noun)s", noun=result.poll.entry_noun), desc
+        "points",
+        BAR_WIDTH,
+        height,
+        gettext("Borda points per %(noun)s", noun=nouns_shown(result.poll)[0]),
+        desc,
     )
     _el(root, "text", stated, x=0, y=18, class_="axis-label")
     most = max((s.points for s in standings), default=0)
@@ -302,7 +307,7 @@ def unranked_counts(result: Results) -> dict[str, int]:
 
 def _heat_desc(result: Results) -> str:
     outcome = result.outcome
-    noun, nouns = result.poll.entry_noun, result.poll.entry_noun_plural
+    noun, nouns = nouns_shown(result.poll)
     parts = [
         gettext(
             "How many of the %(ballots)s put each %(noun)s at each position, "
@@ -363,7 +368,7 @@ def position_heatmap(result: Results) -> Markup:
         "heatmap",
         width,
         height,
-        gettext("Where readers placed each %(noun)s", noun=result.poll.entry_noun),
+        gettext("Where readers placed each %(noun)s", noun=nouns_shown(result.poll)[0]),
         _heat_desc(result),
     )
     _el(root, "text", gettext("Position on the ballot"), x=0, y=14, class_="axis-label")

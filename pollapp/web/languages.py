@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, Response, has_request_context, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, pgettext
 
 from ..extensions import babel
 from ..polls.models import Poll
@@ -68,6 +68,33 @@ def shown_filter(poll: Poll, field: str) -> str:
     return poll.shown(field, current_language())
 
 
+def nouns_shown(poll: Poll) -> tuple[str, str]:
+    """What one and several of the poll's entries are called in the reader's language.
+
+    The editors' own word where they gave one in that language; in another
+    language without one, the interface's plain word ("항목"), never the
+    original's word dropped into a sentence of another language. Korean has
+    one form for both.
+    """
+    language = current_language()
+    if language == DEFAULT:
+        return poll.entry_noun, poll.entry_noun_plural
+    given = (poll.translations or {}).get(language, {})
+    one = given.get("entry_noun") or pgettext("what a poll's entries are called", "entry")
+    several = given.get("entry_noun_plural") or given.get("entry_noun")
+    return one, several or pgettext("what a poll's entries are called", "entries")
+
+
+def noun_filter(poll: Poll) -> str:
+    """``{{ poll|noun }}``: one of the poll's entries, in the reader's language."""
+    return nouns_shown(poll)[0]
+
+
+def nouns_filter(poll: Poll) -> str:
+    """``{{ poll|nouns }}``: several of the poll's entries, in the reader's language."""
+    return nouns_shown(poll)[1]
+
+
 def _keep_on_links(endpoint: str, values: dict[str, Any]) -> None:
     """A page asked for in a language links on in it (the static files aside)."""
     if endpoint == "static" or not has_request_context():
@@ -114,3 +141,5 @@ def init_app(app: Flask) -> None:
     app.after_request(_remember)
     app.context_processor(_template_globals)
     app.add_template_filter(shown_filter, "shown")
+    app.add_template_filter(noun_filter, "noun")
+    app.add_template_filter(nouns_filter, "nouns")
