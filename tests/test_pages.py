@@ -21,7 +21,7 @@ from pollapp.results.downloads import RESULTS_HEADER
 from scipy import stats
 from sqlalchemy import select, update
 
-from helpers import POLL, set_poll, vote
+from helpers import POLL, csrf_token, set_poll, vote
 
 
 class Page(HTMLParser):
@@ -256,6 +256,27 @@ def test_an_unknown_poll_is_a_404_page(client, path):
     text = " ".join(Page(response.get_data(as_text=True)).all_text.split())
     assert "There is no poll called" in text
     assert "Back to the poll" in text
+    # There is no such poll to go back to: the link leads home.
+    assert back_link(response.get_data(as_text=True)) == "/"
+
+
+def back_link(page: str) -> str:
+    """Where an error page's "Back to the poll" link leads."""
+    match = re.search(r'<a href="([^"]*)">Back to the poll</a>', page)
+    assert match, "the error page has no way back"
+    return unescape(match.group(1))
+
+
+def test_an_error_page_of_a_poll_leads_back_to_that_poll(app, client):
+    token = csrf_token(client)
+    set_poll(app, status="closed")
+
+    response = client.post(f"/polls/{POLL}", data={"csrf_token": token, "position-1": "x"})
+
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "This poll is closed" in page
+    assert back_link(page) == f"/polls/{POLL}"
 
 
 def test_an_unknown_page_is_a_404_page(client):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import NoReturn
 
-from flask import Flask, Response, abort, current_app, g, jsonify, render_template, request
+from flask import Flask, Response, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext, ngettext
 from flask_babel.speaklater import LazyString
 from flask_limiter import RateLimitExceeded
@@ -67,7 +67,17 @@ def error_response(status: int, message: str, code: str | None = None) -> tuple[
     code = code or (said[1] if said and said[0] == status else None) or CODES.get(status, "error")
     if wants_json():
         return jsonify(error=str(message), code=code), status
-    return render_template("error.html", status=status, message=message), status
+    return render_template("error.html", status=status, message=message, back=_back_to()), status
+
+
+def _back_to() -> str:
+    """Where an error page leads: the page of the poll the URL names, unless
+    there is no such poll; else the home page. Read from the URL alone, so an
+    error page asks nothing of a database that may be the trouble."""
+    slug = (request.view_args or {}).get("slug")
+    if isinstance(slug, str) and not g.get("no_such_poll") and request.blueprint != "editors":
+        return url_for("site.show_poll", slug=slug)
+    return url_for("site.index")
 
 
 def _retry_after() -> int:

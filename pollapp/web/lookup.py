@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import abort
+from flask import abort, g
 from flask_babel import gettext, lazy_gettext
 
 from ..polls.models import Poll
@@ -24,6 +24,7 @@ def poll_or_404(slug: str) -> Poll:
 
 
 def no_such_poll(slug: str) -> NoReturn:
+    g.no_such_poll = True  # the error page then leads home, not to this poll
     abort(404, gettext("There is no poll called “%(slug)s”.", slug=slug[:80]))
 
 
