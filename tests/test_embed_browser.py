@@ -162,7 +162,7 @@ def test_in_wordpresss_sandbox_a_reader_votes_and_the_ballot_counts(open_page, s
     assert picked != first
     page.wait_for_function(f"window.heights[window.heights.length - 1] === {picked}")
     ui.get_by_role("button", name="Cast my ballot").click()
-    expect(ui.locator(".embed-after h2")).to_have_text("Thank you! Your ballot is in.")
+    expect(ui.locator("#after-heading")).to_have_text("Thank you! Your ballot is in.")
     expect(ui.locator(".embed-after")).to_contain_text("Readers' top 3")
     assert ballots(page, server) == 1
     assert counted(page, server)[:2] == [keys[4], keys[1]]
@@ -172,7 +172,7 @@ def test_in_wordpresss_sandbox_a_reader_votes_and_the_ballot_counts(open_page, s
     # Voting again in the same frame replaces the ballot.
     ui.locator(f'.ranked-item[data-key="{keys[4]}"] [data-action=remove]').click()
     ui.get_by_role("button", name="Replace my ballot").click()
-    expect(ui.locator(".embed-after h2")).to_have_text("Your new ballot replaced your earlier one.")
+    expect(ui.locator("#after-heading")).to_have_text("Your new ballot replaced your earlier one.")
     assert ballots(page, server) == 1
 
     # The results link asks WordPress to open the top page ("link" message).
@@ -190,14 +190,14 @@ def test_a_frame_that_allows_forms_takes_the_ballot_with_javascript_off(open_pag
     ui.locator("#rank_1").select_option(keys[2])
     ui.locator("#rank_2").select_option(keys[7])
     ui.get_by_role("button", name="Cast my ballot").click()
-    expect(ui.locator(".embed-after h2")).to_have_text("Thank you! Your ballot is in.")
+    expect(ui.locator("#after-heading")).to_have_text("Thank you! Your ballot is in.")
     expect(ui.locator(".embed-after")).to_contain_text("Editors' top 3")
     assert ballots(page, server) == 1
     assert counted(page, server)[:2] == [keys[2], keys[7]]
     # Sent again (the same page load's key), it replaces, never counts twice.
     ui.locator("#rank_1").select_option(keys[3])
     ui.get_by_role("button", name="Replace my ballot").click()
-    expect(ui.locator(".embed-after h2")).to_have_text("Your new ballot replaced your earlier one.")
+    expect(ui.locator("#after-heading")).to_have_text("Your new ballot replaced your earlier one.")
     assert ballots(page, server) == 1
 
 
@@ -216,7 +216,7 @@ def test_the_embed_has_no_wcag_violations_before_and_after_a_ballot(open_page, s
     assert violations() == []
     page.locator(f'.pool-item[data-key="{keys[0]}"] button').click()
     page.get_by_role("button", name="Cast my ballot").click()
-    expect(page.locator(".embed-after h2")).to_be_focused()
+    expect(page.locator("#after-heading")).to_be_focused()
     assert violations() == []
 
 
@@ -250,7 +250,7 @@ def test_the_two_line_snippet_becomes_a_frame_sized_to_its_content(open_page, se
         # Outside a sandbox, with third-party cookies blocked, the ballot counts all the same.
         page.frame_locator("iframe").locator(f'.pool-item[data-key="{keys[0]}"] button').click()
         page.frame_locator("iframe").get_by_role("button", name="Cast my ballot").click()
-        expect(page.frame_locator("iframe").locator(".embed-after h2")).to_have_text(
+        expect(page.frame_locator("iframe").locator("#after-heading")).to_have_text(
             "Thank you! Your ballot is in."
         )
         assert ballots(page, server) == 1

@@ -72,7 +72,7 @@ def test_a_reader_votes_in_the_poll_of_a_wordpress_post(browser: Browser, server
         ui.locator(f'.pool-item[data-key="{keys[3]}"] button').click()
         ui.locator(f'.pool-item[data-key="{keys[0]}"] button').click()
         ui.get_by_role("button", name="Cast my ballot").click()
-        expect(ui.locator(".embed-after h2")).to_have_text("Thank you! Your ballot is in.")
+        expect(ui.locator("#after-heading")).to_have_text("Thank you! Your ballot is in.")
 
         results = context.request.get(f"{server}/api/polls/{POLL}/results").json()
         assert results["ballots"] == 1
