@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from ..polls.models import Poll
 from ..polls.service import find_poll
 from ..web import policy
+from ..web.languages import PREVIEW_SIZE, preview_card
 
 bp = Blueprint("oembed", __name__)
 # A JSON endpoint outside /api/: its errors are JSON too, and nothing frames it.
@@ -26,7 +27,6 @@ MAX_WIDTH = 700  # the embed is made for frames 300 to 700 px wide
 DEFAULT_WIDTH = 600
 DEFAULT_HEIGHT = 900  # a first guess; the frame then says its real height
 CACHE_AGE = 3600  # seconds
-THUMBNAIL = ("og-card.png", 1200, 630)
 
 
 def _poll_at(url: str) -> Poll:
@@ -90,7 +90,7 @@ def oembed() -> Response:
         "height": height,
     }
     # A thumbnail must respect maxwidth and maxheight too; there is one size.
-    name, thumb_width, thumb_height = THUMBNAIL
+    name, (thumb_width, thumb_height) = preview_card(), PREVIEW_SIZE
     if (max_width or thumb_width) >= thumb_width and (max_height or thumb_height) >= thumb_height:
         answer["thumbnail_url"] = url_for("static", filename=name, _external=True)
         answer["thumbnail_width"] = thumb_width

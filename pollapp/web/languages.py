@@ -28,6 +28,9 @@ PARAMETER = "lang"
 COOKIE = "pollapp_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600  # seconds: a reader's choice lasts a year
 NO_COOKIE_BLUEPRINTS = frozenset({"embed"})
+# The link preview's picture (a static file in pollapp/static/), with its words in each language.
+PREVIEW_CARDS = {"en": "og-card.png", "ko": "og-card-ko.png"}
+PREVIEW_SIZE = (1200, 630)
 
 
 def _asked() -> str | None:
@@ -95,6 +98,11 @@ def nouns_filter(poll: Poll) -> str:
     return nouns_shown(poll)[1]
 
 
+def preview_card() -> str:
+    """The static file of the link preview's picture in the reader's language."""
+    return PREVIEW_CARDS.get(current_language(), PREVIEW_CARDS[DEFAULT])
+
+
 def _keep_on_links(endpoint: str, values: dict[str, Any]) -> None:
     """A page asked for in a language links on in it (the static files aside)."""
     if endpoint == "static" or not has_request_context():
@@ -132,6 +140,7 @@ def _template_globals() -> dict[str, Any]:
         "current_language": current_language(),
         "languages": LANGUAGES,
         "language_url": language_url,
+        "preview_card": preview_card(),
     }
 
 
