@@ -508,7 +508,7 @@ def test_a_korean_reader_ranks_hears_korean_and_the_pages_stay_accessible(
     expect(page.locator(".flash")).to_have_text("고맙습니다! 투표가 접수되었습니다.")
     assert stored_ballots(context)[-1] == [second, first]
     expect(page.locator("h1")).to_contain_text("독자 대 편집진")
-    expect(page.locator("svg.chart-points title").first).to_have_text("항목별 보르다 점수")
+    expect(page.locator("svg.chart-points title").first).to_have_text("장면별 보르다 점수")
     page.locator(".heat-table summary").click()
     assert axe_violations(page) == []
     screenshot(page, f"results-ko-{'phone' if viewport is PHONE else 'desktop'}")

@@ -40,18 +40,18 @@ def test_a_suggestion_goes_from_a_reader_through_the_desk_to_the_final_results(a
     reader.get_by_label("Rank 1").select_option(label="Pinocchio: Toast kiss")
     reader.get_by_label("Rank 2").select_option(label="Doctor Stranger: Reunion kiss")
     reader.get_by_role("button", name="Cast my ballot").click()
-    expect(reader.get_by_role("status")).to_contain_text("Thank you! Your ballot is in.")
+    expect(reader.locator(".flashes[role=status]")).to_contain_text("Thank you! Your ballot is in.")
     reader.get_by_label("What is missing?").fill("The Heirs")
     reader.get_by_label("Why it belongs (optional)").fill("The rooftop kiss <3")
     reader.get_by_role("button", name="Suggest it").click()
-    expect(reader.get_by_role("status")).to_contain_text(
+    expect(reader.locator(".flashes[role=status]")).to_contain_text(
         "Thank you: your suggestion “The Heirs” is with the editors."
     )
     expect(reader.get_by_label("What is missing?")).to_have_value("The Heirs")
     reader.goto(POLL_PATH)
     reader.get_by_label("What would you take away?").select_option(label="Pinocchio: Hand-to-mouth kiss")
     reader.get_by_role("button", name="Suggest taking it away").click()
-    expect(reader.get_by_role("status")).to_contain_text(
+    expect(reader.locator(".flashes[role=status]")).to_contain_text(
         "you would take away “Pinocchio: Hand-to-mouth kiss”"
     )
     expect(reader.get_by_text("You suggested “The Heirs”. Sending this again replaces it.")).to_be_visible()
