@@ -290,6 +290,36 @@ def test_a_body_streamed_without_length_is_still_capped(app, client, keys):
     assert ballot_count(app) == 0
 
 
+def padded_ballot(ranking: list[str], size: int) -> bytes:
+    """A JSON ballot of exactly ``size`` bytes (spaces after it)."""
+    body = json_body({"ranking": ranking})
+    return body + b" " * (size - len(body))
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["with a length", "chunked"])
+def test_a_body_of_exactly_the_cap_is_a_ballot_with_a_length_or_without(app, client, keys, streamed):
+    body = padded_ballot(keys[:2], app.config["MAX_CONTENT_LENGTH"])
+    if streamed:
+        response = post_streamed(client, BALLOTS, body, "application/json")
+        assert response.request.content_length is None
+    else:
+        response = client.post(BALLOTS, data=body, content_type="application/json")
+        assert response.request.content_length == len(body)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert ballot_count(app) == 1
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["with a length", "chunked"])
+def test_a_body_one_byte_over_the_cap_is_413_with_a_length_or_without(app, client, keys, streamed):
+    body = padded_ballot(keys[:2], app.config["MAX_CONTENT_LENGTH"] + 1)
+    if streamed:
+        response = post_streamed(client, BALLOTS, body, "application/json")
+    else:
+        response = client.post(BALLOTS, data=body, content_type="application/json")
+    assert_error(response, 413, "too large")
+    assert ballot_count(app) == 0
+
+
 class CrossSite(NamedTuple):
     name: str
     origin: str

@@ -410,6 +410,75 @@ def test_a_host_name_the_app_does_not_serve_casts_nothing(database_uri, tmp_path
         assert front.vote(keys[:3]).status == 201
 
 
+# ---------------------------------------------------------------- bodies at the cap
+
+BODY_CAP = 64 * 1024  # the app's MAX_CONTENT_LENGTH and the shipped client_max_body_size
+
+
+def raw_post(path: str, body: bytes, chunked: bool) -> bytes:
+    """A POST of a JSON ``body`` as bytes on the wire: with a Content-Length, or
+    chunked (pieces of 4,000 bytes, so the cap falls inside a chunk)."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    )
+    if not chunked:
+        return f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
+    pieces = [body[at : at + 4000] for at in range(0, len(body), 4000)]
+    return (
+        f"{head}Transfer-Encoding: chunked\r\n\r\n".encode()
+        + b"".join(f"{len(piece):x}\r\n".encode() + piece + b"\r\n" for piece in pieces)
+        + b"0\r\n\r\n"
+    )
+
+
+def ask_front(front: Front, request: bytes, timeout: float = 10) -> bytes:
+    """Send raw bytes to nginx over TLS; what it answered."""
+    with socket.create_connection(("127.0.0.1", front.nginx.port), timeout=timeout) as raw:
+        with front.context.wrap_socket(raw) as connection:
+            connection.sendall(request)
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+            return answer
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+def padded_ballot(ranking: Sequence[str], size: int) -> bytes:
+    """A JSON ballot of exactly ``size`` bytes (spaces after it)."""
+    body = f'{{"ranking": {list(ranking)!r}}}'.replace("'", '"').encode()
+    return body + b" " * (size - len(body))
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+def test_a_body_of_exactly_the_cap_is_taken_chunked_or_not_and_one_byte_more_is_413(database_uri, tmp_path):
+    env = production_environment(database_uri, tmp_path, RATELIMIT_FIRST_BALLOTS="100 per minute")
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    with serving(env, tmp_path, socket_path, 1), in_front(tmp_path, socket_path) as front:
+        keys = front.entry_keys()
+        answers = {}
+        for way, send in (
+            ("gunicorn", lambda request: ask(socket_path, request, 10)),
+            ("nginx", lambda request: ask_front(front, request)),
+        ):
+            for chunked in (False, True):
+                for size in (BODY_CAP, BODY_CAP + 1):
+                    answer = send(raw_post(BALLOTS_PATH, padded_ballot(keys[:2], size), chunked))
+                    answers[way, chunked, size] = status_of(answer)
+                    assert b"Traceback" not in answer
+
+        assert answers == {
+            (way, chunked, size): 201 if size == BODY_CAP else 413
+            for way in ("gunicorn", "nginx")
+            for chunked in (False, True)
+            for size in (BODY_CAP, BODY_CAP + 1)
+        }
+        assert front.results()["ballots"] == 4
+
+
 # ---------------------------------------------------------------- slow clients
 
 

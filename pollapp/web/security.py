@@ -9,6 +9,7 @@ from functools import lru_cache
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .policy import current_policy
@@ -62,15 +63,20 @@ def _cap_streamed_body() -> None:
 
     With a Content-Length, Werkzeug refuses an oversized body before reading
     it. Without one it reads up to the cap and quietly stops there, and a
-    form or a JSON ballot cut short can still look whole; reading one byte
-    more makes it raise 413 instead. The body read here is kept for the form
-    parser and the API. GET and HEAD bodies are never read, so they are left be.
+    form or a JSON ballot cut short can still look whole. So a body that
+    fills the cap is looked past, one byte on the server's own stream: if
+    there is one, the body is too large (413); if not, it is exactly the cap
+    and as welcome as the same body with a length. (Werkzeug's capped stream
+    itself refuses any read at the cap, body over or not.) The body read here
+    is kept for the form parser and the API. GET and HEAD bodies are never
+    read, so they are left be.
     """
     limit = request.max_content_length
     if request.content_length is not None or limit is None or request.method in ("GET", "HEAD"):
         return
     if len(request.get_data(cache=True, parse_form_data=False)) >= limit:
-        request.stream.read(1)
+        if request.environ["wsgi.input"].read(1):
+            raise RequestEntityTooLarge()
 
 
 def init_app(app: Flask) -> None:
