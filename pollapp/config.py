@@ -58,6 +58,9 @@ RATELIMIT_SWALLOW_ERRORS = True
 
 READER_COOKIE = "pollapp_reader"
 READER_COOKIE_MAX_AGE = 60 * 60 * 24 * 400  # about 13 months, the longest browsers keep
+# The embed's reader cookie (SameSite=None; Secure; Partitioned; Path=/polls/),
+# kept by a frame that may keep one; it lasts as long as the site's.
+EMBED_READER_COOKIE = "pollapp_embed_reader"
 SESSION_COOKIE_SAMESITE = "Lax"
 # None: Secure (HTTPS only) in production, not in development. Also applies to the reader cookie.
 SESSION_COOKIE_SECURE: bool | None = None

@@ -1,6 +1,7 @@
-"""The embed: its page and form (JavaScript off), its ballot endpoint for a
-sandboxed frame (CORS with ``Origin: null``, an Idempotency-Key per page
-load), the first-ballot budget, and who may frame what."""
+"""The embed: its page and form (JavaScript off), its partitioned reader
+cookie and the reader key made from it, its ballot endpoint for a sandboxed
+frame (CORS with ``Origin: null``, the key as Idempotency-Key), the
+first-ballot budget, and who may frame what."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import re
 from typing import NamedTuple
 
 import pytest
+from pollapp.web.readers import embed_key, sign
 
 from helpers import POLL, ballot_count, database_state, set_poll
 
 EMBED = f"/polls/{POLL}/embed"
 ENDPOINT = f"{EMBED}/ballots"
 KEY = "0123456789abcdef0123"
+EMBED_COOKIE = "pollapp_embed_reader"
 
 
 def reader_key(page: str) -> str:
@@ -42,7 +45,7 @@ def counted(client) -> int:
 # ---------------------------------------------------------------- the page
 
 
-def test_the_embed_page_holds_the_ballot_and_no_cookie(client, keys):
+def test_the_embed_page_holds_the_ballot_and_gives_the_embed_cookie(client, keys):
     response = client.get(EMBED)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -53,14 +56,77 @@ def test_the_embed_page_holds_the_ballot_and_no_cookie(client, keys):
         assert f'data-key="{key}"' in page
     assert 'aria-live="polite"' in page
     assert 'name="csrf_token"' not in page
-    assert "Set-Cookie" not in response.headers
     assert 'target="_top"' in page
+    # The embed's own partitioned cookie, and not the site's reader cookie.
+    (cookie,) = response.headers.getlist("Set-Cookie")
+    name, _, attributes = cookie.partition("; ")
+    assert name.startswith(f"{EMBED_COOKIE}=")
+    assert set(attributes.split("; ")) >= {
+        "Secure",
+        "HttpOnly",
+        "SameSite=None",
+        "Partitioned",
+        "Path=/polls/",
+    }
 
 
-def test_each_load_of_the_embed_gets_its_own_reader_key(client):
-    assert reader_key(client.get(EMBED).get_data(as_text=True)) != reader_key(
-        client.get(EMBED).get_data(as_text=True)
+def test_each_load_of_the_embed_without_its_cookie_gets_its_own_reader_key(app):
+    first, second = app.test_client(), app.test_client()
+    assert reader_key(first.get(EMBED).get_data(as_text=True)) != reader_key(
+        second.get(EMBED).get_data(as_text=True)
     )
+
+
+def test_with_the_embed_cookie_kept_every_load_is_the_same_reader(app, client, keys):
+    first = reader_key(client.get(EMBED).get_data(as_text=True))
+    again = client.get(EMBED)
+    assert "Set-Cookie" not in again.headers  # the kept cookie is not sent anew
+    assert reader_key(again.get_data(as_text=True)) == first
+    assert client.post(EMBED, data=form_ballot([keys[0]], first)).status_code == 200
+    # A new load of the frame, then a ballot sent by its script: it replaces.
+    key = reader_key(client.get(EMBED).get_data(as_text=True))
+    replaced = from_frame(client, [keys[1]], key=key)
+    assert replaced.status_code == 200 and replaced.get_json()["replaced"] is True
+    assert replaced.headers["Access-Control-Allow-Credentials"] == "true"
+    assert ballot_count(app) == 1
+
+
+def test_the_embed_cookie_alone_does_not_reach_the_readers_ballot(app, client, keys):
+    key = reader_key(client.get(EMBED).get_data(as_text=True))
+    client.post(EMBED, data=form_ballot([keys[0]], key))
+    # Another site's page sends the cookie but cannot know the key made from it.
+    forged = from_frame(client, [keys[1]], key="a-key-made-up-elsewhere")
+    assert forged.status_code == 201 and forged.get_json()["replaced"] is False
+    assert ballot_count(app) == 2
+
+
+class BadCookie(NamedTuple):
+    name: str
+    value: str
+
+
+def site_cookie_value(app) -> str:
+    with app.test_request_context():
+        return sign("x" * 43, str(app.config["SECRET_KEY"]))
+
+
+BAD_COOKIES = [
+    BadCookie("unsigned", "x" * 43),
+    BadCookie("signed for the site's reader cookie", ""),
+    BadCookie("garbage", "not.a.signature"),
+]
+
+
+@pytest.mark.parametrize("case", BAD_COOKIES, ids=[case.name for case in BAD_COOKIES])
+def test_a_bad_embed_cookie_is_not_honoured(app, client, case):
+    value = case.value or site_cookie_value(app)
+    client.set_cookie(EMBED_COOKIE, value, path="/polls/")
+    response = client.get(EMBED)
+    assert response.status_code == 200
+    # A new cookie replaces it, and the key is not one made from the bad token.
+    assert response.headers["Set-Cookie"].startswith(f"{EMBED_COOKIE}=")
+    with app.test_request_context():
+        assert reader_key(response.get_data(as_text=True)) != embed_key("x" * 43)
 
 
 def test_a_poll_that_does_not_exist_has_no_embed(client):
@@ -141,7 +207,8 @@ def test_the_preflight_lets_a_sandboxed_frame_send_a_ballot(client):
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
     allowed = {h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")}
     assert {"content-type", "idempotency-key"} <= allowed
-    assert "Access-Control-Allow-Credentials" not in response.headers
+    # The script sends the embed cookie where the frame kept one.
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
 
 
 def test_the_preflight_allows_no_other_site(client):
@@ -150,6 +217,7 @@ def test_the_preflight_allows_no_other_site(client):
     )
     assert "Access-Control-Allow-Origin" not in response.headers
     assert "Access-Control-Allow-Methods" not in response.headers
+    assert "Access-Control-Allow-Credentials" not in response.headers
 
 
 def test_a_ballot_from_a_sandboxed_frame_counts_and_is_readable_there(client, keys):

@@ -1,29 +1,29 @@
 """The embed: the ballot in a frame on another site (a WordPress post, any
 page, an AMP article), and the ballot endpoint its script sends to.
 
-No cookie identifies an embed's reader. In WordPress's sandboxed frame there
-are none to keep (an opaque origin, no storage), and elsewhere third-party
-cookies are blocked more often than not. The reader is a key made once per
-page load instead: the script's ``Idempotency-Key``, or the form's hidden
-``reader_key``. The same key is the same reader, so voting again in the same
-frame, or a request sent again after a lost answer, replaces the ballot and
-never counts twice. A new page load is a new reader: the address's budget of
-first ballots counted at once (``web.limits``) is what bounds a reader
-reloading to vote again, and what lies past it is held, not counted.
+The embed's reader is the key its page holds: the form's hidden
+``reader_key``, which the script sends as its ``Idempotency-Key``. The same key
+is the same reader, so voting again, or a request sent again after a lost
+answer, replaces the ballot and never counts twice.
 
-Why the form needs no CSRF token: a forged request can only do what the
-forger could do from their own machine. The embed reads no cookie, so a
-request from another site carries no ambient authority: it cannot reach a
-reader's ballot without that reader's key, which only the page that made it
-holds. At most a forged ballot spends the victim's address budget, as the
-forger's own ballots would spend theirs; past the budget it is held.
+Where the frame may keep a cookie, the key is made from the embed's own
+partitioned reader cookie (``readers.set_embed_cookie``), so every load of the
+embed on that site is the same reader. Where it may not (WordPress's sandbox
+in a browser that blocks third-party cookies, Safari), each page load is a new
+key and a new reader: the address's budget of first ballots counted at once
+(``web.limits``) is what bounds a reader reloading to vote again, and what
+lies past it is held, not counted.
+
+Why the form needs no CSRF token: the key is the token. A request from
+another site's page may carry the embed cookie, but without the key made from
+it, which only the embed's own page holds, it is a reader of its own, not the
+cookie's: at most it spends the victim's address budget, as the forger's own
+ballots would spend theirs, and past the budget it is held.
 """
 
 from __future__ import annotations
 
-import secrets
-
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from markupsafe import Markup
@@ -39,7 +39,14 @@ from ..web.errors import fail
 from ..web.forms import BallotForm, add_error, ballot_form
 from ..web.limits import limit_ballots
 from ..web.lookup import closed, poll_or_404
-from ..web.readers import IDEMPOTENCY_KEY, request_key_reader
+from ..web.readers import (
+    IDEMPOTENCY_KEY,
+    embed_key,
+    embed_token,
+    new_embed_token,
+    request_key_reader,
+    set_embed_cookie,
+)
 from ..words import ballot_taken
 
 bp = Blueprint("embed", __name__)
@@ -83,8 +90,15 @@ def embed(slug: str) -> ResponseReturnValue:
     entries = languages.entries_shown(entry_views(poll))
     form = ballot_form(entries, reader_key=True, meta={"csrf": False})
     if not form.is_submitted():
-        form["reader_key"].data = secrets.token_urlsafe(24)
-        return _page(poll, entries, form, None, 200)
+        kept = embed_token()
+        # A new token is kept only where the frame may keep a cookie; elsewhere
+        # the next load brings none and makes another, so another key.
+        token = kept or new_embed_token()
+        form["reader_key"].data = embed_key(token)
+        response = make_response(_page(poll, entries, form, None, 200))
+        if kept is None:
+            set_embed_cookie(response, token)
+        return response
     if not poll.is_open:
         closed()
     if not form.validate():
@@ -104,6 +118,8 @@ def _cross_origin_headers(response: Response) -> Response:
     """Let a script in a sandboxed frame (``Origin: null``) read the answer."""
     if request.endpoint in ("embed.cast", "embed.preflight") and request.headers.get("Origin") == "null":
         response.headers["Access-Control-Allow-Origin"] = "null"
+        # The script sends the embed cookie where the frame kept one.
+        response.headers["Access-Control-Allow-Credentials"] = "true"
         response.headers["Access-Control-Expose-Headers"] = "Retry-After"
     response.vary.add("Origin")
     return response

@@ -5,8 +5,10 @@
 // and pollapp's own embed-loader.js, which speaks WordPress's message), on
 // every change of size. And it sends the ballot with fetch(), because
 // WordPress's frame (sandbox="allow-scripts") may not send a form: the reader
-// is an Idempotency-Key made once per page load, so voting again in this frame
-// replaces the ballot, and a request sent again never counts twice.
+// is the page's reader key, sent as the Idempotency-Key, so voting again
+// replaces the ballot, and a request sent again never counts twice. Where the
+// frame keeps the embed's cookie the key is the same on every load, and the
+// cookie goes with the ballot so that it is counted as such.
 (function () {
   "use strict";
 
@@ -76,16 +78,8 @@
     return;
   }
 
-  function makeKey() {
-    var bytes = new Uint8Array(24);
-    window.crypto.getRandomValues(bytes);
-    return Array.prototype.map
-      .call(bytes, function (b) {
-        return ("0" + b.toString(16)).slice(-2);
-      })
-      .join("");
-  }
-  var key = makeKey();
+  var keyField = form.querySelector("[name=reader_key]");
+  var key = keyField ? keyField.value : "";
   var sending = false;
 
   function say(message, isError) {
@@ -123,7 +117,7 @@
     window
       .fetch(form.dataset.endpoint, {
         method: "POST",
-        credentials: "omit",
+        credentials: "include",
         headers: { "Content-Type": "application/json", Accept: "application/json", "Idempotency-Key": key },
         body: JSON.stringify({ ranking: keys }),
       })

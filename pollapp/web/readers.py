@@ -1,7 +1,9 @@
-"""The reader cookie: a signed random token that makes one reader one ballot.
+"""The reader cookies: signed random tokens that make one reader one ballot.
 
-The database stores only a hash of the token, never the token itself nor the
-reader's address.
+The site's reader cookie is first-party. The embed's is a partitioned cookie
+(kept per top-level site, where a browser keeps one at all) that makes an
+embed's reader the same reader across page loads. The database stores only a
+hash, never a token itself nor the reader's address.
 """
 
 from __future__ import annotations
@@ -18,17 +20,18 @@ from itsdangerous import BadSignature, Signer, URLSafeSerializer
 from .policy import current_policy
 
 SALT = "pollapp-reader"
+EMBED_SALT = "pollapp-embed-reader"  # an embed cookie is never taken for a site cookie, nor the other way
 TOKEN_LENGTH = 43  # secrets.token_urlsafe(32)
 
 
 @lru_cache(maxsize=8)
-def _signer(secret_key: str) -> Signer:
-    return Signer(secret_key, salt=SALT)
+def _signer(secret_key: str, salt: str = SALT) -> Signer:
+    return Signer(secret_key, salt=salt)
 
 
-def sign(token: str, secret_key: str) -> str:
+def sign(token: str, secret_key: str, salt: str = SALT) -> str:
     """The cookie value for a token: the token and its signature."""
-    return _signer(secret_key).sign(token).decode("ascii")
+    return _signer(secret_key, salt).sign(token).decode("ascii")
 
 
 def _token_from_cookie() -> str | None:
@@ -120,3 +123,58 @@ def request_key_reader(key: str) -> str:
     """
     secret = str(current_app.config["SECRET_KEY"]).encode()
     return hmac.new(secret, b"idempotency-key:" + key.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def embed_token() -> str | None:
+    """The token of the embed's partitioned reader cookie, if the request carries a good one."""
+    raw = request.cookies.get(current_app.config["EMBED_READER_COOKIE"])
+    if not raw:
+        return None
+    try:
+        token = _signer(str(current_app.config["SECRET_KEY"]), EMBED_SALT).unsign(raw).decode("ascii")
+    except (BadSignature, UnicodeError):
+        return None
+    return token if len(token) == TOKEN_LENGTH else None
+
+
+def new_embed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def embed_key(token: str) -> str:
+    """The reader key an embed page holds for the reader of this cookie token.
+
+    The embed's reader is always the key its page sends (``request_key_reader``);
+    the cookie only makes the key the same on every page load. A request counts
+    as coming with the cookie only when the key it sends is this one, so a page
+    of another site cannot reach the reader's ballot by the cookie alone: it
+    would need the key, which only the embed's own page holds.
+    """
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, b"embed-key:" + token.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def with_embed_cookie(key: str) -> bool:
+    """Whether a request sending this reader key carries the embed cookie the key was made for."""
+    token = embed_token()
+    return token is not None and hmac.compare_digest(embed_key(token), key)
+
+
+def set_embed_cookie(response: Response, token: str) -> None:
+    """Give the response the embed's reader cookie: partitioned, for the poll pages only.
+
+    ``SameSite=None; Secure`` is what lets a cross-site frame keep it at all;
+    ``Partitioned`` keeps it apart per site the frame is shown on, which is
+    what browsers that block third-party cookies still accept (CHIPS).
+    """
+    config = current_app.config
+    response.set_cookie(
+        config["EMBED_READER_COOKIE"],
+        sign(token, str(config["SECRET_KEY"]), EMBED_SALT),
+        max_age=int(config["READER_COOKIE_MAX_AGE"]),
+        path="/polls/",
+        secure=True,
+        httponly=True,
+        samesite="None",
+        partitioned=True,
+    )
