@@ -17,7 +17,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from pollapp.extensions import db
 from pollapp.polls.service import entry_views, find_poll
-from tests.helpers import POLL, vote
+from tests.helpers import POLL, csrf_token, vote
 from tests.test_editors import log_in
 
 CATALOGUES = Path(__file__).resolve().parents[1] / "pollapp" / "translations"
@@ -145,7 +145,8 @@ def test_the_switch_is_remembered_and_kept_on_links(client):
 # How to fill each URL variable of a page's rule when walking the url_map; a
 # page whose rule holds a variable not named here fails the walk, so a new page
 # cannot escape the checks below.
-FILLERS: dict[str, str] = {"slug": POLL}
+# A shared ranking's token is filled with a real one by pages(), once the ballot is shared.
+FILLERS: dict[str, str] = {"slug": POLL, "token": "0" * 43}
 # Pages asked for with more than their rule: an error page, a refused form.
 EXTRA_PAGES = {"not found": "/polls/no-such-poll"}
 
@@ -156,6 +157,9 @@ def pages(app: Flask, client: FlaskClient) -> dict[str, str]:
     with app.app_context():
         keys = [e.key for e in entry_views(find_poll(POLL))]
     assert vote(client, keys[:3]).status_code == 201
+    shared = client.post(f"/polls/{POLL}/shared", data={"csrf_token": csrf_token(client, f"/polls/{POLL}")})
+    assert shared.status_code == 303
+    fillers = {**FILLERS, "token": shared.headers["Location"].rsplit("/", 1)[1]}
     found = dict(EXTRA_PAGES)
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()) or rule.endpoint == "static":
@@ -163,11 +167,12 @@ def pages(app: Flask, client: FlaskClient) -> dict[str, str]:
         unknown = set(rule.arguments) - set(FILLERS)
         assert not unknown, f"{rule.rule}: add a way to fill {sorted(unknown)} to FILLERS"
         with app.test_request_context():
-            path = url_for(rule.endpoint, **{name: FILLERS[name] for name in rule.arguments})
+            path = url_for(rule.endpoint, **{name: fillers[name] for name in rule.arguments})
         answer = (app.test_client() if rule.endpoint == "editors.login" else client).get(path)
         if answer.mimetype == "text/html":
             found[rule.endpoint] = path
-    assert {"site.show_poll", "site.results", "embed.embed", "editors.home", "editors.login"} <= set(found)
+    expected = {"site.show_poll", "site.results", "site.shared_ranking", "embed.embed", "editors.home"}
+    assert expected | {"editors.login"} <= set(found)
     return found
 
 

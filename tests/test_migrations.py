@@ -14,10 +14,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from flask import Flask
 from pollapp.accounts.models import Editor
 from pollapp.ballots.models import Ballot
 from pollapp.ballots.recount import tally_differences
 from pollapp.ballots.service import ballot_rankings
+from pollapp.ballots.sharing import find_share, share_ranking, shared_ballot
 from pollapp.ballots.tally import read_tally
 from pollapp.catalogue.files import shipped_polls
 from pollapp.configure import PACKAGE_DIR
@@ -278,15 +280,10 @@ def test_the_generic_entries_revision_renames_in_place_and_keeps_ballots_and_tal
         engine.dispose()
 
 
-def test_the_min_ballots_revision_gives_every_poll_thirty_and_keeps_ballots_and_tally(
-    make_app, database_uri, tmp_path
-):
-    before = "f3c8a1d5e672"
-    flask(database_uri, tmp_path, "db", "upgrade", before)
+def store_poll_with_ballots(app: Flask, rankings: list[list[str]]) -> None:
+    """Store the shipped poll and these readers' ballots with plain SQL, as a
+    schema since generic entries holds them (the triggers keep the tally)."""
     (spec,) = [poll for poll in shipped_polls() if poll.slug == POLL]
-    keys = [entry.key for entry in spec.entries]
-    rankings = [[keys[2], keys[0]], [keys[4]], [keys[1], keys[2], keys[3]]]
-    app = make_app(database_uri=database_uri, schema=False)
     with app.app_context():
         with db.engine.begin() as connection:
             poll_id = connection.execute(
@@ -321,6 +318,17 @@ def test_the_min_ballots_revision_gives_every_poll_thirty_and_keeps_ballots_and_
         db.session.remove()
         db.engine.dispose()
 
+
+def test_the_min_ballots_revision_gives_every_poll_thirty_and_keeps_ballots_and_tally(
+    make_app, database_uri, tmp_path
+):
+    before = "f3c8a1d5e672"
+    flask(database_uri, tmp_path, "db", "upgrade", before)
+    keys = [entry.key for entry in next(p for p in shipped_polls() if p.slug == POLL).entries]
+    rankings = [[keys[2], keys[0]], [keys[4]], [keys[1], keys[2], keys[3]]]
+    app = make_app(database_uri=database_uri, schema=False)
+    store_poll_with_ballots(app, rankings)
+
     flask(database_uri, tmp_path, "db", "upgrade")
 
     assert schema_differences(database_uri) == []
@@ -337,6 +345,40 @@ def test_the_min_ballots_revision_gives_every_poll_thirty_and_keeps_ballots_and_
     engine = create_engine(database_uri)
     try:
         assert "min_ballots" not in {column["name"] for column in inspect(engine).get_columns("poll")}
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM ballot")).scalar_one() == len(rankings)
+    finally:
+        engine.dispose()
+
+
+def test_the_shared_rankings_revision_adds_its_table_and_keeps_ballots_and_tally(
+    make_app, database_uri, tmp_path
+):
+    before = "a9d3e5f1c7b2"
+    flask(database_uri, tmp_path, "db", "upgrade", before)
+    keys = [entry.key for entry in next(p for p in shipped_polls() if p.slug == POLL).entries]
+    rankings = [[keys[1], keys[0]], [keys[5], keys[2]], [keys[3]]]
+    app = make_app(database_uri=database_uri, schema=False)
+    store_poll_with_ballots(app, rankings)
+
+    flask(database_uri, tmp_path, "db", "upgrade", "c5e2b8f4a913")
+
+    with app.app_context():
+        poll = find_poll(POLL)
+        assert list(ballot_rankings(poll)) == rankings
+        assert tally_differences(poll) == []
+        assert read_tally(poll).counts == ranking.tally(rankings)
+        # A reader of the old schema can share the ballot they cast before it.
+        token = share_ranking(poll, "r1").token
+        shared = find_share(token)
+        assert shared is not None and shared_ballot(shared, poll) == rankings[1]
+        db.session.remove()
+        db.engine.dispose()
+
+    flask(database_uri, tmp_path, "db", "downgrade", before)
+    engine = create_engine(database_uri)
+    try:
+        assert "shared_ranking" not in inspect(engine).get_table_names()
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM ballot")).scalar_one() == len(rankings)
     finally:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..core.terms import SHARE_TOKEN_LENGTH
 from ..extensions import Model, db
 from ..storage import triggers
 
@@ -97,6 +98,26 @@ class TallySnapshot(Model):
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     cells: Mapped[list[list[int]]] = mapped_column(JSON)
+
+
+class SharedRanking(Model):
+    """A reader's choice to publish their ballot at an address of its own.
+
+    It names the reader, not a ranking: the page shows the reader's ballot as
+    it is now, so voting again changes what it shows. Taken down, it is kept
+    with ``removed_at``, so its address can say it is gone rather than that it
+    never was."""
+
+    __tablename__ = "shared_ranking"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(SHARE_TOKEN_LENGTH), unique=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
+    reader: Mapped[str] = mapped_column(String(64))  # the ballot's reader, as the ballot keeps it
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("shared_ranking_reader", "poll_id", "reader"),)
 
 
 # Readers' ballots are counted into the tally by the database itself.

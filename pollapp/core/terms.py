@@ -38,6 +38,10 @@ VISIBILITY_LENGTH = 20
 # Below a poll's minimum of ballots its results are too early to call: no ranking yet.
 MIN_BALLOTS = 30  # the default
 MOST_MIN_BALLOTS = 1_000_000
+# A shared ranking's address: secrets.token_urlsafe(32), 256 random bits in 43 URL-safe characters.
+SHARE_TOKEN_BYTES = 32
+SHARE_TOKEN_LENGTH = 43
+SHARE_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 def entry_label(title: str, subtitle: str) -> str:

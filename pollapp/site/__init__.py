@@ -1,6 +1,7 @@
-"""The readers' site: the poll page with its ballot, the results, the downloads, readers' suggestions."""
+"""The readers' site: the poll page with its ballot, the results, the downloads,
+readers' suggestions, shared rankings."""
 
-from . import suggestions  # noqa: F401  # its routes join the blueprint
+from . import shared, suggestions  # noqa: F401  # their routes join the blueprint
 from .views import bp
 
 __all__ = ["bp"]

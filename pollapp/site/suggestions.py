@@ -19,6 +19,7 @@ from ..web.limits import limit_suggestions
 from ..web.lookup import poll_or_404
 from ..web.readers import ensure_reader
 from ..web.suggestions import CLOSED_TO_SUGGESTIONS, suggestion_problem
+from . import shared
 from .suggestion_forms import MissingForm, TakeAwayForm, missing_form, take_away_form
 from .views import bp
 
@@ -32,6 +33,8 @@ ENDPOINTS = {"site.suggest_missing_entry", "site.suggest_taking_away"}
 def expired_form(error: CSRFError) -> ResponseReturnValue:
     if request.endpoint in ENDPOINTS:
         return error_response(400, str(EXPIRED), "expired_form")
+    if request.endpoint in shared.ENDPOINTS:
+        return error_response(400, str(shared.EXPIRED), "expired_form")
     return handle_csrf_error(error)
 
 

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from werkzeug.wsgi import wrap_file
 
+from ..ballots.sharing import live_share
 from ..ballots.tally import read_tally
 from ..polls.models import Poll
 from ..polls.service import first_poll
@@ -83,6 +84,7 @@ def poll_page(poll: Poll) -> ResponseReturnValue:
         form=form,
         earlier=view.mine,
         results_visible=view.visible,
+        my_share=live_share(poll, reader) if view.mine else None,
         suggestions=suggestion_panel(poll, reader),
     ), status
 
@@ -102,6 +104,7 @@ def results(slug: str) -> ResponseReturnValue:
         history=history_chart(history_of(view.poll), shown),
         poll=view.poll,
         mine=view.mine,
+        my_share=live_share(view.poll, current_reader()) if view.mine else None,
         rule_description=RULE_DESCRIPTIONS[view.poll.borda_rule],
         suggestions=suggestion_panel(view.poll, current_reader(), back="results"),
         rule_names=RULE_NAMES,

@@ -38,6 +38,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "poll_closed",
+    410: "gone",
     413: "too_large",
     415: "not_json",
     429: "too_many_requests",

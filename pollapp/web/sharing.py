@@ -59,6 +59,13 @@ def poll_sharing(poll: Poll) -> Sharing:
     return Sharing(url, text, share_links(url, text))
 
 
+def ranking_sharing(poll: Poll, token: str) -> Sharing:
+    """Sharing a reader's published ranking: its own address, in the reader's language."""
+    url = url_for("site.shared_ranking", token=token, lang=languages.current_language(), _external=True)
+    text = gettext("My ranking: %(title)s", title=poll.shown("title", languages.current_language()))
+    return Sharing(url, text, share_links(url, text))
+
+
 def init_app(app: Flask) -> None:
     # The share block (templates/shared/_share.html) asks for a poll's sharing itself, so a page
     # adds it with one line.
