@@ -479,6 +479,81 @@ def test_a_body_of_exactly_the_cap_is_taken_chunked_or_not_and_one_byte_more_is_
         assert front.results()["ballots"] == 4
 
 
+# ---------------------------------------------------------------- headers on every answer
+
+SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy")
+
+
+def answer_headers(answer: bytes) -> list[tuple[str, str]]:
+    """The header lines of a raw answer, names lowercased, in order."""
+    head = answer.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")[1:]
+    return [
+        (name.strip().lower(), value.strip()) for name, _, value in (line.partition(":") for line in head)
+    ]
+
+
+def assert_guarded(answer: bytes, framed: bool = False) -> dict[str, str]:
+    """Each security header is on the answer exactly once; they, by name."""
+    headers = answer_headers(answer)
+    names = Counter(name for name, _ in headers)
+    for name in (*SECURITY_HEADERS, *(() if framed else ("x-frame-options",))):
+        assert names[name] == 1, (name, headers)
+    found = dict(headers)
+    assert found["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors" in found["content-security-policy"]
+    return found
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+def test_error_pages_of_gunicorn_and_of_nginx_carry_the_security_headers(database_uri, tmp_path):
+    env = production_environment(database_uri, tmp_path, DOWNLOADS_FRESH_FOR="60")
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    with (
+        serving(env, tmp_path, socket_path, 1, "--access-logfile", "-") as server,
+        in_front(tmp_path, socket_path) as front,
+    ):
+
+        def get(target: str) -> bytes:
+            return ask_front(
+                front, f"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode()
+            )
+
+        # The app's own pages keep the headers it chose: the embed may be framed.
+        page = assert_guarded(get(f"/polls/{POLL}"))
+        assert (
+            page["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in page["content-security-policy"]
+        )
+        embed = get(f"/polls/{POLL}/embed")
+        assert status_of(embed) == 200
+        assert "x-frame-options" not in dict(answer_headers(embed))
+        assert "frame-ancestors *" in assert_guarded(embed, framed=True)["content-security-policy"]
+
+        # A download nginx keeps: its copy carries the app's headers, not a second set.
+        for _ in range(2):
+            download = get(DOWNLOAD_PATH)
+            assert status_of(download) == 200
+            assert_guarded(download)
+        assert app_requests(server, DOWNLOAD_PATH, 1) == 1
+
+        # A request line longer than gunicorn reads (4,094 bytes) but within
+        # nginx's buffers: gunicorn's own 414 page, relayed by nginx.
+        too_long = get(f"/polls/{POLL}?" + "a" * 6000)
+        assert status_of(too_long) == 414 and b"Request Line is too large" in too_long
+        assert_guarded(too_long)
+        # A body over client_max_body_size: nginx's own 413, the app never asked.
+        too_large = ask_front(
+            front, raw_post(BALLOTS_PATH, padded_ballot(front.entry_keys()[:2], BODY_CAP + 1), False)
+        )
+        assert status_of(too_large) == 413 and b"<hr><center>nginx" in too_large
+        assert_guarded(too_large)
+        # The app server gone: nginx's own 502.
+        server.stop()
+        gone = get(f"/polls/{POLL}")
+        assert status_of(gone) == 502
+        assert_guarded(gone)
+
+
 # ---------------------------------------------------------------- slow clients
 
 
