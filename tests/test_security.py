@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 from itsdangerous import URLSafeSerializer
 from pollapp.ballots.models import Ballot
 from pollapp.extensions import client_address, db, limiter
@@ -78,6 +78,47 @@ def test_every_response_carries_the_security_headers(client, keys):
             "strict-origin",
             "strict-origin-when-cross-origin",
         ), where
+        response.close()
+
+
+DOWNLOADS = {"site.results_csv", "site.ballots_csv", "site.ballots_soi", "site.ballots_cef"}
+
+
+def test_every_answer_says_how_it_may_be_cached(app, client, keys):
+    """Every GET rule of the url_map, and every other kind of answer: the
+    downloads keep their own freshness, static files Flask's, the desk never
+    stores, and the rest may be kept by the reader's browser only to ask again."""
+    assert vote(client, keys[:3]).status_code == 201
+    shared = client.post(f"/polls/{POLL}/shared", data={"csrf_token": csrf_token(client, f"/polls/{POLL}")})
+    assert shared.status_code == 303
+    fillers = {"slug": POLL, "token": shared.headers["Location"].rsplit("/", 1)[1], "filename": "style.css"}
+    answers = {}
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()):
+            continue
+        with app.test_request_context():
+            path = url_for(rule.endpoint, **{name: fillers[name] for name in rule.arguments})
+        answers[rule.endpoint] = client.get(path, query_string={"url": f"http://localhost/polls/{POLL}"})
+    for number, response in enumerate(responses(client, keys)):
+        answers[f"{response.request.method} {response.request.path} ({number})"] = response
+    tag = client.get(f"/api/polls/{POLL}/results").headers["ETag"]
+    answers["a page not modified"] = client.get(f"/api/polls/{POLL}/results", headers={"If-None-Match": tag})
+    assert answers["a page not modified"].status_code == 304
+
+    for name, response in answers.items():
+        said = response.headers.get("Cache-Control")
+        path = response.request.path
+        if name in DOWNLOADS or path.endswith((".csv", ".soi", ".cef")):
+            assert said is not None and "max-age=" in said and ("public" in said or "private" in said), name
+        elif path.startswith("/static/"):
+            assert said == "no-cache", name
+        elif path.startswith("/editors/"):
+            assert said == "no-store", name
+        else:
+            assert said is not None and {part.strip() for part in said.split(",")} == {
+                "no-cache",
+                "private",
+            }, (name, response.status_code, said)
         response.close()
 
 

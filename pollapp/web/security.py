@@ -1,6 +1,6 @@
-"""Response headers every page carries (framing chosen by the blueprint's
-policy), the session cookie's signer, the cap on request bodies, and trusting
-a reverse proxy."""
+"""Response headers every page carries (framing and caching chosen by the
+blueprint's policy), the session cookie's signer, the cap on request bodies,
+and trusting a reverse proxy."""
 
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ def _headers(response: Response) -> Response:
             headers.add(name, value)
     if policy.no_store:
         headers["Cache-Control"] = "no-store"
+    elif "cache-control" not in present:
+        # A view that knows how long its answer stays true says so (the
+        # downloads, static files); anything else may be kept by the reader's
+        # browser only, and only to ask again whether it changed.
+        headers["Cache-Control"] = "no-cache, private"
     return response
 
 
