@@ -9,7 +9,7 @@ from typing import NamedTuple
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from pollapp.core.terms import TITLE_LENGTH
+from pollapp.core.terms import TITLE_LENGTH, PollStatus
 from pollapp.extensions import db
 from pollapp.polls.models import Poll
 from pollapp.polls.service import find_poll
@@ -62,6 +62,13 @@ def send(client: FlaskClient, path: str, data: dict) -> object:
     return client.post(path, data={"csrf_token": csrf_token(client, path), **data})
 
 
+def open_poll(desk: FlaskClient, slug: str) -> None:
+    """Open a poll from the desk's home, as an editor does once a new poll (a draft) is ready."""
+    token = csrf_token(desk, "/editors/")
+    opened = desk.post(f"/editors/polls/{slug}/status", data={"csrf_token": token, "status": "open"})
+    assert opened.status_code == 302
+
+
 def stored(app: Flask, slug: str) -> Poll | None:
     with app.app_context():
         poll = find_poll(slug)
@@ -104,6 +111,9 @@ def test_an_editor_makes_a_poll_readers_can_rank(app, desk):
     ]
     assert "“Best endings” is made." in desk.get(response.headers["Location"]).get_data(as_text=True)
     assert trail(app)[-1][:3] == ("editor@example.org", "created", poll.id)
+    assert poll.status == PollStatus.DRAFT
+    assert vote(app.test_client(), ["signal", "goblin-2"], slug="best-endings").status_code == 404
+    open_poll(desk, "best-endings")
     assert vote(app.test_client(), ["signal", "goblin-2"], slug="best-endings").status_code == 201
 
 
@@ -224,6 +234,7 @@ def test_hostile_text_in_every_field_is_shown_as_text(app, desk):
         "slug": "hostile",
     }
     assert send(desk, NEW, poll_form(HOSTILE, [row, {"title": "=1+2"}], **fields)).status_code == 302
+    open_poll(desk, "hostile")
 
     pages = [
         desk.get("/editors/polls/hostile/edit"),
@@ -259,6 +270,7 @@ def test_an_editor_gives_the_poll_in_korean_and_each_reader_sees_their_language(
         **KOREAN_POLL,
     )
     assert send(desk, NEW, form).status_code == 302
+    open_poll(desk, "endings")
     poll = stored(app, "endings")
     assert poll is not None
     assert poll.translations == {
@@ -283,6 +295,7 @@ def test_the_desk_shows_the_korean_text_again_and_an_emptied_field_drops_it(app,
         send(desk, NEW, poll_form("Best endings", KOREAN_ROWS, slug="endings", **KOREAN_POLL)).status_code
         == 302
     )
+    open_poll(desk, "endings")
     page = desk.get("/editors/polls/endings/edit").get_data(as_text=True)
     assert 'value="최고의 결말"' in page and 'value="도깨비"' in page and "무전기 너머로 이어진 마음." in page
     assert 'lang="ko"' in page
@@ -339,6 +352,7 @@ def test_korean_text_too_long_or_hostile_is_refused_or_shown_as_text(app, desk):
         send(desk, NEW, poll_form("Best endings", hostile_rows, slug="endings", intro_ko=HOSTILE)).status_code
         == 302
     )
+    open_poll(desk, "endings")
     for page in (
         app.test_client().get("/polls/endings?lang=ko"),
         desk.get("/editors/polls/endings/edit?lang=ko"),

@@ -366,6 +366,7 @@ DESK_URLS = [
     DeskUrl("POST", f"/editors/polls/{POLL}/release", "/editors/polls/<slug>/release"),
     DeskUrl("GET", f"/editors/polls/{POLL}/suggestions", "/editors/polls/<slug>/suggestions"),
     DeskUrl("GET", f"/editors/polls/{POLL}/trail", "/editors/polls/<slug>/trail"),
+    DeskUrl("GET", f"/editors/polls/{POLL}/preview", "/editors/polls/<slug>/preview"),
     DeskUrl("GET", "/editors/polls/new", "/editors/polls/new"),
     DeskUrl("POST", "/editors/polls/new", "/editors/polls/new"),
     DeskUrl("GET", f"/editors/polls/{POLL}/edit", "/editors/polls/<slug>/edit"),

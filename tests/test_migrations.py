@@ -10,6 +10,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -381,5 +382,52 @@ def test_the_shared_rankings_revision_adds_its_table_and_keeps_ballots_and_tally
         assert "shared_ranking" not in inspect(engine).get_table_names()
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM ballot")).scalar_one() == len(rankings)
+    finally:
+        engine.dispose()
+
+
+def test_the_drafts_revision_admits_drafts_in_place_and_keeps_ballots_and_tally(
+    make_app, database_uri, tmp_path
+):
+    """SQLite's poll table keeps its rows (and so its entries and ballots) while its CHECK widens."""
+    before = "c5e2b8f4a913"
+    flask(database_uri, tmp_path, "db", "upgrade", before)
+    keys = [entry.key for entry in next(p for p in shipped_polls() if p.slug == POLL).entries]
+    rankings = [[keys[1], keys[3]], [keys[0]]]
+    app = make_app(database_uri=database_uri, schema=False)
+    store_poll_with_ballots(app, rankings)
+    engine = create_engine(database_uri)
+    try:
+        with engine.connect() as connection:
+            with pytest.raises(Exception, match="poll_status"):  # the CHECK before the revision
+                connection.execute(text("UPDATE poll SET status = 'draft'"))
+    finally:
+        engine.dispose()
+
+    flask(database_uri, tmp_path, "db", "upgrade")
+
+    assert schema_differences(database_uri) == []
+    with app.app_context():
+        poll = find_poll(POLL)
+        assert [entry.key for entry in poll.entries] == keys
+        assert list(ballot_rankings(poll)) == rankings
+        assert tally_differences(poll) == []
+        assert read_tally(poll).counts == ranking.tally(rankings)
+        db.session.remove()
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE poll SET status = 'draft'"))
+        with db.engine.connect() as connection:
+            with pytest.raises(Exception, match="poll_status"):
+                connection.execute(text("UPDATE poll SET status = 'paused'"))
+        db.session.remove()
+        db.engine.dispose()
+
+    flask(database_uri, tmp_path, "db", "downgrade", before)
+    engine = create_engine(database_uri)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT status FROM poll")).scalar_one() == "closed"
+            assert connection.execute(text("SELECT count(*) FROM ballot")).scalar_one() == len(rankings)
+            assert connection.execute(text("SELECT count(*) FROM entry")).scalar_one() == len(keys)
     finally:
         engine.dispose()

@@ -277,7 +277,8 @@ def openapi_document() -> dict[str, Any]:
                     "properties": {
                         "slug": {"type": "string"},
                         "title": {"type": "string"},
-                        "status": {"enum": [status.value for status in PollStatus]},
+                        # A draft is never served: to a reader it does not exist.
+                        "status": {"enum": [s.value for s in PollStatus if s != PollStatus.DRAFT]},
                         "borda_rule": {"enum": [rule.value for rule in Rule]},
                         "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}},
                     },

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..core import ranking
-from ..core.terms import KEY_LENGTH, KEY_PATTERN
+from ..core.terms import KEY_LENGTH, KEY_PATTERN, PollStatus
 from ..extensions import db
 from ..polls.models import Poll
 from ..polls.service import bump_revision, entry_ids, entry_keys, find_poll, plausible_slug
@@ -85,8 +85,10 @@ def _cast_statement(dialect_insert: Any) -> Any:
     """Cast a reader's ballot, or replace their earlier one, in a poll named by slug.
 
     Returns the ballot's count of replacements (0 for a first ballot) and
-    whether it is held, and no row when there is no such poll. A replacement
-    keeps the ballot's ``held``. The tally triggers do the rest.
+    whether it is held, and no row when there is no such poll or it is a
+    draft (to a reader a draft does not exist). A replacement keeps the
+    ballot's ``held``. The tally triggers do the rest, and refuse a ballot
+    for any poll that is not open.
     """
     chosen_poll = select(
         _polls.c.id,
@@ -95,7 +97,11 @@ def _cast_statement(dialect_insert: Any) -> Any:
         bindparam("b_created", type_=_ballots.c.created_at.type),
         bindparam("b_updated", type_=_ballots.c.updated_at.type),
         bindparam("b_held", type_=_ballots.c.held.type),
-    ).where(_polls.c.slug == bindparam("b_slug"))
+    ).where(
+        _polls.c.slug == bindparam("b_slug"),
+        # Written into the statement: the driver gets only the named parameters.
+        _polls.c.status != literal_column(f"'{PollStatus.DRAFT.value}'"),
+    )
     new = dialect_insert(_ballots).from_select(
         ["poll_id", "reader", "ranking", "created_at", "updated_at", "held"],
         chosen_poll,
@@ -170,7 +176,7 @@ def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str], *, h
 def _refuse(slug: str, keys: Sequence[str]) -> NoReturn:
     """Raise the error that says why this ballot cannot be stored in this poll."""
     poll = find_poll(slug)
-    if poll is None:
+    if poll is None or poll.is_draft:
         raise NoSuchPoll(slug)
     if not poll.is_open:
         raise PollClosed

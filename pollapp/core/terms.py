@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 
 class PollStatus(StrEnum):
+    DRAFT = "draft"  # being made in the desk: readers cannot see it, and it takes no ballots
     OPEN = "open"
     CLOSED = "closed"
 

@@ -51,9 +51,9 @@ class LogoutForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    """Open or close a poll: the status it is to have."""
+    """Open or close a poll: the status it is to have (a poll never goes back to draft)."""
 
-    status = HiddenField(validators=[AnyOf([status.value for status in PollStatus])])
+    status = HiddenField(validators=[AnyOf([PollStatus.OPEN.value, PollStatus.CLOSED.value])])
 
 
 class ReleaseForm(FlaskForm):

@@ -30,7 +30,7 @@ def new_poll() -> ResponseReturnValue:
 @bp.route("/polls/<slug>/edit", methods=["GET", "POST"])
 def edit_poll(slug: str) -> ResponseReturnValue:
     """Change a poll's text, entries or settings."""
-    poll = poll_or_404(slug)
+    poll = poll_or_404(slug, drafts=True)
     form = PollForm(poll)
     if not form.validate_on_submit():
         return render_template("editors/poll_form.html", form=form, poll=poll), 400 if form.errors else 200

@@ -223,7 +223,7 @@ class PollForm(FlaskForm):
             title=str(self.title.data),
             intro=str(self.intro.data),
             borda_rule=Rule(self.borda_rule.data),
-            status=PollStatus.OPEN,
+            status=PollStatus.DRAFT,  # readers see a new poll once an editor opens it
             results_visibility=ResultsVisibility(self.results_visibility.data),
             entries=tuple(entries),
             entry_noun=str(self.entry_noun.data or "") or "entry",

@@ -86,7 +86,7 @@ def _refused(poll: Poll, error: SuggestionError) -> ResponseReturnValue:
 @bp.get("/polls/<slug>/suggestions")
 def suggestions(slug: str) -> ResponseReturnValue:
     """Show the readers' suggestions for a poll, pending first."""
-    poll = poll_or_404(slug)
+    poll = poll_or_404(slug, drafts=True)
     return render_template(
         "editors/suggestions.html",
         poll=poll,
@@ -103,7 +103,7 @@ def _moderated(
     """Approve or reject: check the form, act on the poll's nomination (which
     returns its title), record it in the trail and say so (``said`` has a
     place for the title)."""
-    poll = poll_or_404(slug)
+    poll = poll_or_404(slug, drafts=True)
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -143,7 +143,7 @@ def reject_suggestion(slug: str, nomination_id: int) -> ResponseReturnValue:
 @bp.post("/polls/<slug>/suggestions/<int:nomination_id>/merge")
 def merge_suggestion(slug: str, nomination_id: int) -> ResponseReturnValue:
     """Count a nomination's readers for another one."""
-    poll = poll_or_404(slug)
+    poll = poll_or_404(slug, drafts=True)
     form = MergeForm()
     if not form.validate_on_submit() or form.into.data is None:
         abort(400, gettext("Choose the suggestion to merge it into."))
@@ -166,6 +166,6 @@ def merge_suggestion(slug: str, nomination_id: int) -> ResponseReturnValue:
 @bp.get("/polls/<slug>/trail")
 def trail(slug: str) -> ResponseReturnValue:
     """Show what editors did to a poll, newest first."""
-    poll = poll_or_404(slug)
+    poll = poll_or_404(slug, drafts=True)
     entries = [(entry, trail_line(entry)) for entry in poll_trail(poll)]
     return render_template("editors/trail.html", poll=poll, entries=entries)

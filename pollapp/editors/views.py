@@ -12,10 +12,10 @@ from ..accounts.service import authenticate, record, record_refused_login
 from ..ballots.service import release_held
 from ..core.terms import PollStatus
 from ..extensions import client_address, login_manager
-from ..polls.service import set_status
+from ..polls.service import entry_views, set_status
 from ..results.overview import poll_summaries
 from ..suggestions.service import pending_counts
-from ..web import policy
+from ..web import languages, policy
 from ..web.errors import error_response
 from ..web.lookup import poll_or_404
 from . import logins, sessions
@@ -118,7 +118,7 @@ def home() -> ResponseReturnValue:
 @bp.post("/polls/<slug>/status")
 def change_status(slug: str) -> ResponseReturnValue:
     """Open or close a poll."""
-    poll = poll_or_404(slug)
+    poll = poll_or_404(slug, drafts=True)
     form = StatusForm()
     if not form.validate_on_submit():
         abort(400)
@@ -130,10 +130,18 @@ def change_status(slug: str) -> ResponseReturnValue:
             else gettext("“%(title)s” is closed already.", title=poll.title)
         )
         flash(already, "success")
+    elif poll.is_draft and status == PollStatus.CLOSED:
+        flash(
+            gettext("“%(title)s” is a draft: open it first, then close it.", title=poll.title),
+            "error",
+        )
     else:
+        was_draft = poll.is_draft
         set_status(poll, status)
         record(sessions.editor(), EditorAction.OPENED if poll.is_open else EditorAction.CLOSED, poll)
-        if poll.is_open:
+        if poll.is_open and was_draft:
+            flash(gettext("“%(title)s” is open: readers can see it and vote.", title=poll.title), "success")
+        elif poll.is_open:
             flash(gettext("“%(title)s” is open: it takes ballots again.", title=poll.title), "success")
         else:
             flash(
@@ -146,10 +154,19 @@ def change_status(slug: str) -> ResponseReturnValue:
     return redirect(url_for("editors.home"))
 
 
+@bp.get("/polls/<slug>/preview")
+def preview(slug: str) -> ResponseReturnValue:
+    """Show a poll as readers will see it, a draft too."""
+    poll = poll_or_404(slug, drafts=True)
+    return render_template(
+        "editors/preview.html", poll=poll, entries=languages.entries_shown(entry_views(poll))
+    )
+
+
 @bp.post("/polls/<slug>/release")
 def release(slug: str) -> ResponseReturnValue:
     """Count a poll's held ballots."""
-    poll = poll_or_404(slug)
+    poll = poll_or_404(slug, drafts=True)
     if not ReleaseForm().validate_on_submit():
         abort(400)
     if not poll.is_open:

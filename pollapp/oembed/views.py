@@ -44,7 +44,7 @@ def _poll_at(url: str) -> Poll:
     except HTTPException:
         abort(404, nothing)
     poll = find_poll(str(arguments.get("slug", ""))) if endpoint in POLL_PAGES else None
-    if poll is None:
+    if poll is None or poll.is_draft:
         abort(404, nothing)
     return poll
 

@@ -67,6 +67,10 @@ class Poll(Model):
     def is_open(self) -> bool:
         return self.status == PollStatus.OPEN
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == PollStatus.DRAFT
+
     def shown(self, field: str, language: str) -> str:
         """The poll's title, intro or noun in a language, where the editors gave it; else the original."""
         original: str = getattr(self, field)

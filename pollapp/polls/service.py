@@ -61,9 +61,13 @@ def find_poll(slug: str) -> Poll | None:
 
 
 def first_poll() -> Poll | None:
-    """The poll the home page shows: the newest open one, else the newest."""
+    """The poll the home page shows: the newest open one, else the newest
+    closed one; never a draft."""
     return db.session.execute(
-        select(Poll).order_by((Poll.status == PollStatus.OPEN).desc(), Poll.id.desc()).limit(1)
+        select(Poll)
+        .where(Poll.status != PollStatus.DRAFT)
+        .order_by((Poll.status == PollStatus.OPEN).desc(), Poll.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 

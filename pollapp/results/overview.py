@@ -23,6 +23,10 @@ class PollSummary:
     def is_open(self) -> bool:
         return self.status == PollStatus.OPEN
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == PollStatus.DRAFT
+
 
 def poll_summaries() -> list[PollSummary]:
     """Each poll, oldest first, with its counted and held ballots."""

@@ -16,9 +16,11 @@ NOT_PUBLIC_RESULTS = lazy_gettext("The results of this poll are not public yet."
 NOT_PUBLIC_BALLOTS = lazy_gettext("The ballots of this poll are not public yet.")
 
 
-def poll_or_404(slug: str) -> Poll:
+def poll_or_404(slug: str, *, drafts: bool = False) -> Poll:
+    """The poll the slug names. A draft is there for the desk only (``drafts``):
+    to a reader it does not exist."""
     poll = find_poll(slug)
-    if poll is None:
+    if poll is None or (poll.is_draft and not drafts):
         no_such_poll(slug)
     return poll
 
