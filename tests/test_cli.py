@@ -13,9 +13,12 @@ from pollapp.ballots.models import Ballot, BallotImport, TallyCell
 from pollapp.catalogue.sync import sync_polls
 from pollapp.extensions import db
 from pollapp.polls.models import Entry
+from pollapp.polls.service import find_poll
 from sqlalchemy import String, delete, func, select, update
 
 from helpers import POLL, ballot_count, database_state, tally_differences, vote
+from test_desk_polls import poll_form, send
+from test_editors import add_editor, log_in
 
 HEADER = "ballot," + ",".join(f"rank_{p}" for p in range(1, 10))
 
@@ -73,7 +76,7 @@ def test_init_db_creates_the_schema_and_loads_the_poll_and_is_safe_to_repeat(fre
 
     again = invoke(runner, "init-db")
     assert again.exit_code == 0, again.output
-    assert f"{POLL}: unchanged, 9 entries" in again.output
+    assert "the shipped ones are loaded only into an empty database" in again.output
     assert database_state(fresh) == before
     assert vote(client, [keys[1]]).get_json() == {"ranking": [keys[1]], "replaced": True, "held": False}
     assert tally_differences(fresh, POLL) == []
@@ -85,6 +88,28 @@ def test_init_db_keeps_a_closed_poll_closed(fresh):
     invoke(runner, "poll", "close", POLL)
     assert invoke(runner, "init-db").exit_code == 0
     assert fresh.test_client().get(f"/api/polls/{POLL}").get_json()["status"] == "closed"
+
+
+def test_init_db_never_writes_over_a_poll_an_editor_changed_in_the_desk(fresh):
+    runner = fresh.test_cli_runner()
+    invoke(runner, "init-db")
+    add_editor(fresh)
+    desk = fresh.test_client()
+    assert log_in(desk).status_code == 302
+    edit = f"/editors/polls/{POLL}/edit"
+    with fresh.app_context():
+        poll = find_poll(POLL)
+        rows = [{"key": e.key, "title": e.title, "subtitle": e.subtitle} for e in poll.entries]
+    rows[0]["title"] = "Retitled in the desk"
+    form = poll_form("A title of the desk's", rows, slug=POLL, entry_noun="scene", entry_noun_plural="scenes")
+    assert send(desk, edit, form).status_code == 302
+
+    again = invoke(runner, "init-db")
+
+    assert again.exit_code == 0, again.output
+    with fresh.app_context():
+        poll = find_poll(POLL)
+        assert poll.title == "A title of the desk's" and poll.entries[0].title == "Retitled in the desk"
 
 
 # ---------------------------------------------------------------- export and import

@@ -71,6 +71,11 @@ def first_poll() -> Poll | None:
     ).scalar_one_or_none()
 
 
+def has_polls() -> bool:
+    """Whether the database holds any poll at all, a draft too."""
+    return db.session.execute(select(Poll.id).limit(1)).first() is not None
+
+
 def all_polls() -> list[Poll]:
     return list(db.session.execute(select(Poll).order_by(Poll.id)).scalars())
 
