@@ -43,6 +43,15 @@ DOWNLOADS_FOLDER: str | None = None
 # Where each poll's latest resampling and head-to-head figures are kept for every
 # process to start from; None: "figures" in the instance folder.
 FIGURES_FOLDER: str | None = None
+# Link preview images (web/previews.py) are drawn with these fonts: Noto Sans CJK,
+# whose collection holds the Korean face at index 1 (Debian's fonts-noto-cjk).
+# Without them an English card is drawn with Pillow's own font and a Korean
+# page's preview is the static Korean card; the log says so once.
+PREVIEW_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+PREVIEW_BOLD_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
+PREVIEW_FONT_INDEX = 1
+# How long a browser or a proxy may keep a poll's preview image (seconds).
+PREVIEW_MAX_AGE = 300
 # Limits kept in memory are per process; production accepts that only when
 # told that one process serves the app.
 RATELIMIT_ONE_PROCESS = False

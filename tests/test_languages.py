@@ -364,12 +364,13 @@ def test_without_a_korean_word_the_korean_interface_says_항목_not_the_english_
 def test_the_link_preview_picture_speaks_the_readers_language(client):
     korean = client.get(f"/polls/{POLL}?lang=ko").get_data(as_text=True)
     english = client.get(f"/polls/{POLL}?lang=en").get_data(as_text=True)
-    assert 'property="og:image" content="http://localhost/static/og-card-ko.png"' in korean
-    assert 'property="og:image" content="http://localhost/static/og-card.png"' in english
+    drawn = f"http://localhost/polls/{POLL}/preview.png"
+    assert f'property="og:image" content="{drawn}?lang=ko"' in korean
+    assert f'property="og:image" content="{drawn}?lang=en"' in english
     url = f"http://localhost/polls/{POLL}"
     answer = client.get("/oembed", query_string={"url": url, "lang": "ko"}).get_json()
-    assert answer["thumbnail_url"] == "http://localhost/static/og-card-ko.png"
-    picture = client.get("/static/og-card-ko.png")
+    assert answer["thumbnail_url"] == f"{drawn}?lang=ko"
+    picture = client.get(answer["thumbnail_url"])
     assert picture.status_code == 200 and picture.mimetype == "image/png"
     width, height = int.from_bytes(picture.data[16:20], "big"), int.from_bytes(picture.data[20:24], "big")
     picture.close()

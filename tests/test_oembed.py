@@ -46,10 +46,10 @@ def test_a_poll_url_gets_a_rich_answer_with_every_required_field(client):
     assert answer["provider_name"] == "pollapp"
     assert answer["provider_url"] == "http://localhost/"
     assert isinstance(answer["cache_age"], int) and answer["cache_age"] > 0
-    assert answer["thumbnail_url"] == "http://localhost/static/og-card.png"
+    assert answer["thumbnail_url"] == "http://localhost/polls/kdrama-kisses-2014/preview.png?lang=en"
     assert (answer["thumbnail_width"], answer["thumbnail_height"]) == (1200, 630)
-    image = client.get("/static/og-card.png")
-    assert image.status_code == 200
+    image = client.get(answer["thumbnail_url"])
+    assert image.status_code == 200 and image.mimetype == "image/png"
     image.close()
 
 

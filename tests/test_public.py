@@ -76,7 +76,7 @@ def test_links_in_a_page_name_the_host_it_was_asked_for_by_name(served):
         .get_data(as_text=True)
     )
     assert 'content="http://poll.example.org/polls/' in html
-    assert 'content="http://poll.example.org/static/og-card.png"' in html
+    assert 'content="http://poll.example.org/polls/kdrama-kisses-2014/preview.png?lang=en"' in html
 
 
 def test_the_reader_cookie_comes_with_the_ballot_page(app):

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from ..polls.models import Poll
 from ..polls.service import find_poll
 from ..web import policy
-from ..web.languages import PREVIEW_SIZE, preview_card
+from ..web.languages import PREVIEW_SIZE, current_language
 
 bp = Blueprint("oembed", __name__)
 # A JSON endpoint outside /api/: its errors are JSON too, and nothing frames it.
@@ -90,9 +90,12 @@ def oembed() -> Response:
         "height": height,
     }
     # A thumbnail must respect maxwidth and maxheight too; there is one size.
-    name, (thumb_width, thumb_height) = preview_card(), PREVIEW_SIZE
+    thumb_width, thumb_height = PREVIEW_SIZE
     if (max_width or thumb_width) >= thumb_width and (max_height or thumb_height) >= thumb_height:
-        answer["thumbnail_url"] = url_for("static", filename=name, _external=True)
+        # The poll's own picture (site/previews.py), in the language asked for.
+        answer["thumbnail_url"] = url_for(
+            "site.preview_image", slug=poll.slug, lang=current_language(), _external=True
+        )
         answer["thumbnail_width"] = thumb_width
         answer["thumbnail_height"] = thumb_height
     return jsonify(answer)

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..polls.models import Poll
 from ..polls.service import entry_views
 from ..results.service import results_of, visible_to
-from ..web import languages
+from ..web import languages, previews
 from ..web.lookup import poll_or_404
 from ..web.readers import current_reader
 from ..web.sharing import ranking_sharing
@@ -118,3 +118,15 @@ def _private(response: Response) -> Response:
 
 
 bp.after_request(_private)
+
+
+@bp.get("/shared/<token>/preview.png")
+def shared_preview_image(token: str) -> ResponseReturnValue:
+    """Draw a shared ranking's preview image: the reader's first three picks."""
+    shared, poll = _share_or_error(token)
+    picks = shared_ballot(shared, poll)
+    if picks is None:
+        abort(410, str(TAKEN_DOWN))
+    response = previews.shared_preview(shared, poll, picks)
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -123,3 +123,22 @@ def unpacked(handle: gzip.GzipFile, size: int = 256 * 1024) -> Iterator[bytes]:
     with handle:
         while chunk := handle.read(size):
             yield chunk
+
+
+def kept_bytes(folder: Path, name: str, tag: str, suffix: str, make: Callable[[], bytes]) -> Path:
+    """The file for ``name`` at exactly ``tag`` (a picture: kept as it is, not
+    compressed), made from ``make()`` if there is none; older ones of ``name`` go."""
+    final = folder / f"{name}--{tag}.{suffix}"
+    if final.exists():
+        return final
+    folder.mkdir(parents=True, exist_ok=True)
+    with _turn(folder, name):
+        if final.exists():  # made by another while this one waited
+            return final
+        partial = folder / f".{name}--{tag}.{os.getpid()}.partial"
+        partial.write_bytes(make())
+        os.replace(partial, final)
+        for older in folder.glob(f"{name}--*.{suffix}"):
+            if older != final:
+                older.unlink(missing_ok=True)
+    return final
