@@ -82,6 +82,11 @@ def test_every_response_carries_the_security_headers(client, keys):
 
 
 DOWNLOADS = {"site.results_csv", "site.ballots_csv", "site.ballots_soi", "site.ballots_cef"}
+# Link preview images, for every crawler: a poll's kept a while, a shared ranking's revalidated each time.
+PREVIEWS = {
+    "site.preview_image": {"public", "max-age=300"},
+    "site.shared_preview_image": {"public", "no-cache"},
+}
 
 
 def test_every_answer_says_how_it_may_be_cached(app, client, keys):
@@ -112,6 +117,8 @@ def test_every_answer_says_how_it_may_be_cached(app, client, keys):
             assert said is not None and "max-age=" in said and ("public" in said or "private" in said), name
         elif path.startswith("/static/"):
             assert said == "no-cache", name
+        elif name in PREVIEWS:
+            assert said is not None and {part.strip() for part in said.split(",")} == PREVIEWS[name], name
         elif path.startswith("/editors/"):
             assert said == "no-store", name
         else:
