@@ -4,13 +4,22 @@ refused naming the line."""
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from typing import NamedTuple
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pollapp.ballots.files import BallotFileError, cef_chunks, file_format, read_cef, read_soi, soi_chunks
+from pollapp.ballots.files import (
+    BallotFileError,
+    cef_chunks,
+    file_format,
+    read_ballots_csv,
+    read_cef,
+    read_soi,
+    soi_chunks,
+)
 
 KEYS = ["toast", "bus-stop", "rooftop", "waterfall"]
 NAMES = [
@@ -160,3 +169,78 @@ def test_a_bad_file_is_refused_at_its_line(kind, case):
 )
 def test_a_file_format_is_known_by_its_name_then_its_first_line(name, first, expected):
     assert file_format(name, first) == expected
+
+
+# ---------------------------------------------------------------- the ballots CSV read by its commas
+
+
+def read_csv(text: str, *, quick: bool) -> list[list[str]] | tuple[int, str]:
+    """The rankings of a ballots CSV, or the refusal's line and problem."""
+    try:
+        return read_ballots_csv(io.StringIO(text, newline="\n"), KEYS, quick=quick)
+    except BallotFileError as refused:
+        return refused.line, repr(refused.problem)
+
+
+QUOTED_OVER_TWO_LINES = 'ballot,rank_1,rank_2\n1,toast,rooftop\n"2,toast,rooftop\n",toast,rooftop\n'
+
+
+def test_a_quote_in_a_ballot_number_is_read_on_as_the_csv_module_reads_it():
+    # Line 3 ends as line 2 does, but its quote opens a cell that holds the line break.
+    assert read_csv(QUOTED_OVER_TWO_LINES, quick=True) == read_csv(QUOTED_OVER_TWO_LINES, quick=False)
+    assert read_csv(QUOTED_OVER_TWO_LINES, quick=True) == [["toast", "rooftop"]] * 2
+
+
+class Csv(NamedTuple):
+    name: str
+    text: str
+
+
+CSV_FILES = [
+    Csv("a quote in a ballot number", QUOTED_OVER_TWO_LINES),
+    Csv("a lone carriage return in a cell", "ballot,rank_1,rank_2\n1,toast\r,rooftop\n"),
+    Csv("a carriage return ending the last line", "ballot,rank_1\r\n1,toast\r"),
+    Csv("a quoted key", 'ballot,rank_1,rank_2\r\n1,"toast",rooftop\r\n2,toast,rooftop\r\n'),
+    Csv("broken quoting after good rows", 'ballot,rank_1\n1,toast\n2,"toast"x\n'),
+    Csv("blank lines and blank rows", "ballot,rank_1,rank_2\n\n ,\n,,\n1,toast,\n"),
+    Csv("an empty header line", "\n1,toast\n"),
+    Csv("nothing at all", ""),
+    Csv("a NUL in a cell", "ballot,rank_1\n1,to\x00ast\n"),
+]
+
+
+@pytest.mark.parametrize("case", CSV_FILES, ids=[case.name for case in CSV_FILES])
+def test_a_csv_read_by_its_commas_reads_as_the_csv_module_reads_it(case):
+    assert read_csv(case.text, quick=True) == read_csv(case.text, quick=False)
+
+
+CELLS = st.sampled_from([*KEYS, "", "", "7", " ", '"', '"toast"', "toast\r", "\r", "kiss", "\x00"])
+ROWS = st.lists(st.lists(CELLS, min_size=0, max_size=6).map(",".join), max_size=8)
+
+
+@given(
+    header=st.sampled_from(
+        [
+            "ballot,rank_1,rank_2,rank_3",
+            "\ufeffballot,rank_1",
+            "ballot,rank_1,rank_2",
+            '"ballot",rank_1',
+            "voter",
+        ]
+    ),
+    rows=ROWS,
+    ends=st.sampled_from(["\n", "\r\n"]),
+    last=st.booleans(),
+)
+def test_reading_a_csv_by_its_commas_gives_what_the_csv_module_gives(header, rows, ends, last):
+    text = ends.join([header, *rows]) + (ends if last else "")
+    assert read_csv(text, quick=True) == read_csv(text, quick=False)
+
+
+def test_repeated_rows_read_by_their_commas_share_one_ranking():
+    text = (
+        "ballot,rank_1,rank_2\r\n" + "".join(f"{n},rooftop,toast\r\n" for n in range(1, 6)) + "6,toast,\r\n"
+    )
+    read = read_ballots_csv(io.StringIO(text, newline="\n"), KEYS)
+    assert read == [["rooftop", "toast"]] * 5 + [["toast"]]
+    assert all(ranking is read[0] for ranking in read[:5])

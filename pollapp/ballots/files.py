@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from typing import cast
 
 from ..core.ranking import BallotError, check_ballot
@@ -27,17 +28,95 @@ class BallotFileError(ValueError):
         self.problem = problem
 
 
-def read_ballots_csv(lines: Iterable[str], keys: Sequence[str]) -> list[list[str]]:
+def read_ballots_csv(lines: Iterable[str], keys: Sequence[str], *, quick: bool = True) -> list[list[str]]:
     """Parse and check a whole ballots CSV; raise BallotFileError at the first bad row.
 
     The file is the one ``ballots_csv`` writes: ``ballot,rank_1..rank_n``, entry
     keys most loved first, empty cells after the last ranked position.
+
+    A line with no quote and no lone carriage return is read by
+    splitting it at its commas, which is what the csv module makes of such a
+    line, and a line whose cells after the first were seen before gives the
+    same ranking with no second look. From the first line that is not so
+    (or with ``quick`` false, from the start) the csv module reads the rest.
     """
-    reader = csv.reader(lines, strict=True)
+    reading = _Reading(keys)
+    source = iter(lines)
+    number = 0
+    if quick:
+        for line in source:
+            number += 1
+            first, _, rest = line.partition(",")
+            # A ballot number (digits only) cannot open a quote the csv module would read on with.
+            found = reading.seen.get(rest) if first.isdigit() and number > 1 else None
+            if found is not None:
+                reading.rankings.append(found)
+                continue
+            body = line[:-1] if line.endswith("\n") else line
+            body = body[:-1] if body.endswith("\r") else body
+            if '"' in body or "\r" in body or len(body) > _LONGEST_LINE:
+                source = chain([line], source)
+                number -= 1
+                break
+            cells = body.split(",") if body else []
+            found = reading.row(cells, number)
+            if found is not None and number > 1:
+                reading.seen[rest] = found
+    reader = csv.reader(source, strict=True)
     try:
-        header = next(reader, None)
-        if header is None:
-            raise BallotFileError(1, "the file is empty; expected the header ballot,rank_1,...")
+        for cells in reader:
+            reading.row(cells, number + reader.line_num)
+    except csv.Error as error:
+        raise BallotFileError(number + reader.line_num, f"not valid CSV ({error})") from error
+    if reading.width is None:
+        raise BallotFileError(1, "the file is empty; expected the header ballot,rank_1,...")
+    return reading.rankings
+
+
+# Shorter than the csv module's longest field, so no line read by splitting it
+# at its commas could have been refused by the csv module for its length.
+_LONGEST_LINE = 100_000
+
+
+class _Reading:
+    """What reading a ballots CSV has found so far: the header's width, the
+    rankings, and the rows already checked (their rank cells -> ranking)."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = keys
+        # One string per key, shared by every row: a million ballots, nine strings.
+        self.canonical = {key: key for key in keys}
+        self.width: int | None = None
+        self.rankings: list[list[str]] = []
+        # Real ballots repeat: rank cells seen before (so already checked) give
+        # the same ranking without a second check.
+        self.checked: dict[tuple[str, ...], list[str]] = {}
+        self.seen: dict[str, list[str]] = {}  # the same, by the line's text after its first comma
+
+    def row(self, row: list[str], line: int) -> list[str] | None:
+        """Take one record (the header first); the ranking it added, if any."""
+        if self.width is None:
+            self._header(row)
+            return None
+        width = self.width
+        ranks = tuple(row[1:])
+        found = self.checked.get(ranks)
+        if found is not None and len(row) == width:
+            self.rankings.append(found)
+            return found
+        if not "".join(row).strip():
+            return None
+        if len(row) != width:
+            raise BallotFileError(line, f"{len(row)} cells, but the header has {width}")
+        ranked = [cell for cell in ranks if cell]
+        if list(ranks[: len(ranked)]) != ranked:
+            raise BallotFileError(line, "an empty rank comes before a filled one")
+        self.checked[ranks] = found = _checked(ranked, self.keys, self.canonical, line)
+        self.rankings.append(found)
+        return found
+
+    def _header(self, header: list[str]) -> None:
+        keys = self.keys
         if (
             not header
             or header[0].lstrip("\ufeff") != "ballot"
@@ -46,33 +125,7 @@ def read_ballots_csv(lines: Iterable[str], keys: Sequence[str]) -> list[list[str
             raise BallotFileError(1, f"expected the header {','.join(ballots_header(len(keys)))}")
         if len(header) - 1 > len(keys):
             raise BallotFileError(1, f"{len(header) - 1} rank columns, but the poll has {len(keys)} entries")
-        rankings: list[list[str]] = []
-        append = rankings.append
-        # One string per key, shared by every row: a million ballots, nine strings.
-        canonical = {key: key for key in keys}
-        # Real ballots repeat: a row's rank cells seen before (so already checked)
-        # give the same ranking without a second check.
-        checked: dict[tuple[str, ...], list[str]] = {}
-        width = len(header)
-        for row in reader:
-            ranks = tuple(row[1:])
-            found = checked.get(ranks)
-            if found is not None and len(row) == width:
-                append(found)
-                continue
-            line = reader.line_num
-            if not "".join(row).strip():
-                continue
-            if len(row) != width:
-                raise BallotFileError(line, f"{len(row)} cells, but the header has {width}")
-            ranked = [cell for cell in ranks if cell]
-            if list(ranks[: len(ranked)]) != ranked:
-                raise BallotFileError(line, "an empty rank comes before a filled one")
-            checked[ranks] = found = _checked(ranked, keys, canonical, line)
-            append(found)
-    except csv.Error as error:
-        raise BallotFileError(reader.line_num, f"not valid CSV ({error})") from error
-    return rankings
+        self.width = len(header)
 
 
 # ---------------------------------------------------------------- PrefLib .soi and CEF

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -79,7 +79,12 @@ def import_ballots(slug: str, kind: str | None, again: bool, file: Path) -> None
     content = file.read_bytes()
     keys = entry_keys(poll)
     try:
-        lines = _utf8_lines(io.BytesIO(content))
+        try:
+            content.decode("utf-8")  # checked whole; only a file that is not UTF-8 is decoded line by line
+        except UnicodeDecodeError:
+            lines: Iterable[str] = _utf8_lines(io.BytesIO(content))  # which names the line with the bad byte
+        else:
+            lines = map(bytes.decode, io.BytesIO(content))
         kind = kind or file_format(file.name, content[:200].decode("utf-8", "replace"))
         if kind == "soi":
             rankings = read_soi(lines, keys, [entry_name(entry) for entry in poll.entries])
