@@ -100,6 +100,40 @@ def debian_ballots() -> list[list[int]]:
     return read_soi(DEBIAN_BALLOTS)
 
 
+# ---------------------------------------------------------------- the ballot on a page
+
+
+@dataclass
+class BallotShown:
+    """The ballot a page holds: what each rank select has selected (in order,
+    empty for not ranked), the widget's ranked entries in order and its
+    unranked ones, where the form is sent, and the message beside it."""
+
+    selects: list[str]
+    ranked: list[str]
+    unranked: list[str]
+    action: str
+    message: str | None
+
+
+def ballot_shown(html: str) -> BallotShown:
+    selects = []
+    for field in re.finditer(r'<select[^>]* name="rank_\d+"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.findall(r'<option selected value="([^"]*)"', field.group(1))
+        selects.append(chosen[0] if chosen else "")
+    ranked = re.findall(r'<li class="ranked-item" data-key="([^"]+)" data-name="[^"]*">', html)
+    unranked = re.findall(r'<li class="pool-item" data-key="([^"]+)">', html)
+    action = re.search(r'<form method="post" action="([^"]*)" class="ballot-form"', html)
+    message = re.search(r'id="ballot-message"[^>]*>(.*?)</div>', html, re.S)
+    return BallotShown(
+        selects=selects,
+        ranked=ranked,
+        unranked=unranked,
+        action=action.group(1) if action else "",
+        message=" ".join(re.sub(r"<[^>]+>", " ", message.group(1)).split()) if message else None,
+    )
+
+
 # ---------------------------------------------------------------- what the database holds
 
 

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import pytest
 from pollapp.web.readers import embed_key, sign
 
-from helpers import POLL, ballot_count, database_state, set_poll
+from helpers import POLL, ballot_count, ballot_shown, database_state, set_poll, vote
 
 EMBED = f"/polls/{POLL}/embed"
 ENDPOINT = f"{EMBED}/ballots"
@@ -50,7 +50,7 @@ def test_the_embed_page_holds_the_ballot_and_gives_the_embed_cookie(client, keys
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert 'class="ballot-form"' in page
-    assert f'action="{EMBED}"' in page
+    assert f'action="{EMBED}#ballot-message"' in page
     assert f'data-endpoint="{ENDPOINT}"' in page
     for key in keys:
         assert f'data-key="{key}"' in page
@@ -188,6 +188,61 @@ def test_a_closed_poll_refuses_the_form(app, client, keys):
     response = client.post(EMBED, data=form_ballot([keys[0]], KEY))
     assert response.status_code == 409
     assert "closed" in response.get_data(as_text=True)
+
+
+class Refusal(NamedTuple):
+    name: str
+    status: int
+    words: str
+
+
+REFUSALS = [
+    Refusal("too many ballots", 429, "Too many ballots from your connection."),
+    Refusal("a closed poll", 409, "This poll is closed and no longer takes ballots."),
+    Refusal("a ranking with a gap", 400, "Please fix the marked ranks below."),
+]
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=[case.name for case in REFUSALS])
+def test_a_refused_form_comes_back_with_the_picks_at_the_message(make_app, keys, case):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_BALLOTS="1 per minute")
+    client = app.test_client()
+    picks = [keys[5], keys[2], keys[7]]
+    data = form_ballot(picks, KEY)
+    if case.name == "too many ballots":
+        assert vote(client, [keys[8]]).status_code == 201  # the address's one ballot this minute
+    elif case.name == "a closed poll":
+        set_poll(app, status="closed")
+    else:
+        del data["rank_2"]
+    before = database_state(app)
+    response = client.post(EMBED, data=data)
+    assert database_state(app) == before
+    assert response.status_code == case.status
+    html = response.get_data(as_text=True)
+    shown = ballot_shown(html)
+    assert shown.message is not None and case.words in shown.message, shown.message
+    assert shown.action == f"{EMBED}#ballot-message"
+    if case.name == "a ranking with a gap":
+        picks = [picks[0], "", picks[2]]
+    assert shown.selects == picks + [""] * (9 - len(picks))
+    ranked = [key for key in picks if key]
+    assert shown.ranked == ranked
+    assert shown.unranked == [key for key in keys if key not in ranked]
+    # Sent again, it is the same reader: the key came back with the picks.
+    assert reader_key(html) == KEY
+    if case.name == "too many ballots":
+        assert 0 < int(response.headers["Retry-After"]) <= 60
+
+
+def test_the_script_s_endpoint_still_answers_too_many_ballots_as_json(make_app, keys):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_BALLOTS="1 per minute")
+    client = app.test_client()
+    assert from_frame(client, [keys[0]]).status_code == 201
+    response = from_frame(client, [keys[1]], key="another-page-load")
+    assert response.status_code == 429
+    assert response.headers["Access-Control-Allow-Origin"] == "null"
+    assert "Too many ballots" in response.get_json()["error"]
 
 
 # ---------------------------------------------------------------- the script's endpoint

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from typing import NamedTuple
 from urllib.parse import urlencode
 
 import pytest
 
-from helpers import POLL, ballot_count, csrf_token, database_state, post_streamed, set_poll, vote
+from helpers import (
+    POLL,
+    ballot_count,
+    ballot_shown,
+    csrf_token,
+    database_state,
+    post_streamed,
+    set_poll,
+    vote,
+)
 
 PAGE = f"/polls/{POLL}"
 SIZE = 9
@@ -219,7 +229,7 @@ def test_a_post_without_a_valid_csrf_token_is_refused(app, client, keys, case):
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     assert "did not come from this site" in html
-    assert "Reload the page" in html
+    assert "send them again" in html
     assert database_state(app) == before
 
 
@@ -252,6 +262,83 @@ def test_a_closed_poll_refuses_the_form_with_409(app, client, runner, keys):
     assert response.mimetype == "text/html"
     assert "closed" in response.get_data(as_text=True)
     assert database_state(app) == before
+
+
+# ---------------------------------------------------------------- every refusal keeps the picks
+
+
+class Refusal(NamedTuple):
+    name: str
+    status: int
+    words: str
+
+
+REFUSALS = [
+    Refusal("an expired form", 400, "This form had expired or did not come from this site."),
+    Refusal("too many ballots", 429, "Too many ballots from your connection."),
+    Refusal("a closed poll", 409, "This poll is closed and no longer takes ballots."),
+    Refusal("a gap in the ranks", 400, "Please fix the marked ranks below."),
+]
+
+
+def refuse(make_app, keys: list[str], case: Refusal, picks: list[str]):
+    """Send ``picks`` with the poll page's form in a way that ``case`` refuses."""
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_BALLOTS="1 per minute")
+    client = app.test_client()
+    token = csrf_token(client)
+    data = {**form_data(client, picks, token=token)}
+    if case.name == "an expired form":
+        data["csrf_token"] = token[:-4] + "AAAA"
+    elif case.name == "too many ballots":
+        assert vote(client, [keys[8]]).status_code == 201  # the address's one ballot this minute
+    elif case.name == "a closed poll":
+        set_poll(app, status="closed")
+    elif case.name == "a gap in the ranks":
+        data["rank_2"] = ""
+    before = database_state(app)
+    response = client.post(PAGE, data=data)
+    assert database_state(app) == before
+    return response
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=[case.name for case in REFUSALS])
+def test_a_refused_ballot_comes_back_as_the_reader_left_it_at_the_message(make_app, keys, case):
+    picks = [keys[3], keys[0], keys[6]]
+    response = refuse(make_app, keys, case, picks)
+    assert response.status_code == case.status
+    assert response.mimetype == "text/html"
+    shown = ballot_shown(response.get_data(as_text=True))
+    assert shown.message is not None and case.words in shown.message, shown.message
+    assert shown.message.startswith("Your ballot was not saved.")
+    # The form is sent to the message, so the answer opens there, not at the top.
+    assert shown.action == f"{PAGE}#ballot-message"
+    if case.name == "a gap in the ranks":
+        picks = [picks[0]] + [""] + picks[2:]
+    assert shown.selects == picks + [""] * (SIZE - len(picks))
+    ranked = [key for key in picks if key]
+    assert shown.ranked == ranked
+    assert shown.unranked == [key for key in keys if key not in ranked]
+
+
+def test_too_many_ballots_says_when_to_try_again(make_app, keys):
+    response = refuse(make_app, keys, REFUSALS[1], [keys[0]])
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+
+
+def test_a_ballot_refused_for_an_expired_form_can_be_sent_again_as_it_came_back(make_app, keys):
+    app = make_app()
+    client = app.test_client()
+    client.get(PAGE)
+    response = client.post(PAGE, data=form_data(client, [keys[4], keys[1]], token="expired"))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert token, "the form came back without a fresh token"
+    shown = ballot_shown(html)
+    data = {f"rank_{p}": key for p, key in enumerate(shown.selects, start=1)}
+    assert client.post(PAGE, data={**data, "csrf_token": token.group(1)}).status_code == 302
+    assert ballot_count(app) == 1
+    assert ballot_shown(client.get(PAGE).get_data(as_text=True)).ranked == [keys[4], keys[1]]
 
 
 def test_the_form_of_an_unknown_poll_is_404(app, client, keys):

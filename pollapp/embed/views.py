@@ -26,19 +26,20 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
+from flask_limiter import RateLimitExceeded
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Conflict, HTTPException
 
 from ..polls.models import Poll
-from ..polls.service import EntryView, entry_views
+from ..polls.service import EntryView, entry_views, find_poll
 from ..results.service import results_of, visible_to
 from ..web import languages, policy
 from ..web.ballot_requests import ranking_from_json, same_origin
 from ..web.casting import Refused, take_ballot
-from ..web.errors import fail
+from ..web.errors import fail, handle_rate_limit, rate_limit_words
 from ..web.forms import BallotForm, add_error, ballot_form
 from ..web.limits import limit_ballots
-from ..web.lookup import closed, poll_or_404
+from ..web.lookup import CLOSED, poll_or_404
 from ..web.readers import (
     IDEMPOTENCY_KEY,
     embed_key,
@@ -68,8 +69,14 @@ def _after_ballot(poll: Poll, entries: list[EntryView], mine: list[str], message
 
 
 def _page(
-    poll: Poll, entries: list[EntryView], form: BallotForm, after: str | None, status: int
-) -> ResponseReturnValue:
+    poll: Poll,
+    entries: list[EntryView],
+    form: BallotForm,
+    after: str | None,
+    status: int,
+    refusal: str | None = None,
+) -> tuple[str, int]:
+    """The frame's page; ``refusal`` says why the ballot the form holds was not taken."""
     return render_template(
         "embed/embed.html",
         poll=poll,
@@ -79,6 +86,7 @@ def _page(
         # Before a ballot, the link to the results is there only if they are public.
         results_visible=visible_to(poll, has_ballot=after is not None),
         endpoint=url_for("embed.cast", slug=poll.slug),
+        refusal=refusal,
     ), status
 
 
@@ -100,7 +108,7 @@ def embed(slug: str) -> ResponseReturnValue:
             set_embed_cookie(response, token)
         return response
     if not poll.is_open:
-        closed()
+        return _page(poll, entries, form, None, 409, str(CLOSED))
     if not form.validate():
         return _page(poll, entries, form, None, 400)
     reader = request_key_reader(form["reader_key"].data)
@@ -109,9 +117,26 @@ def embed(slug: str) -> ResponseReturnValue:
     except Refused as refusal:
         add_error(form.position_fields()[0], refusal.reason)
         return _page(poll, entries, form, None, 400)
+    except Conflict:  # closed while the ballot was on its way
+        return _page(poll, entries, form, None, 409, str(CLOSED))
     # No cookie can carry a message across a redirect in a frame, so the page
     # answers the POST itself; sent again, it carries the same key and replaces.
     return _page(poll, entries, form, _after_ballot(poll, entries, form.ranking, ballot_taken(cast)), 200)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many(error: RateLimitExceeded) -> ResponseReturnValue:
+    """Past the address's ballot budget: the frame's form comes back with the
+    reader's picks and the sentence; the script's endpoint answers JSON."""
+    message, seconds = rate_limit_words(error)
+    slug = (request.view_args or {}).get("slug")
+    poll = find_poll(slug) if request.endpoint == "embed.embed" and isinstance(slug, str) else None
+    if poll is None:
+        return handle_rate_limit(error)
+    entries = languages.entries_shown(entry_views(poll))
+    form = ballot_form(entries, reader_key=True, meta={"csrf": False})
+    body, status = _page(poll, entries, form, None, 429, message)
+    return body, status, {"Retry-After": str(seconds)}
 
 
 def _cross_origin_headers(response: Response) -> Response:

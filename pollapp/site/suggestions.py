@@ -7,35 +7,24 @@ on a page of its own with the mistake beside the field, and 400.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
-from flask_wtf.csrf import CSRFError
 
 from ..polls.models import Poll
 from ..suggestions.service import SuggestionError, suggest_missing, suggest_take_away
-from ..web.errors import error_response, handle_csrf_error
 from ..web.limits import limit_suggestions
 from ..web.lookup import poll_or_404
 from ..web.readers import ensure_reader
 from ..web.suggestions import CLOSED_TO_SUGGESTIONS, suggestion_problem
-from . import shared
 from .suggestion_forms import MissingForm, TakeAwayForm, missing_form, take_away_form
 from .views import bp
 
 EXPIRED = lazy_gettext(
     "This form has expired or did not come from this site. Reload the page and send your suggestion again."
 )
+# Their expired forms are answered in site/refusals.py.
 ENDPOINTS = {"site.suggest_missing_entry", "site.suggest_taking_away"}
-
-
-@bp.errorhandler(CSRFError)
-def expired_form(error: CSRFError) -> ResponseReturnValue:
-    if request.endpoint in ENDPOINTS:
-        return error_response(400, str(EXPIRED), "expired_form")
-    if request.endpoint in shared.ENDPOINTS:
-        return error_response(400, str(shared.EXPIRED), "expired_form")
-    return handle_csrf_error(error)
 
 
 def _open_poll(slug: str) -> Poll:

@@ -10,23 +10,24 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
+from werkzeug.exceptions import Conflict
 from werkzeug.wsgi import wrap_file
 
 from ..ballots.sharing import live_share
 from ..ballots.tally import read_tally
 from ..polls.models import Poll
-from ..polls.service import first_poll
+from ..polls.service import find_poll, first_poll
 from ..results import downloads
 from ..results.history import history_of
-from ..results.service import can_see_results, reader_view, results_of, visible_to
+from ..results.service import ReaderView, can_see_results, reader_view, results_of, visible_to
 from ..results.story import RULE_ORDER, story_of
 from ..results.sureness import how_sure
 from ..web import charts, filecache, languages, policy
 from ..web.casting import Refused, take_ballot
-from ..web.forms import add_error, ballot_form
+from ..web.forms import BallotForm, add_error, ballot_form
 from ..web.history_chart import history_chart
 from ..web.limits import limit_ballots, limit_downloads
-from ..web.lookup import NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, closed, poll_or_404
+from ..web.lookup import CLOSED, NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, poll_or_404
 from ..web.readers import current_reader, ensure_reader
 from ..words import RULE_DESCRIPTIONS, RULE_NAMES, ballot_taken
 from .suggestion_forms import suggestion_panel
@@ -62,12 +63,14 @@ def poll_page(poll: Poll) -> ResponseReturnValue:
     view = reader_view(poll, reader)
     form = ballot_form(view.entries)
     if form.is_submitted() and not poll.is_open:
-        closed()
+        return _ballot_page(view, form, 409, str(CLOSED))
     if form.validate_on_submit():
         try:
             cast = take_ballot(poll, reader, form.ranking)
         except Refused as refusal:
             add_error(form.position_fields()[0], refusal.reason)
+        except Conflict:  # closed while the ballot was on its way
+            return _ballot_page(view, form, 409, str(CLOSED))
         else:
             flash(ballot_taken(cast), "success")
             # A poll that shows results only later sends the reader back to it.
@@ -76,17 +79,42 @@ def poll_page(poll: Poll) -> ResponseReturnValue:
     elif not form.is_submitted() and view.mine:
         for field, key in zip(form.position_fields(), view.mine, strict=False):
             field.data = key
-    status = 400 if form.errors else 200
+    return _ballot_page(view, form, 400 if form.errors else 200)
+
+
+def _ballot_page(
+    view: ReaderView, form: BallotForm, status: int, refusal: str | None = None
+) -> tuple[str, int]:
+    """The poll page with the ballot as the form holds it, and why it was
+    refused, if it was (``refusal``)."""
     return render_template(
         "site/poll.html",
-        poll=poll,
+        poll=view.poll,
         entries=languages.entries_shown(view.entries),
         form=form,
         earlier=view.mine,
         results_visible=view.visible,
-        my_share=live_share(poll, reader) if view.mine else None,
-        suggestions=suggestion_panel(poll, reader),
+        my_share=live_share(view.poll, current_reader()) if view.mine else None,
+        suggestions=suggestion_panel(view.poll, current_reader()),
+        refusal=refusal,
     ), status
+
+
+def refused_ballot(message: str, status: int) -> tuple[str, int] | None:
+    """The poll page with the ballot just sent from it, as the reader left it,
+    and the sentence that says why it was not taken; None for any request
+    that is not a ballot sent with the poll page's form.
+
+    For refusals that come before the view can read the form (an expired
+    form, too many ballots), so no refusal ever loses a reader's picks."""
+    slug = (request.view_args or {}).get("slug")
+    if request.endpoint != "site.show_poll" or request.method != "POST" or not isinstance(slug, str):
+        return None
+    poll = find_poll(slug)
+    if poll is None:
+        return None
+    view = reader_view(poll, current_reader())
+    return _ballot_page(view, ballot_form(view.entries), status, message)
 
 
 @bp.get("/polls/<slug>/results")

@@ -128,7 +128,10 @@
         return;
       }
     }
-    form.querySelector("button[type=submit]").focus();
+    var submit = form.querySelector("button[type=submit]");
+    if (submit) {
+      submit.focus();
+    }
   }
 
   function pick(key) {
@@ -269,4 +272,10 @@
   showError("");
   render();
   ranker.classList.add("is-ready");
+  // The answer to a ballot sent with the form (a refusal with the picks kept,
+  // or the embed's outcome) is where the reader starts.
+  var message = document.getElementById("ballot-message");
+  if (message && message.textContent.trim()) {
+    message.focus();
+  }
 })();

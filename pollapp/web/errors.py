@@ -106,18 +106,23 @@ def handle_csrf_error(error: CSRFError) -> tuple[Response | str, int]:
     )
 
 
-def handle_rate_limit(error: RateLimitExceeded) -> tuple[Response | str, int, dict[str, str]]:
+def rate_limit_words(error: RateLimitExceeded) -> tuple[str, int]:
+    """The sentence a refusal past a rate limit shows, and the seconds to wait."""
     seconds = _retry_after()
     # A limit may carry its own sentence (translated, with a place for the seconds).
     said = error.limit.error_message
     if isinstance(said, str | LazyString):
-        message = str(said).format(seconds=seconds)
-    else:
-        message = ngettext(
-            "Too many ballots from your connection. Please try again in %(num)d second.",
-            "Too many ballots from your connection. Please try again in %(num)d seconds.",
-            seconds,
-        )
+        return str(said).format(seconds=seconds), seconds
+    message = ngettext(
+        "Too many ballots from your connection. Please try again in %(num)d second.",
+        "Too many ballots from your connection. Please try again in %(num)d seconds.",
+        seconds,
+    )
+    return message, seconds
+
+
+def handle_rate_limit(error: RateLimitExceeded) -> tuple[Response | str, int, dict[str, str]]:
+    message, seconds = rate_limit_words(error)
     body, status = error_response(429, message)
     return body, status, {"Retry-After": str(seconds)}
 
