@@ -13,6 +13,10 @@ SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 MAX_CONTENT_LENGTH = 64 * 1024
 
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session cookie
+# Flask-WTF's strict HTTPS check refuses a form without a Referer, which a
+# reader's privacy settings may strip; web/security.py checks Origin instead
+# (and Referer only when there is no Origin), and the token decides the rest.
+WTF_CSRF_SSL_STRICT = False
 
 # Rate limits per client address. Every ballot taken (first or replacing)
 # spends RATELIMIT_BALLOTS, high enough for a crowd behind one address (a

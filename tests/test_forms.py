@@ -250,6 +250,66 @@ def test_a_cross_site_form_without_a_session_is_refused(app, keys):
     assert ballot_count(app) == 0
 
 
+class Sender(NamedTuple):
+    name: str
+    headers: dict[str, str]
+    taken: bool
+
+
+SITE = "https://localhost"
+SENDERS = [
+    Sender("neither Origin nor Referer (privacy settings)", {}, True),
+    Sender("Origin, no Referer", {"Origin": SITE}, True),
+    Sender("Origin null (a no-referrer policy)", {"Origin": "null"}, True),
+    Sender("Referer, no Origin", {"Referer": f"{SITE}{PAGE}"}, True),
+    Sender("Origin and Referer", {"Origin": SITE, "Referer": f"{SITE}{PAGE}"}, True),
+    Sender("another site's Origin", {"Origin": "https://evil.example"}, False),
+    Sender(
+        "another site's Origin, this site's Referer",
+        {"Origin": "https://evil.example", "Referer": SITE},
+        False,
+    ),
+    Sender("a name ending like this one", {"Origin": "https://localhost.evil.example"}, False),
+    Sender("this site over plain HTTP", {"Origin": "http://localhost"}, False),
+    Sender("this name on another port", {"Origin": "https://localhost:8443"}, False),
+    Sender("an Origin that is no URL", {"Origin": "http://["}, False),
+    Sender("another site's Referer, no Origin", {"Referer": "https://evil.example/page"}, False),
+]
+
+
+@pytest.mark.parametrize("case", SENDERS, ids=[case.name for case in SENDERS])
+def test_an_https_form_with_its_token_is_judged_by_its_origin_not_by_a_missing_referer(make_app, case):
+    from helpers import PRODUCTION
+
+    app = make_app(**PRODUCTION)
+    browser = app.test_client()
+    token = csrf_token(browser, SITE + PAGE)
+    keys = ["pinocchio-toast"]
+    response = browser.post(SITE + PAGE, data=form_data(browser, keys, token=token), headers=case.headers)
+    if case.taken:
+        assert response.status_code == 302, response.get_data(as_text=True)
+        assert ballot_count(app) == 1
+    else:
+        assert response.status_code == 400
+        assert "did not come from this site" in response.get_data(as_text=True)
+        assert ballot_count(app) == 0
+
+
+def test_a_form_from_another_served_name_is_taken(make_app, keys):
+    from helpers import PRODUCTION
+
+    app = make_app(**{**PRODUCTION, "TRUSTED_HOSTS": ["localhost", "poll.example.org"]})
+    browser = app.test_client()
+    token = csrf_token(browser, SITE + PAGE)
+    response = browser.post(
+        SITE + PAGE,
+        data=form_data(browser, keys[:2], token=token),
+        headers={"Origin": "https://poll.example.org"},
+    )
+    assert response.status_code == 302
+    assert ballot_count(app) == 1
+
+
 # ---------------------------------------------------------------- other refusals
 
 

@@ -14,6 +14,7 @@ import gzip
 import http.client
 import os
 import random
+import re
 import secrets
 import shutil
 import socket
@@ -28,6 +29,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from pollapp.testing import (
@@ -552,6 +554,59 @@ def test_error_pages_of_gunicorn_and_of_nginx_carry_the_security_headers(databas
         gone = get(f"/polls/{POLL}")
         assert status_of(gone) == 502
         assert_guarded(gone)
+
+
+# ---------------------------------------------------------------- forms over TLS
+
+
+def form_exchange(
+    front: Front, method: str, path: str, jar: dict[str, str], body: str | None = None, **headers: str
+) -> tuple[int, str]:
+    """A browser's request to nginx, keeping its cookies in ``jar``; the status and the body."""
+    connection = front.connect()
+    sent = {"Host": "localhost", **headers}
+    if jar:
+        sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in jar.items())
+    if body is not None:
+        sent["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        connection.request(method, path, body=body, headers=sent)
+        with connection.getresponse() as response:
+            for header in response.headers.get_all("Set-Cookie") or []:
+                name, _, rest = header.partition("=")
+                jar[name] = rest.partition(";")[0]
+            return response.status, response.read().decode("utf-8")
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+def test_an_https_form_without_a_referer_is_taken_and_one_from_another_site_is_not(database_uri, tmp_path):
+    env = production_environment(database_uri, tmp_path)
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    with serving(env, tmp_path, socket_path, 1), in_front(tmp_path, socket_path) as front:
+        keys = front.entry_keys()
+        page = f"/polls/{POLL}"
+
+        def ballot(jar: dict[str, str], ranking: Sequence[str]) -> str:
+            status, html = form_exchange(front, "GET", page, jar)
+            assert status == 200
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+            assert token, "the page has no CSRF token"
+            fields = {"csrf_token": token[1], **{f"rank_{n}": key for n, key in enumerate(ranking, 1)}}
+            return urlencode(fields)
+
+        # The reader's privacy settings strip Referer (and Origin): the token decides.
+        reader: dict[str, str] = {}
+        assert form_exchange(front, "POST", page, reader, ballot(reader, keys[:3]))[0] == 302
+        # The same form with its good token, sent from another site's page, is refused.
+        other: dict[str, str] = {}
+        status, html = form_exchange(
+            front, "POST", page, other, ballot(other, keys[:2]), Origin="https://evil.example"
+        )
+        assert status == 400 and "did not come from this site" in html
+        assert front.results()["ballots"] == 1
 
 
 # ---------------------------------------------------------------- slow clients

@@ -1,16 +1,19 @@
 """Response headers every page carries (framing and caching chosen by the
 blueprint's policy), the session cookie's signer, the cap on request bodies,
-and trusting a reverse proxy."""
+where a form came from, and trusting a reverse proxy."""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.sansio.utils import host_is_trusted
 
 from .policy import current_policy
 
@@ -84,10 +87,51 @@ def _cap_streamed_body() -> None:
             raise RequestEntityTooLarge()
 
 
+def _from_a_served_host(url: str) -> bool:
+    """Whether ``url`` (an Origin or a Referer) is on a host name this app serves,
+    over the scheme of this request."""
+    default = {"http": 80, "https": 443}
+    try:
+        parts, here = urlsplit(url), urlsplit(f"{request.scheme}://{request.host}")
+        port, here_port = parts.port, here.port
+    except ValueError:  # not a URL at all, e.g. "http://[", or a port out of range
+        return False
+    if parts.scheme != request.scheme or not parts.hostname:
+        return False
+    if (port or default.get(parts.scheme)) != (here_port or default.get(here.scheme)):
+        return False  # another port is another site, whatever its name
+    if parts.hostname == here.hostname:
+        return True
+    trusted = current_app.config["TRUSTED_HOSTS"]
+    return bool(trusted) and host_is_trusted(parts.hostname, trusted)
+
+
+def _check_form_origin() -> None:
+    """Refuse a form whose Origin (or, without one, Referer) is another site's.
+
+    This runs after the CSRF token was found good, and only then. A form
+    posted from this site's pages carries Origin in every current browser; a
+    reader's privacy settings may strip Referer, or turn Origin into "null",
+    and then the token alone decides, as it does when both are missing.
+    """
+    if not g.get("csrf_valid"):
+        return
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        if not _from_a_served_host(origin):
+            raise CSRFError("The origin is not a host this site serves.")
+        return
+    referrer = request.headers.get("Referer")
+    if referrer and not _from_a_served_host(referrer):
+        raise CSRFError("The referrer is not a host this site serves.")
+
+
 def init_app(app: Flask) -> None:
     hops = int(app.config["PROXY_FIX_X_FOR"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
     app.session_interface = SessionInterface()
     app.before_request(_cap_streamed_body)
+    # After Flask-WTF's own check (registered when the app was made), which sets g.csrf_valid.
+    app.before_request(_check_form_origin)
     app.after_request(_headers)
