@@ -5,11 +5,13 @@ in the reader's language when it is shown (Flask-Babel's catalogues)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext, ngettext, pgettext
 
 from .core.ranking import BallotError, BallotProblem, Rule
+from .core.terms import BallotSource
 
 RULE_DESCRIPTIONS: dict[Rule, str] = {
     Rule.AVERAGED: lazy_gettext(
@@ -88,3 +90,42 @@ def ballot_taken(cast: Taken) -> str:
         else gettext("Thank you! Your ballot is in.")
     )
     return f"{start} {HELD}" if cast.held else str(start)
+
+
+def ballot_sources(sources: Mapping[BallotSource, int]) -> str:
+    """Where the counted ballots were cast, in a sentence ("" for none):
+    "41 ballots: 30 on this site, 11 in embedded polls, 4 of them without a cookie."."""
+    total = sum(sources.values())
+    site = sources.get(BallotSource.SITE, 0)
+    if total == 0:
+        return ""
+    if site == total:
+        return str(
+            ngettext(
+                "The one ballot was cast on this site.", "All %(num)d ballots were cast on this site.", total
+            )
+        )
+    parts = []
+    if site:
+        parts.append(ngettext("%(num)d on this site", "%(num)d on this site", site))
+    without = sources.get(BallotSource.EMBED_NO_COOKIE, 0)
+    embedded = sources.get(BallotSource.EMBED_COOKIE, 0) + without
+    if embedded:
+        parts.append(ngettext("%(num)d in an embedded poll", "%(num)d in embedded polls", embedded))
+    if without:
+        parts.append(
+            ngettext("%(num)d of them without a cookie", "%(num)d of them without a cookie", without)
+            if without < embedded
+            else ngettext("without a cookie", "all of them without a cookie", without)
+        )
+    if api := sources.get(BallotSource.API, 0):
+        parts.append(ngettext("%(num)d sent through the API", "%(num)d sent through the API", api))
+    if imported := sources.get(BallotSource.IMPORTED, 0):
+        parts.append(ngettext("%(num)d imported from a file", "%(num)d imported from a file", imported))
+    return str(
+        gettext(
+            "%(ballots)s: %(sources)s.",
+            ballots=ngettext("%(num)d ballot", "%(num)d ballots", total),
+            sources=pgettext("between the parts of a list", ", ").join(parts),
+        )
+    )

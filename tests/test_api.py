@@ -19,6 +19,7 @@ RESULTS_KEYS = {"slug", "ballots", "held_ballots", "min_ballots", "borda_rule", 
     "condorcet_winner",
     "orders",
     "figures_tag",
+    "sources",
 }
 STANDING_KEYS = {
     "key",
@@ -72,6 +73,7 @@ def test_results_document_has_the_exact_shape_in_community_order(client, keys):
     results = client.get(f"/api/polls/{POLL}/results").get_json()
     assert set(results) == RESULTS_KEYS
     assert (results["slug"], results["ballots"], results["borda_rule"]) == (POLL, 1, "averaged")
+    assert results["sources"] == {"site": 0, "embed_cookie": 0, "embed_no_cookie": 0, "api": 1, "imported": 0}
     assert set(results["agreement"]) == {"kendall_tau", "spearman_rho"}
     assert [set(entry) for entry in results["entries"]] == [STANDING_KEYS] * 9
     # Averaged Borda, n = 9, k = 2: first 8, second 7, the other seven (9 - 2 - 1) / 2 = 3 each.

@@ -140,6 +140,8 @@ def test_export_then_import_is_an_exact_round_trip(app, runner, keys, tmp_path):
     results_after = app.test_client().get(f"/api/polls/{POLL}/results").get_json()
     # The import is a new revision of the poll's results: a new tag, the same figures.
     assert results_after.pop("figures_tag") != results_before.pop("figures_tag")
+    # The same ballots, now counted as imported from a file.
+    assert results_after.pop("sources")["imported"] == results_before.pop("sources")["api"] == 5
     assert results_after == results_before
     assert tally_differences(app, POLL) == []
 
@@ -374,6 +376,7 @@ def test_each_format_exports_and_imports_back_the_same_ballots(app, client, runn
         assert Counter(db.session.execute(select(Ballot.ranking)).scalars()) == stored
     after = client.get(f"/api/polls/{POLL}/results").get_json()
     assert after.pop("figures_tag") != before.pop("figures_tag")  # a new revision: a new tag
+    assert after.pop("sources")["imported"] == before.pop("sources")["api"] == 5  # now from a file
     assert after == before
     assert tally_differences(app, POLL) == []
 

@@ -19,12 +19,13 @@ from flask import Flask
 from pollapp.accounts.models import Editor
 from pollapp.ballots.models import Ballot
 from pollapp.ballots.recount import tally_differences
-from pollapp.ballots.service import ballot_rankings
+from pollapp.ballots.service import ballot_rankings, counted_sources
 from pollapp.ballots.sharing import find_share, share_ranking, shared_ballot
 from pollapp.ballots.tally import read_tally
 from pollapp.catalogue.files import shipped_polls
 from pollapp.configure import PACKAGE_DIR
 from pollapp.core import ranking
+from pollapp.core.terms import BallotSource
 from pollapp.extensions import db
 from pollapp.polls.service import entry_keys, find_poll
 from pollapp.suggestions.models import Suggestion
@@ -431,3 +432,112 @@ def test_the_drafts_revision_admits_drafts_in_place_and_keeps_ballots_and_tally(
             assert connection.execute(text("SELECT count(*) FROM entry")).scalar_one() == len(keys)
     finally:
         engine.dispose()
+
+
+def test_the_sources_revision_names_old_ballots_site_or_imported_and_keeps_ballots_and_tally(
+    make_app, database_uri, tmp_path
+):
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    revision = ScriptDirectory.from_config(config).get_revision("c5e8b2a4d7f1")
+    assert revision is not None and isinstance(revision.down_revision, str)
+    before = revision.down_revision
+    flask(database_uri, tmp_path, "db", "upgrade", before)
+    (spec,) = [poll for poll in shipped_polls() if poll.slug == POLL]
+    keys = [entry.key for entry in spec.entries]
+    readers = [[keys[2], keys[0]], [keys[4]], [keys[1], keys[2], keys[3]]]
+    held = [keys[5]]
+    imported = [keys[6], keys[0]]
+    app = make_app(database_uri=database_uri, schema=False)
+    with app.app_context():
+        with db.engine.begin() as connection:
+            poll_id = connection.execute(
+                text(
+                    "INSERT INTO poll (slug, title, intro, borda_rule, status, results_visibility, revision) "
+                    "VALUES (:slug, :title, :intro, :rule, 'open', 'always', 0) RETURNING id"
+                ),
+                {"slug": spec.slug, "title": spec.title, "intro": spec.intro, "rule": spec.borda_rule.value},
+            ).scalar_one()
+            ids = {}
+            for rank, entry in enumerate(spec.entries, start=1):
+                ids[entry.key] = connection.execute(
+                    text(
+                        "INSERT INTO entry (poll_id, key, editor_rank, title, subtitle, credit, blurb) "
+                        "VALUES (:poll, :key, :rank, :title, '', '', '') RETURNING id"
+                    ),
+                    {"poll": poll_id, "key": entry.key, "rank": rank, "title": entry.title},
+                ).scalar_one()
+            insert = text(
+                "INSERT INTO ballot (poll_id, reader, ranking, created_at, updated_at, held) "
+                "VALUES (:poll, :reader, :ranking, :now, :now, :held)"
+            )
+            now = datetime.now(UTC)
+            # Readers' ballots, counted by the triggers, and one held for a check.
+            for number, order in enumerate([*readers, held]):
+                connection.execute(
+                    insert,
+                    {
+                        "poll": poll_id,
+                        "reader": f"r{number}",
+                        "ranking": ",".join(order),
+                        "now": now,
+                        "held": order is held,
+                    },
+                )
+            # An imported ballot: no reader, its tally cells written beside it.
+            connection.execute(
+                insert,
+                {"poll": poll_id, "reader": None, "ranking": ",".join(imported), "now": now, "held": False},
+            )
+            for position, key in enumerate(imported, start=1):
+                connection.execute(
+                    text(
+                        "INSERT INTO tally_cell (poll_id, entry_id, length, position, ballots) "
+                        "VALUES (:poll, :entry, 2, :position, 1) "
+                        "ON CONFLICT (poll_id, entry_id, length, position) "
+                        "DO UPDATE SET ballots = tally_cell.ballots + 1"
+                    ),
+                    {"poll": poll_id, "entry": ids[key], "position": position},
+                )
+        db.session.remove()
+        db.engine.dispose()
+
+    flask(database_uri, tmp_path, "db", "upgrade")
+
+    assert schema_differences(database_uri) == []
+    with app.app_context():
+        poll = find_poll(POLL)
+        assert list(ballot_rankings(poll)) == [*readers, imported]
+        assert tally_differences(poll) == []
+        assert read_tally(poll).counts == ranking.tally([*readers, imported])
+        assert read_tally(poll).held == 1
+        assert counted_sources(poll) == {
+            BallotSource.SITE: 3,
+            BallotSource.EMBED_COOKIE: 0,
+            BallotSource.EMBED_NO_COOKIE: 0,
+            BallotSource.API: 0,
+            BallotSource.IMPORTED: 1,
+        }
+        db.session.remove()
+        db.engine.dispose()
+    # A ballot cast after the upgrade is counted where it came from.
+    client = app.test_client()
+    assert client.post(f"/api/polls/{POLL}/ballots", json={"ranking": [keys[7]]}).status_code == 201
+    assert client.get(f"/api/polls/{POLL}/results").get_json()["sources"]["api"] == 1
+
+    flask(database_uri, tmp_path, "db", "downgrade", before)
+    engine = create_engine(database_uri)
+    try:
+        assert "source" not in {column["name"] for column in inspect(engine).get_columns("ballot")}
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM ballot")).scalar_one() == 6
+    finally:
+        engine.dispose()
+    # The downgrade kept the triggers: a ballot still moves the tally.
+    flask(database_uri, tmp_path, "db", "upgrade")
+    assert client.post(f"/api/polls/{POLL}/ballots", json={"ranking": [keys[3]]}).status_code == 200
+    with app.app_context():
+        poll = find_poll(POLL)
+        assert tally_differences(poll) == []
+        db.session.remove()
+        db.engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.ranking import points_value
+from ..core.terms import BallotSource
 from ..polls.models import Poll
 from ..polls.service import entry_views
 from ..results.history import Point
@@ -41,12 +42,14 @@ def history_document(points: list[Point]) -> list[dict[str, Any]]:
     ]
 
 
-def results_document(result: Results, sure: HowSure) -> dict[str, Any]:
+def results_document(result: Results, sure: HowSure, sources: dict[BallotSource, int]) -> dict[str, Any]:
     outcome = result.outcome
     return {
         "slug": result.poll.slug,
         "ballots": outcome.ballots,
         "held_ballots": result.held,
+        # Where the counted ballots were cast; they add up to "ballots".
+        "sources": {str(source): sources.get(source, 0) for source in BallotSource},
         "min_ballots": result.poll.min_ballots,
         "borda_rule": outcome.rule,
         "entries": [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.ranking import Rule
-from ..core.terms import KEY_LENGTH, PollStatus
+from ..core.terms import KEY_LENGTH, BallotSource, PollStatus
 from ..suggestions.models import SUGGESTED_TITLE_LENGTH
 
 KEY = {"type": "string", "minLength": 1, "maxLength": KEY_LENGTH}
@@ -355,6 +355,7 @@ def openapi_document() -> dict[str, Any]:
                         "slug",
                         "ballots",
                         "held_ballots",
+                        "sources",
                         "min_ballots",
                         "borda_rule",
                         "entries",
@@ -372,6 +373,18 @@ def openapi_document() -> dict[str, Any]:
                             "type": "integer",
                             "minimum": 0,
                             "description": "Ballots stored but held for a check, not counted yet.",
+                        },
+                        "sources": {
+                            "type": "object",
+                            "description": "Where the counted ballots were cast (they add up to ballots): "
+                            "this site's poll page, an embed whose frame kept the embed's cookie, an embed "
+                            "whose frame could keep none, a script calling this API, a file imported by the "
+                            "editors. Ballots from before sources were kept count as the site's.",
+                            "required": [source.value for source in BallotSource],
+                            "additionalProperties": False,
+                            "properties": {
+                                source.value: {"type": "integer", "minimum": 0} for source in BallotSource
+                            },
                         },
                         "min_ballots": {
                             "type": "integer",

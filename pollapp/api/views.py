@@ -6,7 +6,9 @@ from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
+from ..ballots.service import counted_sources
 from ..ballots.tally import read_tally
+from ..core.terms import BallotSource
 from ..results.history import history_of
 from ..results.service import can_see_results, results_of
 from ..results.sureness import how_sure
@@ -67,7 +69,7 @@ def cast(slug: str) -> tuple[Response, int]:
         raise
     reader = _reader()
     try:
-        cast = take_ballot(slug, reader, ranking)
+        cast = take_ballot(slug, reader, ranking, BallotSource.API)
     except Refused as refusal:
         fail(400, refusal.code, refusal.reason)
     status = 202 if cast.held else 200 if cast.replaced else 201
@@ -85,7 +87,9 @@ def results(slug: str) -> Response:
         unchanged = Response(status=304)
         unchanged.set_etag(tally.tag)
         return unchanged
-    response = jsonify(results_document(results_of(found, tally), how_sure(found, tally)))
+    response = jsonify(
+        results_document(results_of(found, tally), how_sure(found, tally), counted_sources(found))
+    )
     response.set_etag(tally.tag)
     return response
 

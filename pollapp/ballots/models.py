@@ -21,9 +21,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..core.terms import SHARE_TOKEN_LENGTH
+from ..core.terms import SHARE_TOKEN_LENGTH, SOURCE_LENGTH, BallotSource
 from ..extensions import Model, db
 from ..storage import triggers
+from ..storage.columns import enum_column
 
 
 def utcnow() -> datetime:
@@ -45,6 +46,13 @@ class Ballot(Model):
     replacements: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # A first ballot cast over its address's budget: stored, not counted until released.
     held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Where it was cast; a replacement keeps its ballot's. Ballots from before
+    # this was kept count as the site's (imported ones as imported).
+    source: Mapped[BallotSource] = mapped_column(
+        enum_column(BallotSource, SOURCE_LENGTH),
+        default=BallotSource.SITE,
+        server_default=BallotSource.SITE.value,
+    )
 
     __table_args__ = (
         UniqueConstraint("poll_id", "reader", name="one_ballot_per_reader"),

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..core import ranking
-from ..core.terms import KEY_LENGTH, KEY_PATTERN, PollStatus
+from ..core.terms import KEY_LENGTH, KEY_PATTERN, BallotSource, PollStatus
 from ..extensions import db
 from ..polls.models import Poll
 from ..polls.service import bump_revision, entry_ids, entry_keys, find_poll, plausible_slug
@@ -87,7 +87,7 @@ def _cast_statement(dialect_insert: Any) -> Any:
     Returns the ballot's count of replacements (0 for a first ballot) and
     whether it is held, and no row when there is no such poll or it is a
     draft (to a reader a draft does not exist). A replacement keeps the
-    ballot's ``held``. The tally triggers do the rest, and refuse a ballot
+    ballot's ``held`` and ``source``. The tally triggers do the rest, and refuse a ballot
     for any poll that is not open.
     """
     chosen_poll = select(
@@ -97,13 +97,14 @@ def _cast_statement(dialect_insert: Any) -> Any:
         bindparam("b_created", type_=_ballots.c.created_at.type),
         bindparam("b_updated", type_=_ballots.c.updated_at.type),
         bindparam("b_held", type_=_ballots.c.held.type),
+        bindparam("b_source", type_=_ballots.c.source.type),
     ).where(
         _polls.c.slug == bindparam("b_slug"),
         # Written into the statement: the driver gets only the named parameters.
         _polls.c.status != literal_column(f"'{PollStatus.DRAFT.value}'"),
     )
     new = dialect_insert(_ballots).from_select(
-        ["poll_id", "reader", "ranking", "created_at", "updated_at", "held"],
+        ["poll_id", "reader", "ranking", "created_at", "updated_at", "held", "source"],
         chosen_poll,
         include_defaults=False,
     )
@@ -134,11 +135,19 @@ def _well_formed(keys: Sequence[str]) -> bool:
     )
 
 
-def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str], *, hold: bool = False) -> Cast:
+def cast_ballot(
+    poll: Poll | str,
+    reader: str,
+    ranking_keys: Sequence[str],
+    *,
+    hold: bool = False,
+    source: BallotSource = BallotSource.SITE,
+) -> Cast:
     """Store a reader's ballot, replacing their earlier one.
 
     ``poll`` is a poll or its slug. ``hold``: a first ballot is stored but not
-    counted until released (a replacement keeps what its ballot was). One
+    counted until released; ``source``: where a first ballot was cast (a
+    replacement keeps both as its ballot had them). One
     statement in one transaction: the ballot and its tally cells move together
     or not at all. Raises ``NoSuchPoll``, ``PollClosed`` or ``InvalidBallot``.
     """
@@ -156,6 +165,7 @@ def cast_ballot(poll: Poll | str, reader: str, ranking_keys: Sequence[str], *, h
         "b_created": now,
         "b_updated": now,
         "b_held": hold,
+        "b_source": source,
     }
     engine = ballot_engine()
     keep_hour(engine, slug, now)
@@ -209,6 +219,19 @@ def ballot_rankings(poll: Poll) -> Iterator[list[str]]:
         yield stored.split(",")
 
 
+def counted_sources(poll: Poll) -> dict[BallotSource, int]:
+    """How many counted ballots were cast where, every source named (0 for none)."""
+    rows = db.session.execute(
+        select(_ballots.c.source, func.count())
+        .where(_ballots.c.poll_id == poll.id, _ballots.c.held.is_(False))
+        .group_by(_ballots.c.source)
+    )
+    counts = dict.fromkeys(BallotSource, 0)
+    for source, ballots in rows:
+        counts[BallotSource(source)] = int(ballots)
+    return counts
+
+
 def counted_rankings(poll: Poll) -> Counter[tuple[str, ...]]:
     """How many counted ballots cast each distinct ranking, counted by the
     database: what comes back is as long as the rankings are varied, whatever
@@ -233,13 +256,14 @@ def _json_array(texts: list[str]) -> str:
 # row's parameters in Python (executemany) cost more than storing them.
 _BULK_INSERT: dict[str, tuple[str, Callable[[list[str]], Any]]] = {
     "sqlite": (
-        "INSERT INTO ballot (poll_id, ranking, created_at, updated_at) "
-        "SELECT ?1, value, ?2, ?2 FROM json_each(?3)",
+        "INSERT INTO ballot (poll_id, ranking, created_at, updated_at, source) "
+        f"SELECT ?1, value, ?2, ?2, '{BallotSource.IMPORTED.value}' FROM json_each(?3)",
         _json_array,
     ),
     "postgresql": (
-        "INSERT INTO ballot (poll_id, ranking, created_at, updated_at) "
-        "SELECT %s, ranking, stamp, stamp FROM (SELECT %s::timestamptz AS stamp) AS now, "
+        "INSERT INTO ballot (poll_id, ranking, created_at, updated_at, source) "
+        f"SELECT %s, ranking, stamp, stamp, '{BallotSource.IMPORTED.value}' "
+        "FROM (SELECT %s::timestamptz AS stamp) AS now, "
         "unnest(%s::text[]) AS given (ranking)",
         list,
     ),

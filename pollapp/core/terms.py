@@ -25,6 +25,16 @@ class ResultsVisibility(StrEnum):
     AFTER_CLOSE = "after_close"  # once the poll is closed
 
 
+class BallotSource(StrEnum):
+    """Where a ballot was cast."""
+
+    SITE = "site"  # the poll's own page, with the site's reader cookie
+    EMBED_COOKIE = "embed_cookie"  # an embed in a frame that kept the embed's cookie
+    EMBED_NO_COOKIE = "embed_no_cookie"  # an embed in a frame that could keep none
+    API = "api"  # a script calling the JSON API
+    IMPORTED = "imported"  # a file of ballots imported from the command line
+
+
 # Slugs and entry keys: lowercase letters and digits in words joined by hyphens.
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_LENGTH = 100
@@ -36,6 +46,7 @@ LINK_SCHEMES = ("http", "https")
 RULE_LENGTH = 20
 STATUS_LENGTH = 10
 VISIBILITY_LENGTH = 20
+SOURCE_LENGTH = 20
 # Below a poll's minimum of ballots its results are too early to call: no ranking yet.
 MIN_BALLOTS = 30  # the default
 MOST_MIN_BALLOTS = 1_000_000

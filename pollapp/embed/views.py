@@ -30,6 +30,7 @@ from flask_limiter import RateLimitExceeded
 from markupsafe import Markup
 from werkzeug.exceptions import Conflict, HTTPException
 
+from ..core.terms import BallotSource
 from ..polls.models import Poll
 from ..polls.service import EntryView, entry_views, find_poll
 from ..results.service import results_of, visible_to
@@ -47,6 +48,7 @@ from ..web.readers import (
     new_embed_token,
     request_key_reader,
     set_embed_cookie,
+    with_embed_cookie,
 )
 from ..words import ballot_taken
 
@@ -90,6 +92,11 @@ def _page(
     ), status
 
 
+def _source(key: str) -> BallotSource:
+    """Whether a ballot sent with this reader key came with the embed cookie it was made from."""
+    return BallotSource.EMBED_COOKIE if with_embed_cookie(key) else BallotSource.EMBED_NO_COOKIE
+
+
 @bp.route("/polls/<slug>/embed", methods=["GET", "POST"])
 @limit_ballots
 def embed(slug: str) -> ResponseReturnValue:
@@ -111,9 +118,9 @@ def embed(slug: str) -> ResponseReturnValue:
         return _page(poll, entries, form, None, 409, str(CLOSED))
     if not form.validate():
         return _page(poll, entries, form, None, 400)
-    reader = request_key_reader(form["reader_key"].data)
+    key = form["reader_key"].data
     try:
-        cast = take_ballot(poll, reader, form.ranking)
+        cast = take_ballot(poll, request_key_reader(key), form.ranking, _source(key))
     except Refused as refusal:
         add_error(form.position_fields()[0], refusal.reason)
         return _page(poll, entries, form, None, 400)
@@ -186,7 +193,7 @@ def cast(slug: str) -> tuple[Response, int]:
         poll_or_404(slug)  # a ballot for a poll that does not exist is refused for that first
         raise
     try:
-        taken = take_ballot(slug, request_key_reader(key), ranking)
+        taken = take_ballot(slug, request_key_reader(key), ranking, _source(key))
     except Refused as refusal:
         fail(400, refusal.code, refusal.reason)
     message = ballot_taken(taken)

@@ -13,8 +13,10 @@ from flask_babel import gettext
 from werkzeug.exceptions import Conflict
 from werkzeug.wsgi import wrap_file
 
+from ..ballots.service import counted_sources
 from ..ballots.sharing import live_share
 from ..ballots.tally import read_tally
+from ..core.terms import BallotSource
 from ..polls.models import Poll
 from ..polls.service import find_poll, first_poll
 from ..results import downloads
@@ -29,7 +31,7 @@ from ..web.history_chart import history_chart
 from ..web.limits import limit_ballots, limit_downloads
 from ..web.lookup import CLOSED, NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, poll_or_404
 from ..web.readers import current_reader, ensure_reader
-from ..words import RULE_DESCRIPTIONS, RULE_NAMES, ballot_taken
+from ..words import RULE_DESCRIPTIONS, RULE_NAMES, ballot_sources, ballot_taken
 from .suggestion_forms import suggestion_panel
 
 bp = Blueprint("site", __name__)
@@ -66,7 +68,7 @@ def poll_page(poll: Poll) -> ResponseReturnValue:
         return _ballot_page(view, form, 409, str(CLOSED))
     if form.validate_on_submit():
         try:
-            cast = take_ballot(poll, reader, form.ranking)
+            cast = take_ballot(poll, reader, form.ranking, BallotSource.SITE)
         except Refused as refusal:
             add_error(form.position_fields()[0], refusal.reason)
         except Conflict:  # closed while the ballot was on its way
@@ -139,6 +141,7 @@ def results(slug: str) -> ResponseReturnValue:
         sure=sure,
         story=story_of(shown, sure, view.mine),
         counted_by=RULE_ORDER,
+        sources_sentence=ballot_sources(counted_sources(view.poll)),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..ballots.service import Cast, InvalidBallot, NoSuchPoll, PollClosed, cast_ballot
+from ..core.terms import BallotSource
 from ..polls.models import Poll
 from ..words import POLL_CHANGED, ballot_problem
 from .limits import first_ballot_place
@@ -22,15 +23,15 @@ class Refused(Exception):
         self.code = code
 
 
-def take_ballot(poll: Poll | str, reader: str, ranking: Sequence[str]) -> Cast:
-    """Cast the reader's ballot, held if the address's first-ballot budget is
+def take_ballot(poll: Poll | str, reader: str, ranking: Sequence[str], source: BallotSource) -> Cast:
+    """Cast the reader's ballot from ``source``, held if the address's first-ballot budget is
     spent. 404 for no such poll, 409 for a closed one; ``Refused`` for a
     ranking that does not fit. The budget's place is given back unless the
     ballot is a counted first ballot."""
     slug = poll if isinstance(poll, str) else poll.slug
     with first_ballot_place() as place:
         try:
-            cast = cast_ballot(poll, reader, ranking, hold=place.held)
+            cast = cast_ballot(poll, reader, ranking, hold=place.held, source=source)
         except NoSuchPoll:
             no_such_poll(slug)
         except PollClosed:
