@@ -990,11 +990,80 @@ def measure_import_alone(
     return rows
 
 
+def measure_previews(keys: list[str], args: argparse.Namespace, options: Options, folder: Path) -> list[Row]:
+    """Figure 9: a burst of crawlers asking for a poll's link preview image, once it is drawn and kept:
+    answered whole (200, the PNG read from its file) and revalidated (304), each ÷ a bare Flask "hello"
+    on the same kind of server."""
+    uri = f"sqlite:///{folder / 'previews.sqlite3'}"
+    ballots = folder / "previews.csv"
+    write_ballots_csv(ballots, args.small, keys)
+    flask(uri, "init-db")
+    flask(uri, "ballots", "import", "--poll", SLUG, str(ballots))
+    import minimal_app  # beside this script, so on sys.path already
+
+    minimal_app.prepare(uri)
+    path = f"/polls/{SLUG}/preview.png?lang=en"
+    with ExitStack() as stack:
+        real = stack.enter_context(serving("previews", "pollapp:create_app()", uri, options, folder))
+        minimal = stack.enter_context(serving("hello", "minimal_app:create_app()", uri, options, folder))
+        with urllib.request.urlopen(real.url + path, timeout=60) as answer:  # drawn once, then kept
+            etag, size = answer.headers["ETag"], len(answer.read())
+            if answer.headers.get_content_type() != "image/png":
+                raise SystemExit(f"the preview image came as {answer.headers.get_content_type()}")
+        results = f"/api/polls/{SLUG}/results"
+        with urllib.request.urlopen(real.url + results, timeout=60) as answer:
+            results_etag = answer.headers["ETag"]
+
+        def load(server: Server, route: str, headers: tuple[str, ...]) -> Callable[[], float]:
+            def run() -> float:
+                wrk(server.url + route, 1, args.connections, 2, "get.lua", headers=headers)
+                got = wrk(server.url + route, args.duration, args.connections, 2, "get.lua", headers=headers)
+                if got["failed"] or got["socket_errors"]:
+                    raise SystemExit(f"GET {route} failed on {server.name}: {got}")
+                rate = got["requests"] / (got["duration_us"] / 1e6)
+                say(f"{server.name} {route} {headers}: {fmt(rate)}/s {got}")
+                return rate
+
+            return run
+
+        rates = alternate(
+            args.rounds,
+            {
+                "whole": load(real, path, ()),
+                "unchanged": load(real, path, (f"If-None-Match: {etag}",)),
+                # For scale: the live refresh's own 304 (figure 8), on the same server in the same run.
+                "results 304": load(real, results, (f"If-None-Match: {results_etag}",)),
+                "hello": load(minimal, "/hello", ()),
+            },
+        )
+    whole, unchanged = rates["whole"] / rates["hello"], rates["unchanged"] / rates["hello"]
+    return [
+        Row(
+            "9. preview image, kept (200)",
+            f"{fmt(size / 1024)} KB PNG {fmt(rates['whole'])}/s ÷ bare Flask hello {fmt(rates['hello'])}/s",
+            whole,
+            "",
+            "",
+            None,
+        ),
+        Row(
+            "9. preview image, unchanged (304)",
+            f"304 {fmt(rates['unchanged'])}/s ÷ bare Flask hello {fmt(rates['hello'])}/s "
+            f"(results API 304 {fmt(rates['results 304'])}/s)",
+            unchanged,
+            "",
+            "≥ 0.8",
+            unchanged >= 0.8,
+        ),
+    ]
+
+
 # The figures ``--only`` measures alone.
 ONLY: dict[str, Callable[[list[str], argparse.Namespace, Options, Path], list[Row]]] = {
     "flood": measure_flood_alone,
     "slow": measure_slow_alone,
     "live": measure_live,
+    "previews": measure_previews,
     "results": measure_results_alone,
     "export": measure_exports_alone,
     "import": measure_import_alone,
@@ -1042,7 +1111,7 @@ def main() -> int:
         "--only",
         choices=sorted(ONLY),
         help="measure one figure alone: results (figure 2), export (3), import (4), flood (5), "
-        "slow (6) or live (8)",
+        "slow (6), live (8) or previews (9)",
     )
     args = parser.parse_args()
     args.ballots = args.ballots or (20_000 if args.quick else 1_000_000)
@@ -1153,6 +1222,8 @@ def main() -> int:
 
         # 5, 6 and 7. The public setup: nginx in front, floods, slow clients, a burst.
         rows += measure_public(keys, args, options, folder)
+        # 9. Link preview images asked for by a crowd of crawlers.
+        rows += measure_previews(keys, args, options, folder)
     finally:
         if args.keep:
             say(f"kept {folder}")
