@@ -11,7 +11,7 @@ from typing import Protocol
 from flask_babel import gettext, lazy_gettext, ngettext, pgettext
 
 from .core.ranking import BallotError, BallotProblem, Rule
-from .core.terms import BallotSource
+from .core.terms import BallotSource, RescoreCause
 
 RULE_DESCRIPTIONS: dict[Rule, str] = {
     Rule.AVERAGED: lazy_gettext(
@@ -127,5 +127,96 @@ def ballot_sources(sources: Mapping[BallotSource, int]) -> str:
             "%(ballots)s: %(sources)s.",
             ballots=ngettext("%(num)d ballot", "%(num)d ballots", total),
             sources=pgettext("between the parts of a list", ", ").join(parts),
+        )
+    )
+
+
+class Rescoring(Protocol):
+    """A re-score of a poll's ballots (``polls.service.RescoreView``)."""
+
+    @property
+    def cause(self) -> RescoreCause: ...
+
+    @property
+    def entries_before(self) -> int: ...
+
+    @property
+    def entries_after(self) -> int: ...
+
+    @property
+    def rule_before(self) -> Rule: ...
+
+    @property
+    def rule_after(self) -> Rule: ...
+
+
+def rescore_sentence(change: Rescoring) -> str:
+    """What confirming a re-score does to the points, said before it is made."""
+    before, after = change.entries_before, change.entries_after
+    if change.cause == RescoreCause.RULE_CHANGED:
+        return str(
+            gettext(
+                "Every ballot is re-scored under the %(after)s rule instead of the %(before)s rule: %(how)s",
+                after=RULE_NAMES[change.rule_after],
+                before=RULE_NAMES[change.rule_before],
+                how=RULE_DESCRIPTIONS[change.rule_after],
+            )
+        )
+    first, was = after - 1, before - 1  # what a first place earns under n − p
+    match change.rule_after:
+        case Rule.AVERAGED:
+            return str(
+                gettext(
+                    "Every ballot is re-scored with n = %(after)d instead of %(before)d: a first place "
+                    "earns %(first)d points instead of %(was)d, and on each ballot cast so far the new "
+                    "ones share the points of the places it left unranked.",
+                    after=after,
+                    before=before,
+                    first=first,
+                    was=was,
+                )
+            )
+        case Rule.TRUNCATED:
+            return str(
+                gettext(
+                    "Every ballot is re-scored with n = %(after)d instead of %(before)d: a first place "
+                    "earns %(first)d points instead of %(was)d, and the new ones earn nothing from the "
+                    "ballots cast so far.",
+                    after=after,
+                    before=before,
+                    first=first,
+                    was=was,
+                )
+            )
+    return str(
+        gettext(
+            "Every ballot is re-scored with n = %(after)d instead of %(before)d: under the modified "
+            "rule the points a ballot gives do not depend on n, so they stay as they are, and the new "
+            "ones earn nothing from the ballots cast so far.",
+            after=after,
+            before=before,
+        )
+    )
+
+
+def rescored_sentence(change: Rescoring, when: str) -> str:
+    """What a re-score did, said on the results page afterwards; ``when`` is its moment as shown."""
+    if change.cause == RescoreCause.RULE_CHANGED:
+        return str(
+            gettext(
+                "%(when)s: the rule changed from %(before)s to %(after)s, and every ballot was "
+                "re-scored under it.",
+                when=when,
+                before=RULE_NAMES[change.rule_before],
+                after=RULE_NAMES[change.rule_after],
+            )
+        )
+    return str(
+        gettext(
+            "%(when)s: the list grew from %(before)d to %(after)d, and every ballot was re-scored "
+            "with n = %(after)d.",
+            when=when,
+            before=change.entries_before,
+            after=change.entries_after,
         )
     )

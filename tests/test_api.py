@@ -20,6 +20,7 @@ RESULTS_KEYS = {"slug", "ballots", "held_ballots", "min_ballots", "borda_rule", 
     "orders",
     "figures_tag",
     "sources",
+    "rescores",
 }
 STANDING_KEYS = {
     "key",

@@ -132,7 +132,8 @@ def test_an_edit_keeps_each_entrys_key_and_its_ballots(app, desk):
     rows = [{"key": key, "title": title.upper()} for key, title, *_ in reversed(before)]
     rows.insert(1, {"title": "A new one"})
 
-    response = send(desk, EDIT, poll_form("Renamed", rows, slug=POLL))
+    # Adding an entry after a ballot re-scores every ballot: the editor confirms it (test_rescores).
+    response = send(desk, EDIT, poll_form("Renamed", rows, slug=POLL, rescore="entries_added:10"))
 
     assert response.status_code == 302
     after = entries_of(app, POLL)
@@ -143,7 +144,7 @@ def test_an_edit_keeps_each_entrys_key_and_its_ballots(app, desk):
     ]
     assert [title for _, title, *_ in after][0] == before[-1][1].upper()
     assert stored(app, POLL).title == "Renamed"
-    assert trail(app)[-1][1] == "edited"
+    assert [action for _, action, *_ in trail(app)][-2:] == ["edited", "rescored"]
     poll_text, entry_texts = translations_of(app, POLL)
     assert poll_text == translated[0] and entry_texts == {**translated[1], "a-new-one": {}}
 

@@ -481,6 +481,19 @@ DESK_POSTS = [
             "results_visibility": "always",
         },
     ),
+    Post(
+        f"/editors/polls/{POLL}/edit",
+        {
+            "title": "Re-scored without a token",
+            "intro": "x",
+            "slug": POLL,
+            "entries-0-title": "A",
+            "entries-1-title": "B",
+            "borda_rule": "modified",
+            "results_visibility": "always",
+            "rescore": "rule_changed:modified",
+        },
+    ),
     Post("/editors/logout", {}),
     Post(LOGIN, {"email": EMAIL, "password": PASSWORD}),
 ]

@@ -541,3 +541,67 @@ def test_the_sources_revision_names_old_ballots_site_or_imported_and_keeps_ballo
         assert tally_differences(poll) == []
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_rescores_revision_keeps_ballots_tally_and_trail_both_ways(make_app, database_uri, tmp_path):
+    """The trail's table is rebuilt for its new action; no poll, entry, ballot or tally row is touched."""
+    before = "c5e8b2a4d7f1"
+    flask(database_uri, tmp_path, "db", "upgrade", before)
+    keys = [entry.key for entry in next(p for p in shipped_polls() if p.slug == POLL).entries]
+    rankings = [[keys[1], keys[0]], [keys[3]], [keys[2], keys[4], keys[0]]]
+    app = make_app(database_uri=database_uri, schema=False)
+    store_poll_with_ballots(app, rankings)
+    engine = create_engine(database_uri)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO audit_entry (at, editor_email, action, poll_id, detail) "
+                    "VALUES (:now, 'editor@example.org', 'edited', (SELECT id FROM poll), 'x')"
+                ),
+                {"now": datetime.now(UTC)},
+            )
+    finally:
+        engine.dispose()
+
+    flask(database_uri, tmp_path, "db", "upgrade")
+
+    assert schema_differences(database_uri) == []
+    with app.app_context():
+        poll = find_poll(POLL)
+        assert list(ballot_rankings(poll)) == rankings
+        assert tally_differences(poll) == []
+        assert read_tally(poll).counts == ranking.tally(rankings)
+        db.session.remove()
+        db.engine.dispose()
+    engine = create_engine(database_uri)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO rescore (poll_id, at, cause, entries_before, entries_after, rule_before, "
+                    "rule_after) VALUES ((SELECT id FROM poll), :now, 'rule_changed', 9, 9, 'averaged', "
+                    "'modified')"
+                ),
+                {"now": datetime.now(UTC)},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO audit_entry (at, editor_email, action, poll_id, detail) VALUES "
+                    "(:now, 'editor@example.org', 'rescored', (SELECT id FROM poll), 'rule_changed:modified')"
+                ),
+                {"now": datetime.now(UTC)},
+            )
+        engine.dispose()
+
+        flask(database_uri, tmp_path, "db", "downgrade", before)
+
+        assert "rescore" not in inspect(engine).get_table_names()
+        with engine.connect() as connection:
+            trail = connection.execute(text("SELECT action FROM audit_entry ORDER BY id")).scalars().all()
+            assert trail == ["edited"]
+            assert connection.execute(text("SELECT count(*) FROM ballot")).scalar_one() == len(rankings)
+            cells = connection.execute(text("SELECT sum(ballots) FROM tally_cell")).scalar_one()
+            assert cells == sum(len(order) for order in rankings)
+    finally:
+        engine.dispose()

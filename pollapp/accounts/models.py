@@ -37,6 +37,7 @@ class EditorAction(StrEnum):
     MERGED = "merged"  # readers' nominations into one
     CREATED = "created"  # a poll, in the desk
     EDITED = "edited"  # a poll's text, entries or settings, in the desk
+    RESCORED = "rescored"  # confirmed that a poll's ballots count anew (detail: RescoreView.token)
 
 
 class LoginRefusal(StrEnum):

@@ -73,6 +73,17 @@ def results_document(result: Results, sure: HowSure, sources: dict[BallotSource,
         "condorcet_winner": sure.condorcet_winner,
         "orders": {str(rule): order for rule, order in sure.orders.items()},
         "figures_tag": sure.tag,
+        "rescores": [
+            {
+                "at": change.at.isoformat().replace("+00:00", "Z"),
+                "cause": change.cause,
+                "entries_before": change.entries_before,
+                "entries_after": change.entries_after,
+                "rule_before": change.rule_before,
+                "rule_after": change.rule_after,
+            }
+            for change in result.rescores
+        ],
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.ranking import Rule
-from ..core.terms import KEY_LENGTH, BallotSource, PollStatus
+from ..core.terms import KEY_LENGTH, BallotSource, PollStatus, RescoreCause
 from ..suggestions.models import SUGGESTED_TITLE_LENGTH
 
 KEY = {"type": "string", "minLength": 1, "maxLength": KEY_LENGTH}
@@ -349,6 +349,25 @@ def openapi_document() -> dict[str, Any]:
                         },
                     },
                 },
+                "Rescore": {
+                    "type": "object",
+                    "required": [
+                        "at",
+                        "cause",
+                        "entries_before",
+                        "entries_after",
+                        "rule_before",
+                        "rule_after",
+                    ],
+                    "properties": {
+                        "at": {"type": "string", "format": "date-time", "description": "When, in UTC."},
+                        "cause": {"enum": [cause.value for cause in RescoreCause]},
+                        "entries_before": {"type": "integer", "minimum": 2, "description": "n before."},
+                        "entries_after": {"type": "integer", "minimum": 2, "description": "n after."},
+                        "rule_before": {"enum": [rule.value for rule in Rule]},
+                        "rule_after": {"enum": [rule.value for rule in Rule]},
+                    },
+                },
                 "Results": {
                     "type": "object",
                     "required": [
@@ -365,6 +384,7 @@ def openapi_document() -> dict[str, Any]:
                         "condorcet_winner",
                         "orders",
                         "figures_tag",
+                        "rescores",
                     ],
                     "properties": {
                         "slug": {"type": "string"},
@@ -434,6 +454,13 @@ def openapi_document() -> dict[str, Any]:
                                 "once a minute beside the requests, so this can be an earlier tag than "
                                 "the response's ETag."
                             ),
+                        },
+                        "rescores": {
+                            "type": "array",
+                            "description": "Each time after ballots were cast that every ballot began to "
+                            "count anew, oldest first: entries added (n grew) or another Borda rule. The "
+                            "ballots themselves never change.",
+                            "items": {"$ref": "#/components/schemas/Rescore"},
                         },
                     },
                 },

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..ballots.service import has_ballots
 from ..extensions import db
 from ..polls.models import Entry, Poll
-from ..polls.service import bump_revision
+from ..polls.service import add_rescores, bump_revision, rescores_needed
 from .files import ENTRY_FIELDS, EntrySpec, PollFileError, PollSpec
 
 
@@ -58,8 +58,11 @@ def store_poll(spec: PollSpec, poll: Poll | None = None) -> Poll:
     existing = {entry.key: entry for entry in poll.entries}
     wanted = {entry.key for entry in spec.entries}
     removed = sorted(set(existing) - wanted)
-    if removed and poll.id is not None and has_ballots(poll):
+    cast = poll.id is not None and has_ballots(poll)
+    if removed and cast:
         raise EntriesInUse(poll.slug, removed)
+    # Ballots already cast count anew from now on; the poll keeps the record.
+    changes = rescores_needed(poll, [entry.key for entry in spec.entries], spec.borda_rule) if cast else []
     poll.slug, poll.title, poll.intro, poll.borda_rule = spec.slug, spec.title, spec.intro, spec.borda_rule
     poll.results_visibility = spec.results_visibility
     poll.entry_noun, poll.entry_noun_plural = spec.entry_noun, spec.entry_noun_plural
@@ -78,6 +81,7 @@ def store_poll(spec: PollSpec, poll: Poll | None = None) -> Poll:
         entry.translations = item.translations
         if entry.id is None:
             poll.entries.append(entry)
+    add_rescores(poll, changes)
     db.session.flush()
     return poll
 

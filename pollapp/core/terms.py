@@ -35,6 +35,13 @@ class BallotSource(StrEnum):
     IMPORTED = "imported"  # a file of ballots imported from the command line
 
 
+class RescoreCause(StrEnum):
+    """Why every ballot of a poll was scored anew after ballots were cast."""
+
+    ENTRIES_ADDED = "entries_added"  # n grew, and with it the points each place earns
+    RULE_CHANGED = "rule_changed"  # another Borda rule
+
+
 # Slugs and entry keys: lowercase letters and digits in words joined by hyphens.
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_LENGTH = 100
@@ -47,6 +54,7 @@ RULE_LENGTH = 20
 STATUS_LENGTH = 10
 VISIBILITY_LENGTH = 20
 SOURCE_LENGTH = 20
+CAUSE_LENGTH = 20
 # Below a poll's minimum of ballots its results are too early to call: no ranking yet.
 MIN_BALLOTS = 30  # the default
 MOST_MIN_BALLOTS = 1_000_000

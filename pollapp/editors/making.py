@@ -36,5 +36,9 @@ def edit_poll(slug: str) -> ResponseReturnValue:
         return render_template("editors/poll_form.html", form=form, poll=poll), 400 if form.errors else 200
     save_poll(form.spec(), poll)
     record(sessions.editor(), EditorAction.EDITED, poll, detail=poll.title)
+    for change in form.rescores:
+        record(sessions.editor(), EditorAction.RESCORED, poll, detail=change.token)
     flash(gettext("“%(title)s” is saved.", title=poll.title), "success")
+    if form.rescores:
+        flash(gettext("Every ballot of “%(title)s” is re-scored.", title=poll.title), "success")
     return redirect(url_for("editors.edit_poll", slug=poll.slug))

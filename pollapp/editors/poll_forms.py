@@ -23,6 +23,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; the stubs have not caught up
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput
 
 from ..ballots.service import has_ballots
 from ..catalogue.files import BLURB_LENGTH, ENTRY_TRANSLATED, EntrySpec, PollSpec
@@ -41,8 +42,8 @@ from ..core.terms import (
     plausible_link,
 )
 from ..polls.models import Poll
-from ..polls.service import all_polls
-from ..words import RULE_NAMES
+from ..polls.service import RescoreView, all_polls, rescores_needed
+from ..words import RULE_NAMES, rescore_sentence
 
 # The language the desk edits beside the original text (the poll file may
 # carry more; the desk keeps those as they are).
@@ -138,6 +139,9 @@ class PollForm(FlaskForm):
         description=_("Korean has one word for one and for several; left empty, readers see “항목”."),
     )
     entries = FieldList(FormField(EntryRow), min_entries=FEWEST_ROWS, max_entries=MOST_ROWS)
+    # Ticked, it carries what exactly the editor agreed to (RescoreView.token),
+    # so a confirmation of one change never lets another through.
+    rescore = StringField(_("Re-score every ballot as said above"), widget=CheckboxInput())
 
     def __init__(self, poll: Poll | None = None, **kwargs: Any) -> None:
         # Only a page being shown starts from the poll: a sent form is what was sent, row by row.
@@ -151,6 +155,7 @@ class PollForm(FlaskForm):
         super().__init__(**kwargs)
         self.poll = poll
         self._has_ballots = poll is not None and has_ballots(poll)
+        self.rescores: list[RescoreView] = []
         while len(self.entries) < max(FEWEST_ROWS, len(poll.entries) + SPARE_ROWS if poll else 0):
             self.entries.append_entry()
         if poll is not None and request.method != "POST":
@@ -198,6 +203,28 @@ class PollForm(FlaskForm):
                         titles=", ".join(f"“{title}”" for title in gone),
                     )
                 )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if self.poll is None or not self._has_ballots:
+            return True
+        spec = self.spec()
+        self.rescores = rescores_needed(self.poll, [entry.key for entry in spec.entries], spec.borda_rule)
+        if self.rescores and self.rescore.data != self.rescore_token:
+            self.rescore.errors = [
+                gettext("This poll has ballots: confirm the re-score to save it, or leave the change out.")
+            ]
+            return False
+        return True
+
+    @property
+    def rescore_token(self) -> str:
+        return " ".join(change.token for change in self.rescores)
+
+    def rescore_sentences(self) -> list[str]:
+        """What saving the form does to the points of the ballots cast so far."""
+        return [rescore_sentence(change) for change in self.rescores]
 
     def spec(self) -> PollSpec:
         """The poll this form defines, each entry keyed: an existing entry keeps

@@ -16,11 +16,14 @@ from wtforms.validators import InputRequired, Optional
 
 from ..accounts.models import EditorAction
 from ..accounts.service import TrailEntry, poll_trail, record
+from ..core.ranking import Rule
+from ..core.terms import RescoreCause
 from ..polls.models import Poll
 from ..suggestions.models import SUGGESTED_TITLE_LENGTH
 from ..suggestions.service import SuggestionError, approve, merge, queue, reject
 from ..web.lookup import poll_or_404
 from ..web.suggestions import suggestion_problem
+from ..words import RULE_NAMES
 from . import sessions
 from .views import bp
 
@@ -51,6 +54,16 @@ def quoted(titles: list[str]) -> str:
     return ", ".join(f"“{title}”" for title in titles)
 
 
+def rescore_line(token: str) -> str:
+    """A confirmed re-score in the trail, from what was confirmed (``RescoreView.token``)."""
+    cause, _, after = token.partition(":")
+    if cause == RescoreCause.RULE_CHANGED and after in {rule.value for rule in Rule}:
+        return str(gettext("Re-scored every ballot under the %(rule)s rule", rule=RULE_NAMES[Rule(after)]))
+    if cause == RescoreCause.ENTRIES_ADDED and after.isdigit():
+        return str(gettext("Re-scored every ballot with n = %(n)s", n=after))
+    return str(gettext("Re-scored every ballot"))
+
+
 def trail_line(entry: TrailEntry) -> str:
     """What an entry of the trail says an editor did, in a few words."""
     match entry.action:
@@ -71,6 +84,8 @@ def trail_line(entry: TrailEntry) -> str:
             return str(gettext("Made the poll"))
         case EditorAction.EDITED:
             return str(gettext("Edited the poll"))
+        case EditorAction.RESCORED:
+            return rescore_line(entry.detail or "")
     return str(entry.action).replace("_", " ").capitalize()
 
 

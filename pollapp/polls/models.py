@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.ranking import Rule
 from ..core.terms import (
+    CAUSE_LENGTH,
     KEY_LENGTH,
     LINK_LENGTH,
     MIN_BALLOTS,
@@ -17,6 +20,7 @@ from ..core.terms import (
     TITLE_LENGTH,
     VISIBILITY_LENGTH,
     PollStatus,
+    RescoreCause,
     ResultsVisibility,
     entry_label,
 )
@@ -102,3 +106,27 @@ class Entry(Model):
     @property
     def label(self) -> str:
         return entry_label(self.title, self.subtitle)
+
+
+class Rescore(Model):
+    """A moment every ballot of a poll began to count differently: entries were
+    added (``entries_before`` to ``entries_after``) or the rule changed
+    (``rule_before`` to ``rule_after``). The ballots themselves never change."""
+
+    __tablename__ = "rescore"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+    cause: Mapped[RescoreCause] = mapped_column(enum_column(RescoreCause, CAUSE_LENGTH))
+    entries_before: Mapped[int] = mapped_column(Integer)
+    entries_after: Mapped[int] = mapped_column(Integer)
+    rule_before: Mapped[Rule] = mapped_column(enum_column(Rule, RULE_LENGTH))
+    rule_after: Mapped[Rule] = mapped_column(enum_column(Rule, RULE_LENGTH))
+
+    __table_args__ = (
+        enum_check("cause", RescoreCause, "rescore_cause"),
+        enum_check("rule_before", Rule, "rescore_rule_before"),
+        enum_check("rule_after", Rule, "rescore_rule_after"),
+        Index("rescore_poll", "poll_id"),
+    )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..core.terms import KEY_PATTERN, SLUG_LENGTH, PollStatus, entry_label
+from ..core.ranking import Rule
+from ..core.terms import KEY_PATTERN, SLUG_LENGTH, PollStatus, RescoreCause, entry_label
 from ..extensions import db
 from ..storage import locks
 from ..storage.sessions import one_transaction
-from .models import Poll
+from .models import Poll, Rescore
 
 
 @dataclass(frozen=True)
@@ -107,3 +110,78 @@ def entry_ids(poll: Poll) -> dict[str, int]:
 
 def entry_keys(poll: Poll) -> list[str]:
     return [entry.key for entry in poll.entries]
+
+
+@dataclass(frozen=True)
+class RescoreView:
+    """One re-score of a poll's ballots: why, and n or the rule before and after."""
+
+    cause: RescoreCause
+    entries_before: int
+    entries_after: int
+    rule_before: Rule
+    rule_after: Rule
+
+    @property
+    def token(self) -> str:
+        """What a confirmation of exactly this re-score says."""
+        if self.cause == RescoreCause.RULE_CHANGED:
+            return f"{self.cause}:{self.rule_after}"
+        return f"{self.cause}:{self.entries_after}"
+
+
+@dataclass(frozen=True)
+class Rescored(RescoreView):
+    """A re-score that was made, and when (UTC)."""
+
+    at: datetime
+
+
+def rescores_needed(poll: Poll, keys: Sequence[str], rule: Rule) -> list[RescoreView]:
+    """What giving the poll these entries (by key) and this rule does to the
+    points of ballots already cast: the rule first, then the added entries
+    under the new rule. Reordering or rewording entries changes no points."""
+    changes = []
+    count = len(poll.entries)
+    if rule != poll.borda_rule:
+        changes.append(RescoreView(RescoreCause.RULE_CHANGED, count, count, poll.borda_rule, rule))
+    known = {entry.key for entry in poll.entries}
+    if any(key not in known for key in keys):
+        changes.append(RescoreView(RescoreCause.ENTRIES_ADDED, count, len(keys), rule, rule))
+    return changes
+
+
+def add_rescores(poll: Poll, changes: Sequence[RescoreView]) -> None:
+    """Keep the re-scores just made (flushed with the poll's change, never committed here)."""
+    now = datetime.now(UTC)
+    for change in changes:
+        db.session.add(
+            Rescore(
+                poll_id=poll.id,
+                at=now,
+                cause=change.cause,
+                entries_before=change.entries_before,
+                entries_after=change.entries_after,
+                rule_before=change.rule_before,
+                rule_after=change.rule_after,
+            )
+        )
+
+
+def rescores_of(poll: Poll) -> list[Rescored]:
+    """Every re-score of the poll's ballots, oldest first, times in UTC."""
+    rows = db.session.execute(
+        select(Rescore).where(Rescore.poll_id == poll.id).order_by(Rescore.at, Rescore.id)
+    ).scalars()
+    return [
+        Rescored(
+            row.cause,
+            row.entries_before,
+            row.entries_after,
+            row.rule_before,
+            row.rule_after,
+            # SQLite hands back the UTC time it was given without its zone.
+            row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC),
+        )
+        for row in rows
+    ]

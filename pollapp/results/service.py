@@ -9,7 +9,7 @@ from ..ballots.tally import Tally, read_tally
 from ..core import ranking, story
 from ..core.terms import PollStatus, ResultsVisibility
 from ..polls.models import Poll
-from ..polls.service import EntryView, entry_keys, entry_views
+from ..polls.service import EntryView, Rescored, entry_keys, entry_views, rescores_of
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Results:
     held: int = 0  # ballots stored but held for a check, not counted yet
     top_three: dict[str, int] = field(default_factory=dict)  # ballots with the entry in their first three
     tally: Tally | None = None  # the tally these results were read from (None: built without a database)
+    rescores: tuple[Rescored, ...] = ()  # when the ballots were scored anew, and why; oldest first
 
 
 @dataclass(frozen=True)
@@ -77,4 +78,5 @@ def results_of(poll: Poll, tally: Tally | None = None) -> Results:
         held=tally.held,
         top_three=story.top_counts(counts, keys),
         tally=tally,
+        rescores=tuple(rescores_of(poll)),
     )

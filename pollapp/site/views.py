@@ -26,12 +26,13 @@ from ..results.story import RULE_ORDER, story_of
 from ..results.sureness import how_sure
 from ..web import charts, filecache, languages, policy
 from ..web.casting import Refused, take_ballot
+from ..web.filters import moment_filter
 from ..web.forms import BallotForm, add_error, ballot_form
 from ..web.history_chart import history_chart
 from ..web.limits import limit_ballots, limit_downloads
 from ..web.lookup import CLOSED, NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, poll_or_404
 from ..web.readers import current_reader, ensure_reader
-from ..words import RULE_DESCRIPTIONS, RULE_NAMES, ballot_sources, ballot_taken
+from ..words import RULE_DESCRIPTIONS, RULE_NAMES, ballot_sources, ballot_taken, rescored_sentence
 from .suggestion_forms import suggestion_panel
 
 bp = Blueprint("site", __name__)
@@ -142,6 +143,7 @@ def results(slug: str) -> ResponseReturnValue:
         story=story_of(shown, sure, view.mine),
         counted_by=RULE_ORDER,
         sources_sentence=ballot_sources(counted_sources(view.poll)),
+        rescores=[rescored_sentence(change, moment_filter(change.at)) for change in view.results.rescores],
     )
 
 
