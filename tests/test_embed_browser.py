@@ -9,6 +9,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from flask import Flask
@@ -166,10 +167,14 @@ def test_in_wordpresss_sandbox_a_reader_votes_and_the_ballot_counts(open_page, s
     expect(ui.locator(".embed-after")).to_contain_text("Readers' top 3")
     assert ballots(page, server) == 1
     assert counted(page, server)[:2] == [keys[4], keys[1]]
-    # The answer made the frame taller, and the page heard of it.
-    page.wait_for_function(f"window.heights[window.heights.length - 1] > {picked}")
+    # The answer changed the frame's height (the ballot folded away), and the page heard of it.
+    answered = frame.evaluate(content)
+    assert answered != picked
+    page.wait_for_function(f"window.heights[window.heights.length - 1] === {answered}")
 
     # Voting again in the same frame replaces the ballot.
+    ui.get_by_role("button", name="Change my ballot").click()
+    expect(ui.locator("#ballot-heading")).to_be_focused()
     ui.locator(f'.ranked-item[data-key="{keys[4]}"] [data-action=remove]').click()
     ui.get_by_role("button", name="Replace my ballot").click()
     expect(ui.locator("#after-heading")).to_have_text("Your new ballot replaced your earlier one.")
@@ -256,3 +261,174 @@ def test_the_two_line_snippet_becomes_a_frame_sized_to_its_content(open_page, se
         assert ballots(page, server) == 1
     finally:
         stop()
+
+
+# ---------------------------------------------------------------- the height WordPress allows
+
+CONTENT_HEIGHT = "Math.ceil(document.querySelector('[data-embed]').getBoundingClientRect().height)"
+
+
+def last_height(page: Page) -> int:
+    return int(page.evaluate("window.heights[window.heights.length - 1]"))
+
+
+def test_at_500_px_wide_the_embed_fits_wordpresss_1000_px_before_and_after_a_ballot(open_page, blog, keys):
+    page = open_page(viewport={"width": 900, "height": 900})
+    page.goto(blog('sandbox="allow-scripts"'))
+    frame = embed_frame(page)
+    ui = page.frame_locator("#poll")
+    expect(ui.locator(".ranker.is-ready")).to_be_visible()
+    assert frame.evaluate("document.documentElement.clientWidth") == 500
+    # The height message says exactly the content's height, within WordPress's clamp.
+    before = frame.evaluate(CONTENT_HEIGHT)
+    page.wait_for_function(f"window.heights[window.heights.length - 1] === {before}")
+    assert 200 <= before <= 1000
+    for key in keys[:3]:
+        ui.locator(f'.pool-item[data-key="{key}"] button').click()
+    picked = frame.evaluate(CONTENT_HEIGHT)
+    page.wait_for_function(f"window.heights[window.heights.length - 1] === {picked}")
+    assert picked <= 1000
+    ui.get_by_role("button", name="Cast my ballot").click()
+    expect(ui.locator("#after-heading")).to_have_text("Thank you! Your ballot is in.")
+    expect(ui.locator("#ballot")).to_be_hidden()
+    after = frame.evaluate(CONTENT_HEIGHT)
+    page.wait_for_function(f"window.heights[window.heights.length - 1] === {after}")
+    assert 200 <= after <= 1000
+    assert page.evaluate("window.strangers") == []
+
+
+# ---------------------------------------------------------------- cookies in frames
+
+# Chromium's cookie settings, written into a fresh profile before it starts
+# (a context option cannot set them): 1 is Debian's default, third-party
+# cookies blocked; 0 allows them; a default "cookies" setting of 2 refuses
+# every cookie, partitioned or not, which is how a frame that keeps none
+# (Safari's, say) looks to the server.
+THIRD_PARTY_ALLOWED = {"profile": {"cookie_controls_mode": 0}}
+THIRD_PARTY_BLOCKED = {"profile": {"cookie_controls_mode": 1}}
+NO_COOKIES = {"profile": {"cookie_controls_mode": 1, "default_content_setting_values": {"cookies": 2}}}
+
+
+@pytest.fixture
+def chromium_with(browser: Browser, tmp_path: Path) -> Iterator[Callable[[dict[str, object]], Page]]:
+    """A page in a Chromium started on a fresh profile with these preferences."""
+    contexts: list[BrowserContext] = []
+
+    def start(preferences: dict[str, object]) -> Page:
+        profile = tmp_path / f"profile-{len(contexts)}"
+        (profile / "Default").mkdir(parents=True)
+        (profile / "Default" / "Preferences").write_text(json.dumps(preferences))
+        context = browser.browser_type.launch_persistent_context(
+            str(profile),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            viewport={"width": 900, "height": 900},
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.pages[0] if context.pages else context.new_page()
+
+    yield start
+    for context in contexts:
+        context.close()
+
+
+def sources(page: Page, server: str) -> dict[str, int]:
+    return dict(page.context.request.get(f"{server}/api/polls/{POLL}/results").json()["sources"])
+
+
+def vote_in_frame(page: Page, ranking: list[str], button: str) -> None:
+    ui = page.frame_locator("#poll")
+    expect(ui.locator(".ranker.is-ready")).to_be_visible()
+    for key in ranking:
+        ui.locator(f'.pool-item[data-key="{key}"] button').click()
+    ui.get_by_role("button", name=button).click()
+
+
+WORDPRESS_SANDBOX = 'sandbox="allow-scripts"'
+
+
+class CookieCase(NamedTuple):
+    name: str
+    preferences: dict[str, object]
+    attributes: str
+
+
+KEPT = [
+    CookieCase(
+        "WordPress's sandbox, third-party cookies blocked", THIRD_PARTY_BLOCKED, 'sandbox="allow-scripts"'
+    ),
+    CookieCase(
+        "WordPress's sandbox, third-party cookies allowed", THIRD_PARTY_ALLOWED, 'sandbox="allow-scripts"'
+    ),
+    CookieCase(
+        "allow-same-origin and allow-forms, third-party cookies blocked",
+        THIRD_PARTY_BLOCKED,
+        'sandbox="allow-scripts allow-same-origin allow-forms"',
+    ),
+]
+
+
+@pytest.mark.parametrize("case", KEPT, ids=[case.name for case in KEPT])
+def test_where_the_frame_keeps_the_partitioned_cookie_a_reload_is_the_same_reader(
+    chromium_with, server, blog, keys, case
+):
+    page = chromium_with(case.preferences)
+    page.goto(blog(case.attributes))
+    vote_in_frame(page, [keys[2], keys[0]], "Cast my ballot")
+    ui = page.frame_locator("#poll")
+    expect(ui.locator("#after-heading")).to_have_text("Thank you! Your ballot is in.")
+    # Kept for the poll pages only, and apart for each site the frame is shown on (CHIPS).
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "pollapp_embed_reader"]
+    # The partition is the blog's site: its scheme and host, whatever the port.
+    assert cookie["partitionKey"] == "http://127.0.0.2"  # type: ignore[typeddict-item]
+    assert (cookie["secure"], cookie["sameSite"], cookie["path"]) == (True, "None", "/polls/")
+    # A new load of the frame brings the cookie back: the same reader, so the ballot is replaced.
+    page.reload()
+    vote_in_frame(page, [keys[5]], "Cast my ballot")
+    expect(ui.locator("#after-heading")).to_have_text("Your new ballot replaced your earlier one.")
+    assert ballots(page, server) == 1
+    assert counted(page, server)[:1] == [keys[5]]
+    assert sources(page, server)["embed_cookie"] == 1
+
+
+def test_a_frame_that_keeps_no_cookie_still_counts_and_its_reloads_meet_the_address_budget(
+    make_app, chromium_with, keys
+):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_FIRST_BALLOTS="1 per minute")
+    poll_url, stop_poll = serve("127.0.0.1", app)
+
+    @Request.application
+    def host(request: Request) -> Response:
+        src = html.escape(f"{poll_url}{EMBED}#?secret={SECRET}")
+        page = HOST_PAGE.format(attributes='sandbox="allow-scripts"', src=src, secret=SECRET)
+        return Response(page, mimetype="text/html")
+
+    blog_url, stop_blog = serve("127.0.0.2", host)
+    try:
+        page = chromium_with(NO_COOKIES)
+        page.goto(f"{blog_url}/post")
+        vote_in_frame(page, [keys[1]], "Cast my ballot")
+        ui = page.frame_locator("#poll")
+        expect(ui.locator("#after-heading")).to_have_text("Thank you! Your ballot is in.")
+        assert page.context.cookies() == []
+        assert sources(page, poll_url) == {
+            "site": 0,
+            "embed_cookie": 0,
+            "embed_no_cookie": 1,
+            "api": 0,
+            "imported": 0,
+        }
+        # Voting again in the same frame replaces (the page's key)...
+        ui.get_by_role("button", name="Change my ballot").click()
+        ui.get_by_role("button", name="Replace my ballot").click()
+        expect(ui.locator("#after-heading")).to_have_text("Your new ballot replaced your earlier one.")
+        # ...but a reload is a new reader: past the address's budget, held, and the frame says so.
+        page.reload()
+        vote_in_frame(page, [keys[3]], "Cast my ballot")
+        expect(ui.locator("#after-heading")).to_contain_text("waits for a quick check")
+        results = page.context.request.get(f"{poll_url}/api/polls/{POLL}/results").json()
+        assert (results["ballots"], results["held_ballots"]) == (1, 1)
+    finally:
+        stop_blog()
+        stop_poll()

@@ -100,6 +100,36 @@
     return keys;
   }
 
+  // Once a ballot is in, the ballot folds away behind one button, so that the
+  // answer and the picks fit the frame's height; the button unfolds it again.
+  var ballot = root.querySelector("#ballot");
+  var change = null;
+  function folded(fold) {
+    if (!ballot) {
+      return;
+    }
+    ballot.hidden = fold;
+    if (fold && !change) {
+      change = document.createElement("button");
+      change.type = "button";
+      change.className = "button-secondary embed-change";
+      change.textContent = words.change;
+      change.addEventListener("click", function () {
+        folded(false);
+        var heading = ballot.querySelector("h2");
+        if (heading) {
+          heading.setAttribute("tabindex", "-1");
+          heading.focus();
+        }
+      });
+      ballot.parentNode.insertBefore(change, ballot);
+    }
+    if (change) {
+      change.hidden = !fold;
+    }
+    tellHeight();
+  }
+
   // The button's click, not the form's submit: a sandboxed frame without
   // allow-forms never fires submit.
   button.addEventListener("click", function (event) {
@@ -138,6 +168,7 @@
             document.body.appendChild(script);
           }
           button.textContent = button.dataset.castAgain;
+          folded(true);
           var heading = outcome.querySelector("h2");
           if (heading) {
             heading.focus();
