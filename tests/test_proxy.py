@@ -609,6 +609,45 @@ def test_an_https_form_without_a_referer_is_taken_and_one_from_another_site_is_n
         assert front.results()["ballots"] == 1
 
 
+# ---------------------------------------------------------------- broken bodies
+
+BROKEN_CHUNKS = {
+    "a chunk size that is no number": b"zz\r\n{}\r\n0\r\n\r\n",
+    "a chunk longer than its size": b'2\r\n{"ranking": []}\r\n0\r\n\r\n',
+    "a chunk without its line end": b"5\r\n{}   X0\r\n\r\n",
+}
+
+
+def broken_request(method: str, path: str, body: bytes) -> bytes:
+    return (
+        f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+def test_a_malformed_chunked_body_is_400_on_any_path_with_no_traceback(database_uri, tmp_path):
+    env = production_environment(database_uri, tmp_path)
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    targets = [("POST", BALLOTS_PATH), ("POST", f"/polls/{POLL}"), ("POST", "/no/such/page"), ("PUT", "/")]
+    with serving(env, tmp_path, socket_path, 1) as server, in_front(tmp_path, socket_path) as front:
+        logged = len(server.log.read_bytes())
+        answers = {}
+        for _ in range(5):
+            for broken, body in BROKEN_CHUNKS.items():
+                for method, path in targets:
+                    request = broken_request(method, path, body)
+                    answers["gunicorn", broken, method, path] = status_of(ask(socket_path, request, 10))
+                    answers["nginx", broken, method, path] = status_of(ask_front(front, request))
+        assert set(answers.values()) == {400}, {where: got for where, got in answers.items() if got != 400}
+        # 60 broken requests to gunicorn leave at most a line each in its log.
+        written = server.log.read_bytes()[logged:].decode(errors="replace")
+        assert "Traceback" not in written
+        assert len(written.splitlines()) <= 60, written
+        assert front.results()["ballots"] == 0
+
+
 # ---------------------------------------------------------------- slow clients
 
 

@@ -4,18 +4,25 @@ where a form came from, and trusting a reverse proxy."""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
 from itsdangerous import URLSafeTimedSerializer
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.sansio.utils import host_is_trusted
+from werkzeug.wsgi import get_content_length
 
 from .policy import current_policy
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 
 @lru_cache(maxsize=8)
@@ -66,25 +73,67 @@ class SessionInterface(SecureCookieSessionInterface):
         return self._serializers[keys]
 
 
-def _cap_streamed_body() -> None:
-    """Refuse a body sent without a length (chunked) once it passes the cap.
+# Set in the WSGI environ when a body sent without a length could not be taken.
+_BODY_FAULT = "pollapp.body_fault"
+
+
+class StreamedBodies:
+    """Read a body sent without a length (chunked) before the app sees it, and
+    hand it on as a body with one.
 
     With a Content-Length, Werkzeug refuses an oversized body before reading
-    it. Without one it reads up to the cap and quietly stops there, and a
-    form or a JSON ballot cut short can still look whole. So a body that
-    fills the cap is looked past, one byte on the server's own stream: if
-    there is one, the body is too large (413); if not, it is exactly the cap
-    and as welcome as the same body with a length. (Werkzeug's capped stream
-    itself refuses any read at the cap, body over or not.) The body read here
-    is kept for the form parser and the API. GET and HEAD bodies are never
-    read, so they are left be.
+    it. Without one it reads up to the cap and quietly stops there, so a form
+    or a JSON ballot cut short could still look whole; and a body the server
+    cannot parse (a chunk size that is no number) would raise in the middle of
+    a view or of an error page. Here the body is read once, up to one byte past
+    the cap: past it, the request is refused as too large (413); a body the
+    server could not read is refused as not understood (400); either way
+    nothing reads it again. A body of exactly the cap is taken as the same body
+    with a length is. GET and HEAD bodies are never read, so they are left be,
+    as is a stream the server does not end itself (no ``wsgi.input_terminated``:
+    Werkzeug reads nothing of those).
     """
-    limit = request.max_content_length
-    if request.content_length is not None or limit is None or request.method in ("GET", "HEAD"):
-        return
-    if len(request.get_data(cache=True, parse_form_data=False)) >= limit:
-        if request.environ["wsgi.input"].read(1):
-            raise RequestEntityTooLarge()
+
+    def __init__(self, wsgi_app: WSGIApplication, app: Flask) -> None:
+        self.wsgi_app, self.app = wsgi_app, app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if (
+            environ.get("wsgi.input_terminated")
+            and get_content_length(environ) is None
+            and environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
+        ):
+            limit = self.app.config["MAX_CONTENT_LENGTH"]
+            try:
+                body = _read_up_to(environ["wsgi.input"], None if limit is None else limit + 1)
+            except Exception:  # whatever the server raises for a body it cannot parse (gunicorn: its own)
+                environ[_BODY_FAULT], body = 400, b""
+            if limit is not None and len(body) > limit:
+                environ[_BODY_FAULT], body = 413, b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+        return self.wsgi_app(environ, start_response)
+
+
+def _read_up_to(stream: IO[bytes], most: int | None) -> bytes:
+    """The stream's bytes to its end, or its first ``most`` if it is longer."""
+    pieces, size = [], 0
+    while most is None or size < most:
+        piece = stream.read(65536 if most is None else min(65536, most - size))
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+    return b"".join(pieces)
+
+
+def _refuse_a_body_not_taken() -> None:
+    fault = request.environ.get(_BODY_FAULT)
+    if fault == 413:
+        raise RequestEntityTooLarge()
+    if fault == 400:
+        raise BadRequest()
 
 
 def _from_a_served_host(url: str) -> bool:
@@ -130,8 +179,10 @@ def init_app(app: Flask) -> None:
     hops = int(app.config["PROXY_FIX_X_FOR"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
+    app.wsgi_app = StreamedBodies(app.wsgi_app, app)  # type: ignore[method-assign]  # as ProxyFix above
     app.session_interface = SessionInterface()
-    app.before_request(_cap_streamed_body)
+    # First of all, before the CSRF check reads a form that was never taken.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_a_body_not_taken)
     # After Flask-WTF's own check (registered when the app was made), which sets g.csrf_valid.
     app.before_request(_check_form_origin)
     app.after_request(_headers)
