@@ -56,6 +56,10 @@ PREVIEW_BOLD_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
 PREVIEW_FONT_INDEX = 1
 # How long a browser or a proxy may keep a poll's preview image (seconds).
 PREVIEW_MAX_AGE = 300
+# How long a process trusts the tag it last read for a poll's preview image
+# before reading the tally again (seconds; well inside PREVIEW_MAX_AGE, which
+# lets any cache keep the picture longer). 0: read it for every request.
+PREVIEW_RECHECK = 2
 # Limits kept in memory are per process; production accepts that only when
 # told that one process serves the app.
 RATELIMIT_ONE_PROCESS = False

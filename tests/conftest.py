@@ -35,6 +35,8 @@ TEST_SETTINGS: dict[str, object] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     # A download is remade as soon as the tally changes (test_downloads.py sets its own).
     "DOWNLOADS_FRESH_FOR": 0,
+    # A poll's preview image follows each ballot at once (test_previews.py checks the interval).
+    "PREVIEW_RECHECK": 0,
 }
 
 

@@ -86,6 +86,21 @@ def test_the_image_changes_when_the_top_three_changes(app, client, keys):
     assert [label for _, label in card_of(app).lines] != first_three
 
 
+def test_a_process_trusts_the_tag_it_read_for_the_recheck_interval(make_app, keys):
+    app = make_app(PREVIEW_RECHECK=3600)
+    set_poll(app, min_ballots=1)
+    client = app.test_client()
+    assert vote(client, [keys[5], keys[6], keys[7]]).status_code == 201
+    before = client.get(IMAGE)
+    assert vote(app.test_client(), [keys[1], keys[2]]).status_code == 201
+    assert vote(app.test_client(), [keys[1], keys[2]]).status_code == 201
+    # Within the interval the kept picture is answered without a look at the tally.
+    assert client.get(IMAGE).headers["ETag"] == before.headers["ETag"]
+    assert client.get(IMAGE, headers={"If-None-Match": before.headers["ETag"]}).status_code == 304
+    app.config["PREVIEW_RECHECK"] = 0
+    assert client.get(IMAGE).headers["ETag"] != before.headers["ETag"]
+
+
 def test_the_readers_top_three_is_drawn_once_past_the_minimum(app, client, keys):
     set_poll(app, min_ballots=2)
     assert vote(client, [keys[4], keys[2], keys[0]]).status_code == 201

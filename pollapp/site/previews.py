@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Response
 
 from ..web import previews
-from ..web.lookup import poll_or_404
 from .views import bp
 
 
 @bp.get("/polls/<slug>/preview.png")
 def preview_image(slug: str) -> Response:
     """Draw the poll's preview image: its title and current top three."""
-    return previews.poll_preview(poll_or_404(slug))
+    return previews.poll_preview(slug)

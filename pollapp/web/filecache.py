@@ -125,10 +125,15 @@ def unpacked(handle: gzip.GzipFile, size: int = 256 * 1024) -> Iterator[bytes]:
             yield chunk
 
 
+def kept_path(folder: Path, name: str, tag: str, suffix: str) -> Path:
+    """Where ``kept_bytes`` keeps the file for ``name`` at ``tag``, made or not."""
+    return folder / f"{name}--{tag}.{suffix}"
+
+
 def kept_bytes(folder: Path, name: str, tag: str, suffix: str, make: Callable[[], bytes]) -> Path:
     """The file for ``name`` at exactly ``tag`` (a picture: kept as it is, not
     compressed), made from ``make()`` if there is none; older ones of ``name`` go."""
-    final = folder / f"{name}--{tag}.{suffix}"
+    final = kept_path(folder, name, tag, suffix)
     if final.exists():
         return final
     folder.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,10 @@
 poll's title and its current top three, or a reader's picks for a shared
 ranking, in the language the image's URL asks for (``?lang=``).
 
-A card is drawn once per tag and kept in a file (``web.filecache``), so a
-burst of crawlers costs a tally read each and nothing more, or a 304. A
+A card is drawn once per tag and kept in a file (``web.filecache``), and a
+process trusts the tag it last read for ``PREVIEW_RECHECK`` seconds, so a
+burst of crawlers costs a file read each (or a 304) and the database one
+look per interval. A
 poll's tag is the tally's (the results' ETag) with a digest of everything
 else the card shows; a card of a poll whose results are hidden from readers
 shows the editors' order, never the readers', and needs no tally at all.
@@ -17,6 +19,7 @@ import hashlib
 import io
 import json
 import logging
+import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +46,7 @@ from .languages import (
     entries_shown,
     results_shown,
 )
+from .lookup import poll_or_404
 
 log = logging.getLogger(__name__)
 
@@ -303,31 +307,48 @@ def _static_card(language: str) -> Response:
     )
 
 
-def _kept(name: str, tag: str, language: str, card: Callable[[], Card], max_age: int | None) -> Response:
+def _picture(name: str, tag: str, language: str, card: Callable[[], Card]) -> Path | None:
+    """The kept file of the card at ``tag``, drawn if there is none; None where
+    no font draws the language (the static card stands in)."""
     with_fonts = fonts()
     if language != DEFAULT and not with_fonts.korean:
-        return _static_card(language)
-    if request.if_none_match.contains(tag):
-        return _answer(tag, lambda: b"", max_age)
+        return None
 
     def make() -> bytes:
         with force_locale(language):
             return draw(card(), with_fonts)
 
-    return _answer(tag, filecache.kept_bytes(_folder(), name, tag, "png", make), max_age)
+    return filecache.kept_bytes(_folder(), name, tag, "png", make)
 
 
-def poll_preview(poll: Poll) -> Response:
+# A poll's picture as last found by this process, by (folder, slug, language):
+# when it was found, its tag and its file. Trusted for PREVIEW_RECHECK seconds,
+# so a crowd of crawlers costs the database one look per interval, not one each.
+_recent: dict[tuple[Path, str, str], tuple[float, str, Path]] = {}
+
+
+def poll_preview(slug: str) -> Response:
     """The poll's preview image, drawn once per tag."""
     language = asked_language()
+    max_age = int(current_app.config["PREVIEW_MAX_AGE"])
+    key = (_folder(), slug, language)
+    found = _recent.get(key)
+    if found is not None and time.monotonic() - found[0] < float(current_app.config["PREVIEW_RECHECK"]):
+        _, known, kept = found
+        if request.if_none_match.contains(known) or kept.exists():
+            return _answer(known, kept, max_age)
+    poll = poll_or_404(slug)
     tag = _poll_tag(poll, language)
-    return _kept(
-        f"{poll.slug}-{language}",
-        tag,
-        language,
-        lambda: poll_card(poll),
-        int(current_app.config["PREVIEW_MAX_AGE"]),
-    )
+    name = f"{poll.slug}-{language}"
+    if request.if_none_match.contains(tag):
+        # Remembered too: a crowd that only revalidates is spared the database as well.
+        _recent[key] = (time.monotonic(), tag, filecache.kept_path(_folder(), name, tag, "png"))
+        return _answer(tag, lambda: b"", max_age)
+    path = _picture(name, tag, language, lambda: poll_card(poll))
+    if path is None:
+        return _static_card(language)
+    _recent[key] = (time.monotonic(), tag, path)
+    return _answer(tag, path, max_age)
 
 
 def shared_preview(shared: SharedRanking, poll: Poll, picks: list[str]) -> Response:
@@ -337,4 +358,7 @@ def shared_preview(shared: SharedRanking, poll: Poll, picks: list[str]) -> Respo
     with force_locale(language):
         card = shared_card(poll, picks)
     tag = f"shared-{card.digest()}"
-    return _kept(f"shared-{shared.token}-{language}", tag, language, lambda: card, None)
+    if request.if_none_match.contains(tag):
+        return _answer(tag, lambda: b"", None)
+    path = _picture(f"shared-{shared.token}-{language}", tag, language, lambda: card)
+    return _static_card(language) if path is None else _answer(tag, path, None)
