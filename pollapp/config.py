@@ -42,6 +42,11 @@ RATELIMIT_SUGGESTIONS = "10 per minute;60 per hour"
 DOWNLOADS_FRESH_FOR = 10
 # How often an open poll's results page asks whether its ranking moved (seconds; a 304 when not).
 LIVE_REFRESH_SECONDS = 5
+# For this many seconds after the results API answered a watcher 304, the same
+# question is answered 304 again before any database work (web/unchanged.py):
+# an unchanged refresh costs next to nothing, and a 304 may miss a ballot cast
+# through another process for at most this long. 0: the app answers every one.
+LIVE_UNCHANGED_SECONDS = 1.0
 # Where the kept downloads live; None: "downloads" in the instance folder.
 DOWNLOADS_FOLDER: str | None = None
 # Where each poll's latest resampling and head-to-head figures are kept for every

@@ -10,10 +10,11 @@ from ..ballots.service import counted_sources
 from ..ballots.tally import read_tally
 from ..core.terms import BallotSource
 from ..results.history import history_of
-from ..results.service import can_see_results, results_of
+from ..results.service import can_see_results, results_of, visible_to
 from ..results.sureness import how_sure
 from ..suggestions.service import public_suggestions
 from ..web import policy
+from ..web import unchanged as unchanged_refreshes
 from ..web.ballot_requests import ranking_from_json, same_origin
 from ..web.casting import Refused, take_ballot
 from ..web.errors import fail
@@ -83,6 +84,8 @@ def results(slug: str) -> Response:
     if not can_see_results(found, current_reader()):
         fail(403, "results_not_public", str(NOT_PUBLIC_RESULTS))
     tally = read_tally(found)
+    if visible_to(found, has_ballot=False):
+        unchanged_refreshes.public(tally.tag)  # the same for every caller: a 304 may be kept
     if request.if_none_match.contains(tally.tag):
         unchanged = Response(status=304)
         unchanged.set_etag(tally.tag)

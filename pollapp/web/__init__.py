@@ -1,12 +1,12 @@
 """The web layer every blueprint shares: error handlers, security headers and
 per-blueprint policies, the interface's languages, rate limits, poll lookup,
-the request's reader and share links."""
+the request's reader, share links and the live watchers' unchanged refreshes."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from . import errors, filters, languages, limits, readers, security, sharing
+from . import errors, filters, languages, limits, readers, security, sharing, unchanged
 
 
 def init_app(app: Flask) -> None:
@@ -17,3 +17,4 @@ def init_app(app: Flask) -> None:
     errors.register_error_handlers(app)
     limits.init_app(app)
     sharing.init_app(app)
+    unchanged.init_app(app)
