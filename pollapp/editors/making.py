@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from ..accounts.models import EditorAction
 from ..accounts.service import record
 from ..catalogue.sync import save_poll
+from ..suggestions.service import SuggestionError, SuggestionProblem, approved_titles
+from ..web.errors import error_response
 from ..web.lookup import poll_or_404
+from ..web.suggestions import suggestion_problem
 from . import sessions
 from .poll_forms import PollForm
 from .views import bp
@@ -17,10 +20,23 @@ from .views import bp
 
 @bp.route("/polls/new", methods=["GET", "POST"])
 def new_poll() -> ResponseReturnValue:
-    """Make a poll."""
-    form = PollForm()
+    """Make a poll; ``?from=<slug>&suggestion=<id>...`` starts one with those approved suggestions."""
+    source = None
+    if request.method == "GET" and "from" in request.args:
+        source = poll_or_404(request.args["from"], drafts=True)
+        raw = request.args.getlist("suggestion")
+        try:
+            titles = approved_titles(source, [int(each) for each in raw if each.isdigit()])
+            if len(titles) < len(set(raw)):  # an id that is no number
+                raise SuggestionError(SuggestionProblem.NOT_APPROVED)
+        except SuggestionError as error:
+            return error_response(400, suggestion_problem(error), str(error.problem))
+        form = PollForm(entries=[{"title": title} for title in titles])
+    else:
+        form = PollForm()
     if not form.validate_on_submit():
-        return render_template("editors/poll_form.html", form=form, poll=None), 400 if form.errors else 200
+        page = render_template("editors/poll_form.html", form=form, poll=None, source=source)
+        return page, 400 if form.errors else 200
     poll = save_poll(form.spec())
     record(sessions.editor(), EditorAction.CREATED, poll, detail=poll.title)
     flash(gettext("“%(title)s” is made.", title=poll.title), "success")

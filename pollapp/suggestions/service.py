@@ -44,6 +44,8 @@ class SuggestionProblem(StrEnum):
     NO_SUCH_NOMINATION = "no_such_nomination"
     MERGED_ALREADY = "merged_already"  # a merged nomination is moderated through the one it joined
     MERGE_INTO_ITSELF = "merge_into_itself"
+    NOT_APPROVED = "not_approved"  # only approved nominations start a new poll
+    NONE_CHOSEN = "none_chosen"  # a new poll from suggestions, with none chosen
 
 
 class SuggestionError(ValueError):
@@ -389,6 +391,20 @@ def merge(poll: Poll, into_id: int, others: Sequence[int]) -> tuple[str, list[st
         return into.title, merged
 
 
-def approved_titles(poll: Poll, nomination_ids: Sequence[int]) -> list[str]:
-    """The titles of these nominations of the poll, in the order given (for a new poll made from them)."""
-    return [_nomination(poll, nomination_id).title for nomination_id in dict.fromkeys(nomination_ids)]
+def approved_titles(poll: Poll, ids: Sequence[int]) -> list[str]:
+    """The titles of these approved nominations of the poll, each once, in the
+    order asked for: the entries of a new poll made from readers' suggestions.
+    Refuses an empty choice and any id that is not an approved nomination."""
+    if not ids:
+        raise SuggestionError(SuggestionProblem.NONE_CHOSEN)
+    rows = db.session.execute(
+        select(Nomination.id, Nomination.title).where(
+            Nomination.poll_id == poll.id,
+            Nomination.status == NominationStatus.APPROVED,
+            Nomination.id.in_(set(ids)),
+        )
+    ).all()
+    approved = {nomination_id: title for nomination_id, title in rows}
+    if set(ids) - set(approved):
+        raise SuggestionError(SuggestionProblem.NOT_APPROVED)
+    return [approved[each] for each in dict.fromkeys(ids)]

@@ -37,6 +37,10 @@ def suggestion_problem(error: SuggestionError) -> str:
             return str(gettext("Use only letters, digits, spaces and punctuation."))
         case SuggestionProblem.UNKNOWN_ENTRY:
             return str(gettext("Choose one of the poll's entries."))
+        case SuggestionProblem.NOT_APPROVED:
+            return str(gettext("Only suggestions the editors approved can start a poll: choose among those."))
+        case SuggestionProblem.NONE_CHOSEN:
+            return str(gettext("Choose at least one approved suggestion to start the poll with."))
         case SuggestionProblem.NO_SUCH_NOMINATION:
             return str(gettext("That suggestion is not in this poll's queue any more. Reload the page."))
         case SuggestionProblem.MERGED_ALREADY:
