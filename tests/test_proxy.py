@@ -45,6 +45,7 @@ from pollapp.testing import (
     running_nginx,
     stop_process,
 )
+from sqlalchemy.engine import make_url
 
 from helpers import POLL, Reply, exchange
 from oracle import read_ballots, recount
@@ -364,13 +365,22 @@ def test_limits_hold_across_four_workers(database_uri, tmp_path):
         with ThreadPoolExecutor(max_workers=4) as pool:
             readers = [pool.submit(read_the_poll) for _ in range(4)]
             try:
-                statuses = [front.vote(keys[: 1 + n % len(keys)]).status for n in range(25)]
+                replies = [front.vote(keys[: 1 + n % len(keys)]) for n in range(25)]
             finally:
                 stop.set()
             for reader in readers:
                 reader.result(timeout=REQUEST_TIMEOUT)
 
+        statuses = [reply.status for reply in replies]
         assert statuses == [201] * 10 + [429] * 15, Counter(statuses)
+        # Through nginx, a refusal says when to come back; a ballot taken says nothing of trying again.
+        for reply in replies:
+            assert reply.headers is not None
+            retry_after = reply.headers.get("Retry-After")
+            if reply.status == 429:
+                assert retry_after is not None and 1 <= int(retry_after) <= 60, reply
+            else:
+                assert retry_after is None, reply
         assert front.results()["ballots"] == 10
 
 
@@ -646,6 +656,128 @@ def test_a_malformed_chunked_body_is_400_on_any_path_with_no_traceback(database_
         assert "Traceback" not in written
         assert len(written.splitlines()) <= 60, written
         assert front.results()["ballots"] == 0
+
+
+# ---------------------------------------------------------------- the database gone
+
+
+class Relay:
+    """A TCP relay on loopback to a database server: cut, the database is gone
+    for the app (every connection dropped, none taken); joined, it is back."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target, self.port = target, free_port()
+        self.lock = threading.Lock()
+        self.connections: list[socket.socket] = []
+        self.listener: socket.socket | None = None
+        self.join()
+
+    def join(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        with self.lock:
+            if self.listener is not None:
+                # Shut down first: a close alone leaves the thread in accept() accepting.
+                self.listener.shutdown(socket.SHUT_RDWR)
+                self.listener.close()
+                self.listener = None
+            for connection in self.connections:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                connection.close()
+            self.connections.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            try:
+                server = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            with self.lock:
+                self.connections += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for each in (source, sink):
+                try:
+                    each.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+@pytest.mark.parametrize("database_uri", ["postgresql"], indirect=True)
+def test_the_database_gone_is_a_503_with_retry_after_through_nginx_and_a_line_per_failure(
+    database_uri, tmp_path
+):
+    real = make_url(database_uri)
+    relay = Relay((real.host or "127.0.0.1", real.port or 5432))
+    relayed = real.set(host="127.0.0.1", port=relay.port, query={"connect_timeout": "2"})
+    env = production_environment(relayed.render_as_string(hide_password=False), tmp_path)
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    with (
+        ExitStack() as stack,
+        serving(env, tmp_path, socket_path, 2) as server,
+        in_front(tmp_path, socket_path) as front,
+    ):
+        stack.callback(relay.cut)
+        keys = front.entry_keys()
+        page = front.request("GET", f"/polls/{POLL}")
+        assert page.status == 200 and page.cookie
+        assert front.vote(keys[:3], page.cookie).status == 201
+        logged = len(server.log.read_bytes())
+
+        relay.cut()
+        # A page the app can make from what it keeps may still be served; a
+        # ballot cannot be taken, and is refused with a time to come back.
+        answers = [
+            front.vote(keys[:2], page.cookie),
+            front.vote(keys[:1]),
+            front.request("GET", f"/polls/{POLL}"),
+            front.request("GET", f"/api/polls/{POLL}/results"),
+            front.request("GET", f"/polls/{POLL}/results"),
+        ]
+        failed = [reply for reply in answers if reply.status != 200]
+        assert answers[0] in failed and answers[1] in failed
+        for reply in failed:
+            assert reply.status == 503, reply
+            assert reply.headers is not None and reply.headers["Retry-After"] == "30", reply
+            assert b"cannot reach its database" in reply.body, reply
+        # One line per failed request, no traceback.
+        written = server.log.read_bytes()[logged:].decode(errors="replace")
+        assert "Traceback" not in written
+        assert written.count("database unavailable") == len(failed), written
+
+        # Back: the reader's change of mind, sent again, replaces their ballot.
+        relay.join()
+        deadline = time.monotonic() + PROMPT
+        while (again := front.vote(keys[:2], page.cookie)).status == 503:
+            assert time.monotonic() < deadline, "the app did not find its database again"
+            time.sleep(0.2)
+        assert again.status == 200 and again.json()["replaced"], again
+        assert Counter(assert_results_match_a_recount(front, env, tmp_path)) == Counter([tuple(keys[:2])])
 
 
 # ---------------------------------------------------------------- slow clients
