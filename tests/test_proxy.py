@@ -32,6 +32,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from pollapp.config import READER_COOKIE
 from pollapp.testing import (
     Nginx,
     Upstream,
@@ -617,6 +618,71 @@ def test_an_https_form_without_a_referer_is_taken_and_one_from_another_site_is_n
         )
         assert status == 400 and "did not come from this site" in html
         assert front.results()["ballots"] == 1
+
+
+# ---------------------------------------------------------------- lost answers
+
+
+def send_and_go(front: Front, request: bytes) -> None:
+    """Send a request to nginx and hang up without reading the answer: the answer is lost."""
+    with socket.create_connection(("127.0.0.1", front.nginx.port), timeout=10) as raw:
+        with front.context.wrap_socket(raw) as connection:
+            connection.sendall(request)
+
+
+def wait_for_ballots(front: Front, count: int) -> None:
+    deadline = time.monotonic() + PROMPT
+    while front.results()["ballots"] != count:
+        assert time.monotonic() < deadline, f"the ballot sent never arrived ({count} expected)"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+def test_a_ballot_whose_answer_was_lost_and_is_sent_again_counts_once(database_uri, tmp_path):
+    env = production_environment(database_uri, tmp_path)
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    with serving(env, tmp_path, socket_path, 2), in_front(tmp_path, socket_path) as front:
+        keys = front.entry_keys()
+        page = f"/polls/{POLL}"
+
+        # A reader of the page: its cookie comes with the page, before any ballot.
+        jar: dict[str, str] = {}
+        status, html = form_exchange(front, "GET", page, jar)
+        assert status == 200 and READER_COOKIE in jar
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+        assert token
+        form = urlencode({"csrf_token": token[1], "rank_1": keys[0], "rank_2": keys[1]})
+        cookies = "; ".join(f"{name}={value}" for name, value in jar.items())
+        send_and_go(
+            front,
+            (
+                f"POST {page} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookies}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(form)}\r\nConnection: close\r\n\r\n{form}"
+            ).encode(),
+        )
+        wait_for_ballots(front, 1)
+        # The answer, and anything it set, never came: the reader sends the form again.
+        assert form_exchange(front, "POST", page, jar, form)[0] == 302
+        assert front.results()["ballots"] == 1
+
+        # A script that keeps no cookie names its ballot with an Idempotency-Key.
+        key = secrets.token_hex(16)
+        body = f'{{"ranking": ["{keys[2]}"]}}'
+        send_and_go(
+            front,
+            (
+                f"POST {BALLOTS_PATH} HTTP/1.1\r\nHost: localhost\r\nIdempotency-Key: {key}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                f"Connection: close\r\n\r\n{body}"
+            ).encode(),
+        )
+        wait_for_ballots(front, 2)
+        retry = front.vote([keys[2]], **{"Idempotency-Key": key})
+        assert retry.status == 200 and retry.json()["replaced"], retry
+        stored = assert_results_match_a_recount(front, env, tmp_path)
+        assert Counter(stored) == Counter([tuple(keys[:2]), (keys[2],)])
 
 
 # ---------------------------------------------------------------- broken bodies
