@@ -13,7 +13,7 @@ from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
-from helpers import POLL, ballot_count, reload_database, vote
+from helpers import POLL, ballot_count, csrf_token, reload_database, vote
 
 
 def test_the_document_is_valid_openapi_3_1(client):
@@ -40,7 +40,7 @@ def test_the_document_covers_every_api_route(app, client):
         (method.upper(), path) for path, operations in document["paths"].items() for method in operations
     }
     routes = {
-        (method, rule.rule.replace("<slug>", "{slug}"))
+        (method, rule.rule.replace("<slug>", "{slug}").replace("<token>", "{token}"))
         for rule in app.url_map.iter_rules()
         if (rule.rule.startswith("/api/") or rule.endpoint.startswith("oembed."))
         and rule.endpoint != "api.openapi"
@@ -65,6 +65,10 @@ def test_real_responses_match_their_schemas(client, keys):
     assert validator("BallotOut").is_valid(posted.get_json())
     assert validator("Results").is_valid(client.get(f"/api/polls/{POLL}/results").get_json())
     assert validator("Error").is_valid(client.get("/api/polls/no-such-poll").get_json())
+    shared = client.post(f"/polls/{POLL}/shared", data={"csrf_token": csrf_token(client, f"/polls/{POLL}")})
+    document = client.get("/api" + shared.headers["Location"]).get_json()
+    assert validator("SharedRanking").is_valid(document)
+    assert not validator("SharedRanking").is_valid({**document, "reader": "x"})
 
 
 def test_the_app_serves_the_document_schemathesis_reads(client):
@@ -100,7 +104,8 @@ def test_the_api_keeps_to_its_schema_for_any_poll_name(app, case):
 @the_poll.parametrize()
 @SCHEMATHESIS
 def test_the_api_keeps_to_its_schema_for_the_real_poll(app, keys, case):
-    assert case.path_parameters == ({} if case.path == "/oembed" else {"slug": POLL})
+    if "{slug}" in case.path:
+        assert case.path_parameters == {"slug": POLL}
     reload_database(app)
     # A ballot already in, so that the results have numbers to show.
     assert vote(app.test_client(), keys[:3]).status_code == 201

@@ -177,3 +177,41 @@ def test_the_shared_page_speaks_korean(app, client, keys):
     page = app.test_client().get(path + "?lang=ko").get_data(as_text=True)
     assert '<html lang="ko"' in page
     assert f"http://localhost{path}?lang=ko" in page
+
+
+# ---------------------------------------------------------------- the API
+
+
+def test_the_api_gives_the_shared_ranking_as_keys(app, client, keys):
+    assert vote(client, [keys[2], keys[7]]).status_code == 201
+    token = publish(client).rsplit("/", 1)[1]
+    answer = app.test_client().get(f"/api/shared/{token}")
+    assert answer.status_code == 200 and answer.headers["X-Robots-Tag"] == "noindex"
+    assert answer.cache_control.private
+    document = answer.get_json()
+    assert document["poll"] == POLL and document["ranking"] == [keys[2], keys[7]]
+    assert document["editors_top"] == keys[:5]
+    assert document["readers_top"] == [keys[2], keys[7], keys[0], keys[1], keys[3]]
+    assert document["shared_at"].endswith("Z")
+    assert vote(client, [keys[4]]).status_code == 200
+    assert app.test_client().get(f"/api/shared/{token}").get_json()["ranking"] == [keys[4]]
+
+
+def test_the_api_hides_the_readers_top_while_the_results_are_hidden(app, client, keys):
+    set_poll(app, results_visibility="after_vote")
+    assert vote(client, [keys[2], keys[7]]).status_code == 201
+    answer = client.post(PUBLISH, data={"csrf_token": csrf_token(client)})
+    token = answer.headers["Location"].rsplit("/", 1)[1]
+    assert app.test_client().get(f"/api/shared/{token}").get_json()["readers_top"] is None
+
+
+def test_the_api_says_404_and_410_in_json(app, client, keys):
+    missing = client.get("/api/shared/" + "A" * 43)
+    assert missing.status_code == 404 and missing.get_json()["code"] == "not_found"
+    assert vote(client, keys[:2]).status_code == 201
+    path = publish(client)
+    client.post(path + "/remove", data={"csrf_token": csrf_token(client, path)})
+    gone = client.get("/api" + path)
+    assert gone.status_code == 410
+    assert gone.get_json() == {"code": "gone", "error": str(gone.get_json()["error"])}
+    assert "took it down" in gone.get_json()["error"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from ..core.ranking import points_value
@@ -12,6 +13,7 @@ from ..results.history import Point
 from ..results.service import Results
 from ..results.sureness import HowSure
 from ..suggestions.service import PublicSuggestions
+from ..web.shared_rankings import SharedView
 
 
 def poll_document(poll: Poll) -> dict[str, Any]:
@@ -93,4 +95,16 @@ def suggestions_document(poll: Poll, public: PublicSuggestions) -> dict[str, Any
         "slug": poll.slug,
         "nominated": [{"title": each.title, "readers": each.readers} for each in public.nominated],
         "take_away": [{"key": each.key, "readers": each.readers} for each in public.take_away],
+    }
+
+
+def shared_document(view: SharedView) -> dict[str, Any]:
+    return {
+        "poll": view.poll.slug,
+        "title": view.poll.title,
+        "ranking": view.picks,
+        "editors_top": view.editors,
+        "readers_top": view.readers,
+        # SQLite hands the time back without its zone; it was stored in UTC.
+        "shared_at": view.shared.created_at.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z"),
     }

@@ -7,6 +7,7 @@ from typing import Any
 from ..core.ranking import Rule
 from ..core.terms import KEY_LENGTH, BallotSource, PollStatus, RescoreCause
 from ..suggestions.models import SUGGESTED_TITLE_LENGTH
+from ..web.shared_rankings import TOP as SHARED_TOP
 
 KEY = {"type": "string", "minLength": 1, "maxLength": KEY_LENGTH}
 ERROR = {
@@ -213,6 +214,29 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/shared/{token}": {
+                "get": {
+                    "summary": "A reader's shared ranking: their current ballot beside the editors' top and, "
+                    "where the results are public, the readers' top.",
+                    "description": "Exists only because its reader chose to share their ballot; it follows "
+                    "their ballot, so a new vote changes it. Not indexed (X-Robots-Tag: noindex).",
+                    "operationId": "getSharedRanking",
+                    "parameters": [
+                        {
+                            "name": "token",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "description": "The shared ranking's token (43 URL-safe characters).",
+                        }
+                    ],
+                    "responses": {
+                        "200": _json("The shared ranking.", "SharedRanking"),
+                        "404": _error("No shared ranking has this token."),
+                        "410": _error("Its reader took it down."),
+                    },
+                }
+            },
             # Outside /api/, but JSON for programs all the same (oembed.com, version 1.0).
             "/oembed": {
                 "get": {
@@ -326,6 +350,30 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "dependentRequired": {
                         "thumbnail_url": ["thumbnail_width", "thumbnail_height"],
+                    },
+                },
+                "SharedRanking": {
+                    "type": "object",
+                    "required": ["poll", "title", "ranking", "editors_top", "readers_top", "shared_at"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "poll": {"type": "string", "description": "The poll's slug."},
+                        "title": {"type": "string"},
+                        "ranking": {
+                            "type": "array",
+                            "items": KEY,
+                            "minItems": 1,
+                            "description": "The reader's ballot as it is now: entry keys, most loved first.",
+                        },
+                        "editors_top": {"type": "array", "items": KEY, "maxItems": SHARED_TOP},
+                        "readers_top": {
+                            "type": ["array", "null"],
+                            "items": KEY,
+                            "maxItems": SHARED_TOP,
+                            "description": "The community ranking's first entries; null while the poll shows "
+                            "its results only later; empty before the first ballot.",
+                        },
+                        "shared_at": {"type": "string", "format": "date-time", "description": "UTC."},
                     },
                 },
                 "History": {

@@ -21,7 +21,14 @@ from ..web.errors import fail
 from ..web.limits import limit_ballots
 from ..web.lookup import NOT_PUBLIC_RESULTS, poll_or_404
 from ..web.readers import IDEMPOTENCY_KEY, current_reader, ensure_reader, request_key_reader
-from .documents import history_document, poll_document, results_document, suggestions_document
+from ..web.shared_rankings import shared_view
+from .documents import (
+    history_document,
+    poll_document,
+    results_document,
+    shared_document,
+    suggestions_document,
+)
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -94,6 +101,14 @@ def results(slug: str) -> Response:
         results_document(results_of(found, tally), how_sure(found, tally), counted_sources(found))
     )
     response.set_etag(tally.tag)
+    return response
+
+
+@bp.get("/shared/<token>")
+def shared(token: str) -> Response:
+    """A reader's shared ranking: their current ballot beside the editors' and the readers' top."""
+    response = jsonify(shared_document(shared_view(token)))
+    response.headers["X-Robots-Tag"] = "noindex"
     return response
 
 

@@ -14,24 +14,22 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 
-from ..ballots.models import SharedRanking
-from ..ballots.sharing import NothingToShare, find_share, share_ranking, shared_ballot, take_down
+from ..ballots.sharing import NothingToShare, find_share, share_ranking, take_down
 from ..extensions import db
 from ..polls.models import Poll
 from ..polls.service import entry_views
-from ..results.service import results_of, visible_to
+from ..results.service import visible_to
 from ..web import languages, previews
 from ..web.lookup import poll_or_404
 from ..web.readers import current_reader
+from ..web.shared_rankings import NOT_HERE, TOP, share_or_error, shared_view
 from ..web.sharing import ranking_sharing
 from .views import bp
 
-TOP = 5  # how many of each ranking a shared page shows
 ENDPOINTS = frozenset({"site.share_my_ranking", "site.shared_ranking", "site.take_down_shared"})
 EXPIRED = lazy_gettext(
     "This form has expired or did not come from this site. Reload the page and press the button again."
 )
-TAKEN_DOWN = lazy_gettext("This ranking is no longer shared: the reader who published it took it down.")
 
 
 @bp.post("/polls/<slug>/shared")
@@ -52,43 +50,22 @@ def share_my_ranking(slug: str) -> ResponseReturnValue:
     return redirect(url_for("site.shared_ranking", token=shared.token), 303)
 
 
-def _share_or_error(token: str) -> tuple[SharedRanking, Poll]:
-    shared = find_share(token)
-    if shared is None:
-        abort(404, gettext("There is no shared ranking at this address. The link may be mistyped."))
-    if shared.removed_at is not None:
-        abort(410, str(TAKEN_DOWN))
-    poll = db.session.get(Poll, shared.poll_id)
-    assert poll is not None  # a poll's shared rankings go with it
-    return shared, poll
-
-
 @bp.get("/shared/<token>")
 def shared_ranking(token: str) -> ResponseReturnValue:
     """Show a reader's shared ranking beside the editors' and the readers' top."""
-    shared, poll = _share_or_error(token)
-    picks = shared_ballot(shared, poll)
-    if picks is None:  # the ballot itself is gone
-        abort(410, str(TAKEN_DOWN))
-    entries = {entry.key: entry for entry in languages.entries_shown(entry_views(poll))}
-    # The readers' order only where every reader may see it, whoever asks.
-    readers = None
-    if visible_to(poll, has_ballot=False):
-        outcome = results_of(poll).outcome
-        readers = [s.entry for s in outcome.standings[:TOP]] if outcome.ballots else []
-    editors = sorted(entries.values(), key=lambda entry: entry.editor_rank)[:TOP]
+    view = shared_view(token)
     return render_template(
         "site/shared.html",
-        poll=poll,
-        shared=shared,
-        entries=entries,
-        picks=picks[:TOP],
-        more=len(picks) - TOP,
-        readers=readers,
-        editors=[entry.key for entry in editors],
+        poll=view.poll,
+        shared=view.shared,
+        entries={entry.key: entry for entry in languages.entries_shown(entry_views(view.poll))},
+        picks=view.picks[:TOP],
+        more=len(view.picks) - TOP,
+        readers=view.readers,
+        editors=view.editors,
         top=TOP,
-        own=current_reader() == shared.reader,
-        sharing=ranking_sharing(poll, shared.token),
+        own=current_reader() == view.shared.reader,
+        sharing=ranking_sharing(view.poll, view.shared.token),
     )
 
 
@@ -97,7 +74,7 @@ def take_down_shared(token: str) -> ResponseReturnValue:
     """Take down the reader's shared ranking."""
     shared = find_share(token)
     if shared is None:
-        abort(404, gettext("There is no shared ranking at this address. The link may be mistyped."))
+        abort(404, str(NOT_HERE))
     if current_reader() != shared.reader:
         abort(403, gettext("Only the browser that shared this ranking can take it down."))
     take_down(shared)
@@ -123,10 +100,7 @@ bp.after_request(_private)
 @bp.get("/shared/<token>/preview.png")
 def shared_preview_image(token: str) -> ResponseReturnValue:
     """Draw a shared ranking's preview image: the reader's first three picks."""
-    shared, poll = _share_or_error(token)
-    picks = shared_ballot(shared, poll)
-    if picks is None:
-        abort(410, str(TAKEN_DOWN))
+    shared, poll, picks = share_or_error(token)
     response = previews.shared_preview(shared, poll, picks)
     response.headers["X-Robots-Tag"] = "noindex"
     return response
