@@ -15,7 +15,7 @@ from pollapp.polls.models import Poll
 from pollapp.polls.service import find_poll
 from sqlalchemy import select
 
-from helpers import POLL, csrf_token, database_state, vote
+from helpers import POLL, csrf_token, database_state, tally_differences, vote
 from test_editors import add_editor, log_in, trail
 
 NEW = "/editors/polls/new"
@@ -374,3 +374,41 @@ def test_the_desks_korean_text_travels_in_the_poll_file(app, desk, tmp_path):
     text = exported.read_text(encoding="utf-8")
     assert "[translations.ko]" in text and 'title = "최고의 결말"' in text and 'entry_noun = "결말"' in text
     assert "[entries.translations.ko]" in text and 'title = "도깨비"' in text
+
+
+# ---------------------------------------------------------------- reordering without script
+
+
+def test_the_places_reorder_the_entries_and_keep_their_keys_and_ballots(app, desk):
+    before = entries_of(app, POLL)
+    keys = [key for key, *_ in before]
+    assert vote(app.test_client(), [keys[0], keys[1]]).status_code == 201
+    page = desk.get(EDIT).get_data(as_text=True)
+    assert 'name="entries-0-position" type="number" value="1"' in page
+    # The last entry to the top, the first to place 5; rows without a place keep theirs after.
+    places = {0: "5", len(keys) - 1: "1"}
+    rows = [
+        {"key": key, "title": title, "position": places.get(i, "")}
+        for i, (key, title, *_) in enumerate(before)
+    ]
+    rows[2]["position"] = "3"
+
+    assert send(desk, EDIT, poll_form("Renamed", rows, slug=POLL)).status_code == 302
+
+    after = [key for key, *_ in entries_of(app, POLL)]
+    assert after == [keys[-1], keys[2], keys[0], *[k for k in keys[1:-1] if k != keys[2]]]
+    assert tally_differences(app, POLL) == []
+
+
+def test_a_place_out_of_range_is_refused_with_a_sentence_and_nothing_stored(app, desk):
+    before = entries_of(app, POLL)
+    rows = [
+        {"key": key, "title": title, "position": "0" if i == 0 else ""}
+        for i, (key, title, *_) in enumerate(before)
+    ]
+
+    response = send(desk, EDIT, poll_form("Renamed", rows, slug=POLL))
+
+    assert response.status_code == 400
+    assert "Give a whole number from 1 to 200." in response.get_data(as_text=True)
+    assert entries_of(app, POLL) == before

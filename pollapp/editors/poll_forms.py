@@ -76,6 +76,15 @@ class EntryRow(Form):
     """One entry; a row whose title is blank is no entry."""
 
     key = HiddenField()
+    # Where the row goes in the editors' order: the form's way to reorder without
+    # script (desk-order.js keeps it in step with the moves it offers).
+    position = IntegerField(
+        _("Place in the list"),
+        validators=[
+            Optional(),
+            NumberRange(1, MOST_ROWS, _("Give a whole number from 1 to %(most)s.", most=MOST_ROWS)),
+        ],
+    )
     title = StringField(_("Title"), validators=[_at_most(TITLE_LENGTH)], filters=[_strip])
     subtitle = StringField(_("Subtitle"), validators=[_at_most(TITLE_LENGTH)], filters=[_strip])
     credit = StringField(_("Credit"), validators=[_at_most(TITLE_LENGTH)], filters=[_strip])
@@ -158,6 +167,9 @@ class PollForm(FlaskForm):
         self.rescores: list[RescoreView] = []
         while len(self.entries) < max(FEWEST_ROWS, len(poll.entries) + SPARE_ROWS if poll else 0):
             self.entries.append_entry()
+        if request.method != "POST":
+            for place, row in enumerate(self.entries, start=1):
+                row.position.data = place
         if poll is not None and request.method != "POST":
             for row, entry in zip(self.entries, poll.entries, strict=False):
                 given = (entry.translations or {}).get(SECOND_LANGUAGE, {})
@@ -165,10 +177,11 @@ class PollForm(FlaskForm):
                     row[f"{name}_{SECOND_LANGUAGE}"].data = given.get(name, "")
 
     def _rows(self) -> list[tuple[dict[str, str], dict[str, str] | None]]:
-        """Each entry row's data, with its Korean text (None when the form did not carry it)."""
-        return [
-            (row.data, _translated(row.form, ENTRY_TRANSLATED)) for row in self.entries if row.data["title"]
-        ]
+        """Each entry row's data, with its Korean text (None when the form did not carry it), in
+        the order the rows' places give (rows without a place, and ties, keep the form's order)."""
+        rows = [row for row in self.entries if row.data["title"]]
+        rows.sort(key=lambda row: row.data["position"] or MOST_ROWS + 1)
+        return [(row.data, _translated(row.form, ENTRY_TRANSLATED)) for row in rows]
 
     def proposed_slug(self) -> str:
         taken = {poll.slug for poll in all_polls() if poll is not self.poll}
