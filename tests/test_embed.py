@@ -129,6 +129,16 @@ def test_a_bad_embed_cookie_is_not_honoured(app, client, case):
         assert reader_key(response.get_data(as_text=True)) != embed_key("x" * 43)
 
 
+def test_the_embed_page_names_its_icon_so_no_browser_asks_for_favicon_ico(client):
+    page = client.get(EMBED).get_data(as_text=True)
+    match = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+    assert match, "the embed names no icon"
+    icon = client.get(match.group(1))
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    icon.close()
+    assert client.get("/favicon.ico").status_code == 404  # what a page naming no icon would cost
+
+
 def test_a_poll_that_does_not_exist_has_no_embed(client):
     response = client.get("/polls/no-such-poll/embed")
     assert response.status_code == 404
@@ -159,9 +169,8 @@ def test_the_form_needs_no_token_and_takes_no_cookie(make_app, keys):
     # CSRF protection on for real: the embed's form still works, the site's still refuses.
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
-    response = client.post(
-        EMBED, data=form_ballot([keys[0]], KEY), headers={"Origin": "https://blog.example"}
-    )
+    # A sandboxed frame's form says Origin: null.
+    response = client.post(EMBED, data=form_ballot([keys[0]], KEY), headers={"Origin": "null"})
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
     assert client.post(f"/polls/{POLL}", data={"rank_1": keys[0]}).status_code == 400
@@ -334,6 +343,10 @@ def test_ballots_from_another_sites_page_are_refused(app, client, keys, case):
     response = from_frame(client, [keys[0]], Origin=case.origin)
     assert response.status_code == 403
     assert "Access-Control-Allow-Origin" not in response.headers
+    # The form without JavaScript too: no real embed's form sends another site's origin.
+    form = client.post(EMBED, data=form_ballot([keys[0]], KEY), headers={"Origin": case.origin})
+    assert form.status_code == 403 and form.mimetype == "text/html"
+    assert "own embed." in form.get_data(as_text=True)
     assert database_state(app) == before
 
 

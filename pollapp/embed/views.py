@@ -92,6 +92,16 @@ def _page(
     ), status
 
 
+def _from_the_embed() -> None:
+    """403 for a ballot sent by another site's page.
+
+    The embed's form and script run in the embed's own document: in an opaque
+    origin (a sandboxed frame, ``Origin: null``) or on this site (a frame that
+    is not sandboxed). No real embed sends any other origin."""
+    if request.headers.get("Origin") != "null" and not same_origin():
+        fail(403, "cross_site", gettext("Ballots are accepted here only from the poll's own embed."))
+
+
 def _source(key: str) -> BallotSource:
     """Whether a ballot sent with this reader key came with the embed cookie it was made from."""
     return BallotSource.EMBED_COOKIE if with_embed_cookie(key) else BallotSource.EMBED_NO_COOKIE
@@ -114,6 +124,7 @@ def embed(slug: str) -> ResponseReturnValue:
         if kept is None:
             set_embed_cookie(response, token)
         return response
+    _from_the_embed()
     if not poll.is_open:
         return _page(poll, entries, form, None, 409, str(CLOSED))
     if not form.validate():
@@ -176,10 +187,7 @@ def preflight(slug: str) -> Response:
 @limit_ballots
 def cast(slug: str) -> tuple[Response, int]:
     """Cast or replace the ballot of the reader an ``Idempotency-Key`` stands for."""
-    # The embed's own script runs in an opaque origin (sandboxed) or on this
-    # site (a frame that is not); any other site's page is refused.
-    if request.headers.get("Origin") != "null" and not same_origin():
-        fail(403, "cross_site", gettext("Ballots are accepted here only from the poll's own embed."))
+    _from_the_embed()
     key = request.headers.get("Idempotency-Key")
     if key is None or not IDEMPOTENCY_KEY.fullmatch(key):
         fail(
