@@ -60,6 +60,7 @@ def test_a_reader_votes_in_the_poll_of_a_wordpress_post(browser: Browser, server
         expect(page.locator("blockquote.wp-embedded-content")).to_be_hidden()
         inner = next(f for f in page.frames if f.url.split("#")[0].endswith(f"/polls/{POLL}/embed"))
         content = inner.evaluate(CONTENT_HEIGHT)
+        assert content <= CLAMP[1]  # all of it shows: WordPress need not cut it
         expected = min(max(content, CLAMP[0]), CLAMP[1])
         page.wait_for_function(
             "h => document.querySelector('iframe.wp-embedded-content').height == h", arg=str(expected)
@@ -73,10 +74,18 @@ def test_a_reader_votes_in_the_poll_of_a_wordpress_post(browser: Browser, server
         ui.locator(f'.pool-item[data-key="{keys[0]}"] button').click()
         ui.get_by_role("button", name="Cast my ballot").click()
         expect(ui.locator("#after-heading")).to_have_text("Thank you! Your ballot is in.")
+        # The answer fits too, and WordPress heard of its height.
+        answered = inner.evaluate(CONTENT_HEIGHT)
+        assert CLAMP[0] <= answered <= CLAMP[1]
+        page.wait_for_function(
+            "h => document.querySelector('iframe.wp-embedded-content').height == h", arg=str(answered)
+        )
 
         results = context.request.get(f"{server}/api/polls/{POLL}/results").json()
         assert results["ballots"] == 1
         ranked = [entry["key"] for entry in results["entries"] if entry["points"] != "0"]
         assert ranked[:2] == [keys[3], keys[0]]
+        # In WordPress's sandbox, Chromium kept the embed's partitioned cookie.
+        assert results["sources"]["embed_cookie"] == 1
     finally:
         context.close()
