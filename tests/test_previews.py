@@ -213,5 +213,10 @@ def test_a_shared_ranking_has_its_own_image_of_the_readers_picks(app, client, ke
     assert vote(client, [keys[1]]).status_code == 200
     second = app.test_client().get(image_url, headers={"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 200 and second.data != first.data
+    assert app.test_client().get(image_url.replace("lang=en", "lang=ko")).status_code == 200
+    token = path.rsplit("/", 1)[1]
+    figures = Path(app.config["FIGURES_FOLDER"])
+    assert len(list(figures.rglob(f"shared-{token}-*.png"))) == 2
     client.post(path + "/remove", data={"csrf_token": csrf_token(client, path)})
     assert app.test_client().get(image_url).status_code == 410
+    assert list(figures.rglob(f"*{token}*")) == []  # nothing of the reader's stays behind

@@ -78,6 +78,7 @@ def take_down_shared(token: str) -> ResponseReturnValue:
     if current_reader() != shared.reader:
         abort(403, gettext("Only the browser that shared this ranking can take it down."))
     take_down(shared)
+    previews.forget_shared(shared.token)
     poll = db.session.get(Poll, shared.poll_id)
     assert poll is not None
     flash(gettext("Your ranking is no longer shared: its address now says it was taken down."), "success")

@@ -362,3 +362,11 @@ def shared_preview(shared: SharedRanking, poll: Poll, picks: list[str]) -> Respo
         return _answer(tag, lambda: b"", None)
     path = _picture(f"shared-{shared.token}-{language}", tag, language, lambda: card)
     return _static_card(language) if path is None else _answer(tag, path, None)
+
+
+def forget_shared(token: str) -> None:
+    """Delete a shared ranking's kept pictures (and their makers' lock files):
+    taken down, nothing named after it stays behind."""
+    for language in LANGUAGES:
+        for kept in _folder().glob(f"shared-{token}-{language}[.-]*"):
+            kept.unlink(missing_ok=True)
