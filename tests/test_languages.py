@@ -15,6 +15,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask import Flask, url_for
 from flask.testing import FlaskClient
+from pollapp.core.terms import time_zones
 from pollapp.extensions import db
 from pollapp.polls.service import entry_views, find_poll
 from tests.helpers import POLL, csrf_token, vote
@@ -42,6 +43,8 @@ KEPT_IN_LATIN |= {
     "Format",
 }  # and the Borda formulas' letters
 KEPT_IN_LATIN |= {"X", "Facebook", "Reddit", "WhatsApp", "LINE"}  # the sites a link is shared to
+# The IANA time zones' names (the desk's choice of zone) are identifiers, the same in every language.
+KEPT_IN_LATIN |= {word for zone in time_zones() for word in re.findall(r"[A-Za-z][A-Za-z'’-]*", zone)}
 
 
 # ---------------------------------------------------------------- the catalogue

@@ -363,7 +363,8 @@ def test_the_shared_rankings_revision_adds_its_table_and_keeps_ballots_and_tally
     app = make_app(database_uri=database_uri, schema=False)
     store_poll_with_ballots(app, rankings)
 
-    flask(database_uri, tmp_path, "db", "upgrade", "c5e2b8f4a913")
+    # To the head: the models read every column later revisions add.
+    flask(database_uri, tmp_path, "db", "upgrade")
 
     with app.app_context():
         poll = find_poll(POLL)
@@ -603,5 +604,45 @@ def test_the_rescores_revision_keeps_ballots_tally_and_trail_both_ways(make_app,
             assert connection.execute(text("SELECT count(*) FROM ballot")).scalar_one() == len(rankings)
             cells = connection.execute(text("SELECT sum(ballots) FROM tally_cell")).scalar_one()
             assert cells == sum(len(order) for order in rankings)
+    finally:
+        engine.dispose()
+
+
+def test_the_schedule_revision_keeps_ballots_and_tally_and_its_triggers_keep_the_closing_time(
+    make_app, database_uri, tmp_path
+):
+    before = "c5e8b3a1d702"
+    flask(database_uri, tmp_path, "db", "upgrade", before)
+    keys = [entry.key for entry in next(p for p in shipped_polls() if p.slug == POLL).entries]
+    rankings = [[keys[2], keys[1]], [keys[4]]]
+    app = make_app(database_uri=database_uri, schema=False)
+    store_poll_with_ballots(app, rankings)
+
+    flask(database_uri, tmp_path, "db", "upgrade")
+
+    assert schema_differences(database_uri) == []
+    client = app.test_client()
+    assert vote(client, [keys[0]]).status_code == 201
+    with app.app_context():
+        poll = find_poll(POLL)
+        assert (poll.opens_at, poll.closes_at, poll.time_zone) == (None, None, "UTC")
+        assert list(ballot_rankings(poll)) == [*rankings, [keys[0]]]
+        assert tally_differences(poll) == []
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE poll SET closes_at = :past"), {"past": datetime.now(UTC)})
+        db.session.remove()
+    assert vote(client, [keys[3]]).status_code == 409  # the upgraded triggers read the closing time
+    with app.app_context():
+        assert read_tally(find_poll(POLL)).counts == ranking.tally([*rankings, [keys[0]]])
+        db.session.remove()
+        db.engine.dispose()
+
+    flask(database_uri, tmp_path, "db", "downgrade", before)
+    engine = create_engine(database_uri)
+    try:
+        columns = {column["name"] for column in inspect(engine).get_columns("poll")}
+        assert not {"opens_at", "closes_at", "time_zone"} & columns
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM ballot")).scalar_one() == 3
     finally:
         engine.dispose()

@@ -6,7 +6,7 @@ from datetime import UTC
 from typing import Any
 
 from ..core.ranking import points_value
-from ..core.terms import BallotSource
+from ..core.terms import BallotSource, PollStatus
 from ..polls.models import Poll
 from ..polls.service import entry_views
 from ..results.history import Point
@@ -20,7 +20,8 @@ def poll_document(poll: Poll) -> dict[str, Any]:
     return {
         "slug": poll.slug,
         "title": poll.title,
-        "status": poll.status,
+        # As readers meet it: a poll past its closing time is closed.
+        "status": PollStatus.CLOSED if poll.is_closed else poll.status,
         "borda_rule": poll.borda_rule,
         "entries": [
             {

@@ -32,6 +32,10 @@ class PollClosed(Exception):
     """The poll no longer takes ballots."""
 
 
+class PollNotOpenYet(PollClosed):
+    """The poll's opening time is still to come."""
+
+
 class AlreadyImported(Exception):
     """This file of ballots was imported into the poll before."""
 
@@ -149,7 +153,8 @@ def cast_ballot(
     counted until released; ``source``: where a first ballot was cast (a
     replacement keeps both as its ballot had them). One
     statement in one transaction: the ballot and its tally cells move together
-    or not at all. Raises ``NoSuchPoll``, ``PollClosed`` or ``InvalidBallot``.
+    or not at all. Raises ``NoSuchPoll``, ``PollClosed`` (``PollNotOpenYet``
+    before its opening time) or ``InvalidBallot``.
     """
     slug = poll if isinstance(poll, str) else poll.slug
     if not plausible_slug(slug):
@@ -174,7 +179,9 @@ def cast_ballot(
     except driver_error(engine) as error:
         said = str(error)
         if triggers.POLL_CLOSED in said:
-            raise PollClosed from None
+            # The database's clock said so; the poll's row says which way.
+            found = find_poll(slug)
+            raise (PollNotOpenYet if found is not None and found.is_upcoming else PollClosed) from None
         if triggers.NOT_A_RANKING in said:
             _refuse(slug, keys)
         raise
@@ -188,6 +195,8 @@ def _refuse(slug: str, keys: Sequence[str]) -> NoReturn:
     poll = find_poll(slug)
     if poll is None or poll.is_draft:
         raise NoSuchPoll(slug)
+    if poll.is_upcoming:
+        raise PollNotOpenYet
     if not poll.is_open:
         raise PollClosed
     try:

@@ -11,6 +11,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
@@ -27,6 +28,7 @@ from ..core.terms import (
     PollStatus,
     ResultsVisibility,
     plausible_link,
+    zone_of,
 )
 
 BLURB_LENGTH = 5000  # an intro or a blurb: a paragraph or two
@@ -70,6 +72,10 @@ class PollSpec:
     entry_noun_plural: str = "entries"
     translations: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, hash=False)
     min_ballots: int = MIN_BALLOTS
+    # An open poll's schedule (aware times) and the zone they are shown in.
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    time_zone: str = "UTC"
 
 
 def _text(table: dict[str, object], field: str, where: str, limit: int = TITLE_LENGTH) -> str:
@@ -146,6 +152,35 @@ def _choice(table: dict[str, object], field: str, choices: type[E], default: E, 
     return choices(value)
 
 
+def _moment(table: dict[str, object], field: str, where: str) -> datetime | None:
+    """An optional time with its offset: a TOML offset date-time, or the same as text."""
+    value = table.get(field)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise PollFileError(
+            f"{where}: '{field}' must be a date and time with its offset, e.g. 2026-12-24T18:00:00+09:00"
+        )
+    return value.astimezone(UTC)
+
+
+def _schedule(table: dict[str, object], where: str) -> tuple[datetime | None, datetime | None, str]:
+    opens_at, closes_at = _moment(table, "opens_at", where), _moment(table, "closes_at", where)
+    if opens_at is not None and closes_at is not None and opens_at >= closes_at:
+        raise PollFileError(f"{where}: 'opens_at' must come before 'closes_at'")
+    zone = table.get("time_zone", "UTC")
+    if not isinstance(zone, str) or zone_of(zone) is None:
+        raise PollFileError(
+            f"{where}: 'time_zone' must be an IANA time zone such as Asia/Seoul, not {zone!r}"
+        )
+    return opens_at, closes_at, zone
+
+
 def parse_poll(data: dict[str, object], where: str) -> PollSpec:
     """Check a poll definition and return it; raise PollFileError naming the problem."""
     slug = _text(data, "slug", where)
@@ -170,6 +205,7 @@ def parse_poll(data: dict[str, object], where: str) -> PollSpec:
     if duplicates:
         raise PollFileError(f"{where}: entry keys must be unique; repeated: {', '.join(duplicates)}")
     rule = _choice(data, "borda_rule", Rule, Rule.AVERAGED, where)
+    opens_at, closes_at, zone = _schedule(data, where)
     return PollSpec(
         slug=slug,
         title=_text(data, "title", where),
@@ -184,6 +220,9 @@ def parse_poll(data: dict[str, object], where: str) -> PollSpec:
         entry_noun_plural=_optional_text(data, "entry_noun_plural", where, NOUN_LENGTH) or "entries",
         translations=_translations(data, POLL_TRANSLATED, where),
         min_ballots=_min_ballots(data, where),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        time_zone=zone,
     )
 
 
@@ -240,6 +279,12 @@ def poll_file_text(spec: PollSpec) -> str:
         }
     )
     lines.append(f"min_ballots = {spec.min_ballots}")
+    zone = zone_of(spec.time_zone) or UTC
+    for name, moment in (("opens_at", spec.opens_at), ("closes_at", spec.closes_at)):
+        if moment is not None:  # a TOML offset date-time, in the poll's own zone
+            lines.append(f"{name} = {moment.astimezone(zone).isoformat()}")
+    if spec.time_zone != "UTC":
+        lines.append(f"time_zone = {_toml_string(spec.time_zone)}")
     lines += _translation_lines(spec.translations, "")
     for entry in spec.entries:
         lines += ["", "[[entries]]", *_toml_lines({name: getattr(entry, name) for name in ENTRY_FIELDS})]

@@ -67,6 +67,7 @@ def store_poll(spec: PollSpec, poll: Poll | None = None) -> Poll:
     poll.results_visibility = spec.results_visibility
     poll.entry_noun, poll.entry_noun_plural = spec.entry_noun, spec.entry_noun_plural
     poll.min_ballots = spec.min_ballots
+    poll.opens_at, poll.closes_at, poll.time_zone = spec.opens_at, spec.closes_at, spec.time_zone
     poll.translations = spec.translations
     for key in removed:
         poll.entries.remove(existing[key])
@@ -92,7 +93,8 @@ def _definition(poll: Poll | PollSpec) -> tuple[object, ...]:
     nouns = (poll.entry_noun, poll.entry_noun_plural)
     texts = (poll.translations or {}, tuple(e.translations or {} for e in poll.entries))
     shown = (poll.results_visibility, poll.min_ballots)
-    return (poll.title, poll.intro, poll.borda_rule, shown, nouns, entries, texts)
+    schedule = (poll.opens_at, poll.closes_at, poll.time_zone)
+    return (poll.title, poll.intro, poll.borda_rule, shown, nouns, entries, texts, schedule)
 
 
 def spec_of(poll: Poll) -> PollSpec:
@@ -113,6 +115,9 @@ def spec_of(poll: Poll) -> PollSpec:
         entry_noun_plural=poll.entry_noun_plural,
         translations=dict(poll.translations or {}),
         min_ballots=poll.min_ballots,
+        opens_at=poll.opens_at,
+        closes_at=poll.closes_at,
+        time_zone=poll.time_zone,
     )
 
 

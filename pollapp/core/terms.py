@@ -7,14 +7,48 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection
+from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, available_timezones
 
 
 class PollStatus(StrEnum):
     DRAFT = "draft"  # being made in the desk: readers cannot see it, and it takes no ballots
     OPEN = "open"
     CLOSED = "closed"
+
+
+class PollPhase(StrEnum):
+    """Where a poll stands at a moment: its status with its schedule applied."""
+
+    DRAFT = "draft"
+    UPCOMING = "upcoming"  # open, but its opening time is still to come
+    OPEN = "open"  # takes ballots
+    CLOSED = "closed"  # closed by an editor, or its closing time has come
+
+
+def poll_phase(
+    status: PollStatus, opens_at: datetime | None, closes_at: datetime | None, now: datetime
+) -> PollPhase:
+    """A poll's phase at ``now``: the schedule acts only on an open poll, and
+    a closing time takes effect at that very instant.
+
+    >>> from datetime import UTC
+    >>> noon, one = datetime(2026, 12, 3, 12, tzinfo=UTC), datetime(2026, 12, 3, 13, tzinfo=UTC)
+    >>> [poll_phase(PollStatus.OPEN, None, one, at) for at in (noon, one)]
+    [<PollPhase.OPEN: 'open'>, <PollPhase.CLOSED: 'closed'>]
+    >>> poll_phase(PollStatus.OPEN, one, None, noon), poll_phase(PollStatus.DRAFT, None, None, noon)
+    (<PollPhase.UPCOMING: 'upcoming'>, <PollPhase.DRAFT: 'draft'>)
+    """
+    if status == PollStatus.DRAFT:
+        return PollPhase.DRAFT
+    if status == PollStatus.CLOSED or (closes_at is not None and closes_at <= now):
+        return PollPhase.CLOSED
+    if opens_at is not None and opens_at > now:
+        return PollPhase.UPCOMING
+    return PollPhase.OPEN
 
 
 class ResultsVisibility(StrEnum):
@@ -52,6 +86,7 @@ NOUN_LENGTH = 40  # what a poll calls its entries: "scene", "scenes"
 LINK_SCHEMES = ("http", "https")
 RULE_LENGTH = 20
 STATUS_LENGTH = 10
+TIME_ZONE_LENGTH = 64  # an IANA time zone's name: "Asia/Seoul"
 VISIBILITY_LENGTH = 20
 SOURCE_LENGTH = 20
 CAUSE_LENGTH = 20
@@ -101,3 +136,19 @@ def key_from(text: str, taken: Collection[str] = (), fallback: str = "entry") ->
         number += 1
         key = f"{base}-{number}"
     return key
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """The IANA time zones a poll's times may be given in, UTC first, then by name."""
+    named = sorted(name for name in available_timezones() if "/" in name and not name.startswith("Etc/"))
+    return ("UTC", *named)
+
+
+def zone_of(name: str) -> ZoneInfo | None:
+    """The time zone of that IANA name, or None for a name that is not one.
+
+    >>> zone_of("Asia/Seoul"), zone_of("Mars/Olympus")
+    (zoneinfo.ZoneInfo(key='Asia/Seoul'), None)
+    """
+    return ZoneInfo(name) if name in time_zones() else None

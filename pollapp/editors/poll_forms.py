@@ -3,6 +3,7 @@ fixed number of entry rows, so it works without script."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import request
@@ -10,6 +11,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateTimeLocalField,
     Field,
     FieldList,
     Form,
@@ -40,6 +42,8 @@ from ..core.terms import (
     ResultsVisibility,
     key_from,
     plausible_link,
+    time_zones,
+    zone_of,
 )
 from ..polls.models import Poll
 from ..polls.service import RescoreView, all_polls, rescores_needed
@@ -137,6 +141,23 @@ class PollForm(FlaskForm):
         ],
         description=_("Until then the results page shows the counts and says it is too early to call."),
     )
+    opens = DateTimeLocalField(
+        _("Opens at"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description=_("Optional. Before then readers see the poll but cannot vote yet."),
+    )
+    closes = DateTimeLocalField(
+        _("Closes at"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description=_("Optional. At that moment the poll stops taking ballots, by itself."),
+    )
+    time_zone = SelectField(
+        _("Time zone of these times"),
+        choices=[SelectChoice(name, name) for name in time_zones()],
+        validate_choice=False,  # a form sent without it means UTC; see validate_time_zone
+    )
     title_ko = StringField(_("Title in Korean"), validators=[_at_most(TITLE_LENGTH)], filters=[_strip])
     intro_ko = TextAreaField(
         _("Introduction in Korean"), validators=[_at_most(BLURB_LENGTH)], filters=[_strip]
@@ -158,6 +179,10 @@ class PollForm(FlaskForm):
             kwargs.setdefault("obj", poll)
             kwargs.setdefault("borda_rule", poll.borda_rule.value)
             kwargs.setdefault("results_visibility", poll.results_visibility.value)
+            zone = zone_of(poll.time_zone) or UTC
+            for name, moment in (("opens", poll.opens_at), ("closes", poll.closes_at)):
+                if moment is not None:  # shown in the poll's own zone, to the minute
+                    kwargs.setdefault(name, moment.astimezone(zone).replace(tzinfo=None, second=0))
             given = (poll.translations or {}).get(SECOND_LANGUAGE, {})
             for name in POLL_WORDS:
                 kwargs.setdefault(f"{name}_{SECOND_LANGUAGE}", given.get(name, ""))
@@ -201,6 +226,33 @@ class PollForm(FlaskForm):
             raise ValidationError(
                 gettext("This poll has ballots, so its address stays “%(slug)s”.", slug=self.poll.slug)
             )
+
+    def moment(self, field: Field) -> datetime | None:
+        """A time of the form as a moment: the wall-clock time in the chosen zone."""
+        zone = zone_of(str(self.time_zone.data or "UTC"))
+        if field.data is None or zone is None:
+            return None
+        moment: datetime = field.data.replace(tzinfo=zone)
+        return moment.astimezone(UTC)
+
+    def validate_time_zone(self, field: Field) -> None:
+        field.data = field.data or "UTC"
+        if zone_of(str(field.data)) is None:
+            raise ValidationError(gettext("Choose a time zone from the list."))
+
+    def validate_closes(self, field: Field) -> None:
+        closes = self.moment(field)
+        if closes is None:
+            return
+        kept = self.poll.closes_at if self.poll is not None else None
+        same = kept is not None and kept.replace(second=0, microsecond=0) == closes
+        if closes <= datetime.now(UTC) and not same:
+            raise ValidationError(
+                gettext("This closing time has passed already: choose a time to come, or leave it empty.")
+            )
+        opens = self.moment(self.opens)
+        if opens is not None and opens >= closes:
+            raise ValidationError(gettext("The poll has to open before it closes."))
 
     def validate_entries(self, field: Field) -> None:
         rows = [data for data, _ in self._rows()]
@@ -270,7 +322,18 @@ class PollForm(FlaskForm):
             entry_noun_plural=str(self.entry_noun_plural.data or "") or "entries",
             translations=_with_language((self.poll.translations or {}) if self.poll else {}, korean),
             min_ballots=int(self.min_ballots.data or MIN_BALLOTS),
+            opens_at=self._kept_or(self.opens, self.poll.opens_at if self.poll else None),
+            closes_at=self._kept_or(self.closes, self.poll.closes_at if self.poll else None),
+            time_zone=str(self.time_zone.data or "UTC"),
         )
+
+    def _kept_or(self, field: Field, kept: datetime | None) -> datetime | None:
+        """The form's time, or the stored one where the form shows it unchanged
+        (the form has minutes; a poll file may have given seconds)."""
+        given = self.moment(field)
+        if kept is not None and given == kept.replace(second=0, microsecond=0):
+            return kept
+        return given
 
 
 # The poll's own words the desk gives in Korean (its plural is the same word).

@@ -123,7 +123,7 @@ def change_status(slug: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     status = PollStatus(str(form.status.data))
-    if poll.status == status:
+    if (status == PollStatus.OPEN and poll.is_open) or (status == PollStatus.CLOSED and poll.is_closed):
         already = (
             gettext("“%(title)s” is open already.", title=poll.title)
             if poll.is_open
@@ -138,7 +138,9 @@ def change_status(slug: str) -> ResponseReturnValue:
     else:
         was_draft = poll.is_draft
         set_status(poll, status)
-        record(sessions.editor(), EditorAction.OPENED if poll.is_open else EditorAction.CLOSED, poll)
+        record(
+            sessions.editor(), EditorAction.OPENED if status == PollStatus.OPEN else EditorAction.CLOSED, poll
+        )
         if poll.is_open and was_draft:
             flash(gettext("“%(title)s” is open: readers can see it and vote.", title=poll.title), "success")
         elif poll.is_open:

@@ -40,7 +40,7 @@ from ..web.casting import Refused, take_ballot
 from ..web.errors import fail, handle_rate_limit, rate_limit_words
 from ..web.forms import BallotForm, add_error, ballot_form
 from ..web.limits import limit_ballots
-from ..web.lookup import CLOSED, poll_or_404
+from ..web.lookup import not_taking_reason, poll_or_404
 from ..web.readers import (
     IDEMPOTENCY_KEY,
     embed_key,
@@ -126,7 +126,7 @@ def embed(slug: str) -> ResponseReturnValue:
         return response
     _from_the_embed()
     if not poll.is_open:
-        return _page(poll, entries, form, None, 409, str(CLOSED))
+        return _page(poll, entries, form, None, 409, not_taking_reason(poll))
     if not form.validate():
         return _page(poll, entries, form, None, 400)
     key = form["reader_key"].data
@@ -135,8 +135,8 @@ def embed(slug: str) -> ResponseReturnValue:
     except Refused as refusal:
         add_error(form.position_fields()[0], refusal.reason)
         return _page(poll, entries, form, None, 400)
-    except Conflict:  # closed while the ballot was on its way
-        return _page(poll, entries, form, None, 409, str(CLOSED))
+    except Conflict as refused:  # closed while the ballot was on its way
+        return _page(poll, entries, form, None, 409, str(refused.description))
     # No cookie can carry a message across a redirect in a frame, so the page
     # answers the POST itself; sent again, it carries the same key and replaces.
     return _page(poll, entries, form, _after_ballot(poll, entries, form.ranking, ballot_taken(cast)), 200)

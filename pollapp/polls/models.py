@@ -17,15 +17,18 @@ from ..core.terms import (
     RULE_LENGTH,
     SLUG_LENGTH,
     STATUS_LENGTH,
+    TIME_ZONE_LENGTH,
     TITLE_LENGTH,
     VISIBILITY_LENGTH,
+    PollPhase,
     PollStatus,
     RescoreCause,
     ResultsVisibility,
     entry_label,
+    poll_phase,
 )
 from ..extensions import Model
-from ..storage.columns import enum_check, enum_column
+from ..storage.columns import UtcDateTime, enum_check, enum_column
 
 
 class Poll(Model):
@@ -54,6 +57,13 @@ class Poll(Model):
     # Below this many ballots the results page shows counts, not a ranking.
     min_ballots: Mapped[int] = mapped_column(Integer, default=MIN_BALLOTS, server_default=str(MIN_BALLOTS))
 
+    # An open poll's schedule: before opens_at it takes no ballots yet, from
+    # closes_at on none any more (the database's triggers see to both).
+    opens_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closes_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The zone the desk shows and takes those times in.
+    time_zone: Mapped[str] = mapped_column(String(TIME_ZONE_LENGTH), default="UTC", server_default="UTC")
+
     # The editors' text in other languages: {"ko": {"title": ..., "intro": ...}}.
     translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON, default=dict)
 
@@ -68,8 +78,23 @@ class Poll(Model):
     )
 
     @property
+    def phase(self) -> PollPhase:
+        """Where the poll stands now, its schedule applied."""
+        return poll_phase(self.status, self.opens_at, self.closes_at, datetime.now(UTC))
+
+    @property
     def is_open(self) -> bool:
-        return self.status == PollStatus.OPEN
+        """Whether the poll takes ballots now."""
+        return self.phase == PollPhase.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the poll is over: closed by an editor or by its closing time."""
+        return self.phase == PollPhase.CLOSED
+
+    @property
+    def is_upcoming(self) -> bool:
+        return self.phase == PollPhase.UPCOMING
 
     @property
     def is_draft(self) -> bool:

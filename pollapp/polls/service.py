@@ -85,10 +85,17 @@ def all_polls() -> list[Poll]:
 
 def set_status(poll: Poll, status: PollStatus) -> None:
     """Open or close a poll. Ballots in flight are counted before the change,
-    and none is counted after a close."""
+    and none is counted after a close. Opening means now: a closing time
+    already past and an opening time still to come are dropped."""
+    now = datetime.now(UTC)
     with one_transaction():
         locks.hold_ballots(db.session.connection(), poll.id)
         poll.status = status
+        if status == PollStatus.OPEN:
+            if poll.closes_at is not None and poll.closes_at <= now:
+                poll.closes_at = None
+            if poll.opens_at is not None and poll.opens_at > now:
+                poll.opens_at = None
 
 
 def bump_revision(poll: Poll) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ..ballots.service import reader_ballot
 from ..ballots.tally import Tally, read_tally
 from ..core import ranking, story
-from ..core.terms import PollStatus, ResultsVisibility
+from ..core.terms import ResultsVisibility
 from ..polls.models import Poll
 from ..polls.service import EntryView, Rescored, entry_keys, entry_views, rescores_of
 
@@ -39,7 +39,7 @@ class ReaderView:
 
 def visible_to(poll: Poll, has_ballot: bool) -> bool:
     """Whether a reader who has (or has not) cast a ballot may see the results now."""
-    if poll.results_visibility == ResultsVisibility.ALWAYS or poll.status == PollStatus.CLOSED:
+    if poll.results_visibility == ResultsVisibility.ALWAYS or poll.is_closed:
         return True
     return poll.results_visibility == ResultsVisibility.AFTER_VOTE and has_ballot
 

@@ -30,7 +30,7 @@ from ..web.filters import moment_filter
 from ..web.forms import BallotForm, add_error, ballot_form
 from ..web.history_chart import history_chart
 from ..web.limits import limit_ballots, limit_downloads
-from ..web.lookup import CLOSED, NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, poll_or_404
+from ..web.lookup import NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, not_taking_reason, poll_or_404
 from ..web.readers import current_reader, ensure_reader
 from ..words import RULE_DESCRIPTIONS, RULE_NAMES, ballot_sources, ballot_taken, rescored_sentence
 from .suggestion_forms import suggestion_panel
@@ -66,14 +66,14 @@ def poll_page(poll: Poll) -> ResponseReturnValue:
     view = reader_view(poll, reader)
     form = ballot_form(view.entries)
     if form.is_submitted() and not poll.is_open:
-        return _ballot_page(view, form, 409, str(CLOSED))
+        return _ballot_page(view, form, 409, not_taking_reason(poll))
     if form.validate_on_submit():
         try:
             cast = take_ballot(poll, reader, form.ranking, BallotSource.SITE)
         except Refused as refusal:
             add_error(form.position_fields()[0], refusal.reason)
-        except Conflict:  # closed while the ballot was on its way
-            return _ballot_page(view, form, 409, str(CLOSED))
+        except Conflict as refused:  # closed while the ballot was on its way
+            return _ballot_page(view, form, 409, str(refused.description))
         else:
             flash(ballot_taken(cast), "success")
             # A poll that shows results only later sends the reader back to it.

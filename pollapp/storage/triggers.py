@@ -29,6 +29,26 @@ from sqlalchemy import DDL, MetaData, event
 
 from ..core.terms import PollStatus
 
+
+def _taking(now: str) -> str:
+    """The condition on a poll's row under which it takes a ballot at the
+    database's moment ``now``: open, its opening time (if any) come, its
+    closing time (if any) not yet. A scheduled close so takes effect at that
+    instant, with no process to run it."""
+    return (
+        f"status = '{PollStatus.OPEN}' AND (opens_at IS NULL OR opens_at <= {now}) "
+        f"AND (closes_at IS NULL OR closes_at > {now})"
+    )
+
+
+# SQLite stores times as text (UTC): compared as Julian days, parsed by SQLite
+# itself, against its own clock.
+_SQLITE_TAKING = (
+    f"status = '{PollStatus.OPEN}' AND (opens_at IS NULL OR julianday(opens_at) <= julianday('now')) "
+    "AND (closes_at IS NULL OR julianday(closes_at) > julianday('now'))"
+)
+_POSTGRESQL_TAKING = _taking("statement_timestamp()")
+
 # Words the triggers raise with; the ballot path maps them to its own errors.
 POLL_CLOSED = "pollapp: the poll is closed"
 NOT_A_RANKING = "pollapp: the ranking does not fit the poll"
@@ -65,7 +85,7 @@ def _sqlite_body(*, replacing: bool) -> str:
         else ""
     )
     return f"""
-    SELECT RAISE(ABORT, '{POLL_CLOSED}') FROM poll WHERE id = NEW.poll_id AND status <> '{PollStatus.OPEN}';
+    SELECT RAISE(ABORT, '{POLL_CLOSED}') FROM poll WHERE id = NEW.poll_id AND NOT ({_SQLITE_TAKING});
     SELECT RAISE(ABORT, '{NOT_A_RANKING}')
     WHERE (SELECT count(DISTINCT value) FROM json_each({array})) <> json_array_length({array});
     SELECT RAISE(ABORT, '{NOT_A_RANKING}') WHERE NEW.held AND EXISTS (
@@ -143,7 +163,7 @@ BEGIN
             SELECT NEW.poll_id, e.id, cardinality(added), a.position, 1
             FROM unnest(added) WITH ORDINALITY AS a (key, position)
             JOIN entry AS e ON e.poll_id = NEW.poll_id AND e.key = a.key
-            WHERE EXISTS (SELECT FROM poll WHERE id = NEW.poll_id AND status = '{PollStatus.OPEN}')
+            WHERE EXISTS (SELECT FROM poll WHERE id = NEW.poll_id AND {_POSTGRESQL_TAKING})
             ORDER BY e.id, a.position
             ON CONFLICT (poll_id, entry_id, length, position) DO UPDATE SET ballots = t.ballots + 1
             RETURNING t.entry_id
@@ -153,10 +173,10 @@ BEGIN
         SELECT count(DISTINCT e.id) INTO counted
         FROM entry AS e
         WHERE e.poll_id = NEW.poll_id AND e.key = ANY (added)
-        AND EXISTS (SELECT FROM poll WHERE id = NEW.poll_id AND status = '{PollStatus.OPEN}');
+        AND EXISTS (SELECT FROM poll WHERE id = NEW.poll_id AND {_POSTGRESQL_TAKING});
     END IF;
     IF counted <> cardinality(added) THEN
-        IF NOT EXISTS (SELECT FROM poll WHERE id = NEW.poll_id AND status = '{PollStatus.OPEN}') THEN
+        IF NOT EXISTS (SELECT FROM poll WHERE id = NEW.poll_id AND {_POSTGRESQL_TAKING}) THEN
             RAISE EXCEPTION '{POLL_CLOSED}' USING ERRCODE = 'check_violation';
         END IF;
         RAISE EXCEPTION '{NOT_A_RANKING}' USING ERRCODE = 'check_violation';

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..ballots.service import Cast, InvalidBallot, NoSuchPoll, PollClosed, cast_ballot
+from ..ballots.service import Cast, InvalidBallot, NoSuchPoll, PollClosed, PollNotOpenYet, cast_ballot
 from ..core.terms import BallotSource
 from ..polls.models import Poll
 from ..words import POLL_CHANGED, ballot_problem
 from .limits import first_ballot_place
-from .lookup import closed, no_such_poll
+from .lookup import closed, no_such_poll, not_open_yet
 
 
 class Refused(Exception):
@@ -25,7 +25,7 @@ class Refused(Exception):
 
 def take_ballot(poll: Poll | str, reader: str, ranking: Sequence[str], source: BallotSource) -> Cast:
     """Cast the reader's ballot from ``source``, held if the address's first-ballot budget is
-    spent. 404 for no such poll, 409 for a closed one; ``Refused`` for a
+    spent. 404 for no such poll, 409 for one closed or not open yet; ``Refused`` for a
     ranking that does not fit. The budget's place is given back unless the
     ballot is a counted first ballot."""
     slug = poll if isinstance(poll, str) else poll.slug
@@ -34,6 +34,8 @@ def take_ballot(poll: Poll | str, reader: str, ranking: Sequence[str], source: B
             cast = cast_ballot(poll, reader, ranking, hold=place.held, source=source)
         except NoSuchPoll:
             no_such_poll(slug)
+        except PollNotOpenYet:
+            not_open_yet()
         except PollClosed:
             closed()
         except InvalidBallot as error:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from fractions import Fraction
 
 from babel.lists import format_list
 from flask import Flask
-from flask_babel import format_datetime, format_decimal, format_percent, get_locale, gettext
+from flask_babel import (
+    format_datetime,
+    format_decimal,
+    format_percent,
+    format_timedelta,
+    get_locale,
+    gettext,
+)
 
 from ..core.ranking import format_points
+from ..polls.models import Poll
 from ..polls.service import EntryView
 
 
@@ -50,6 +58,19 @@ def moment_filter(value: datetime) -> str:
     return str(format_datetime(value, gettext("dd MMM y HH:mm"), rebase=False))
 
 
+def schedule_filter(poll: Poll) -> str:
+    """When an open poll opens or closes, from now, in the reader's language:
+    "Closes in 3 days", "2시간 후 시작"; nothing for a poll without such a time ahead."""
+    now = datetime.now(UTC)
+    if poll.is_upcoming and poll.opens_at is not None:
+        when = format_timedelta(poll.opens_at - now, add_direction=True)
+        return str(gettext("Opens %(when)s", when=when))
+    if poll.is_open and poll.closes_at is not None:
+        when = format_timedelta(poll.closes_at - now, add_direction=True)
+        return str(gettext("Closes %(when)s", when=when))
+    return ""
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(points_filter, "points")
     app.add_template_filter(correlation_filter, "correlation")
@@ -58,3 +79,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(share_filter, "share")
     app.add_template_filter(labels_filter, "labels")
     app.add_template_filter(names_filter, "names")
+    app.add_template_filter(schedule_filter, "schedule")

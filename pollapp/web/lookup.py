@@ -1,5 +1,5 @@
 """Finding the poll a URL names, or a 404 that says so; the words every
-blueprint uses for a closed poll."""
+blueprint uses for a poll that takes no ballots, closed or not open yet."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from ..polls.models import Poll
 from ..polls.service import find_poll
 
 CLOSED = lazy_gettext("This poll is closed and no longer takes ballots. The results are final.")
+NOT_OPEN_YET = lazy_gettext("This poll is not open yet: it takes ballots from its opening time on.")
 NOT_PUBLIC_RESULTS = lazy_gettext("The results of this poll are not public yet.")
 NOT_PUBLIC_BALLOTS = lazy_gettext("The ballots of this poll are not public yet.")
 
@@ -32,3 +33,12 @@ def no_such_poll(slug: str) -> NoReturn:
 
 def closed() -> NoReturn:
     abort(409, str(CLOSED))
+
+
+def not_open_yet() -> NoReturn:
+    abort(409, str(NOT_OPEN_YET))
+
+
+def not_taking_reason(poll: Poll) -> str:
+    """Why the poll takes no ballot now: not yet, or no more."""
+    return str(NOT_OPEN_YET if poll.is_upcoming else CLOSED)
