@@ -412,3 +412,34 @@ def test_a_place_out_of_range_is_refused_with_a_sentence_and_nothing_stored(app,
     assert response.status_code == 400
     assert "Give a whole number from 1 to 200." in response.get_data(as_text=True)
     assert entries_of(app, POLL) == before
+
+
+def test_hostile_text_from_the_desk_is_text_in_the_charts_the_json_and_the_downloads(app, desk):
+    rows = [{"title": HOSTILE, "subtitle": "</svg><script>alert(3)</script>"}, {"title": "=HYPERLINK(1)"}]
+    rows.append({"title": "@SUM(1)", "subtitle": '{"json": "</script>"}'})
+    form = poll_form(HOSTILE, rows, slug="hostile", min_ballots="1")
+    assert send(desk, NEW, form).status_code == 302
+    keys = [key for key, *_ in entries_of(app, "hostile")]
+    opened = desk.post(
+        "/editors/polls/hostile/status", data={"csrf_token": csrf_token(desk, "/editors/"), "status": "open"}
+    )
+    assert opened.status_code == 302
+    for ranking in ([keys[0], keys[1]], [keys[2]], [keys[1], keys[2], keys[0]]):
+        assert vote(app.test_client(), ranking, slug="hostile").status_code == 201
+
+    page = app.test_client().get("/polls/hostile/results").get_data(as_text=True)
+    charts = re.findall(r"<svg.*?</svg>", page, re.DOTALL)
+    assert len(charts) >= 3  # the slope chart, the points and the heatmap are drawn
+    for chart in charts:
+        assert "<script" not in chart and "<img" not in chart
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in chart
+    document = app.test_client().get("/api/polls/hostile/results")
+    assert document.mimetype == "application/json"
+    assert {entry["title"] for entry in document.get_json()["entries"]} == {
+        HOSTILE,
+        "=HYPERLINK(1)",
+        "@SUM(1)",
+    }
+    for download in ("results.csv", "ballots.csv"):
+        text = app.test_client().get(f"/polls/hostile/{download}").get_data(as_text=True)
+        assert not re.search(r"(^|,)\"?[=@+\-]", text, re.MULTILINE), text
