@@ -1058,9 +1058,28 @@ def measure_previews(keys: list[str], args: argparse.Namespace, options: Options
     ]
 
 
+def measure_public_alone(
+    keys: list[str], args: argparse.Namespace, options: Options, folder: Path
+) -> list[Row]:
+    """The four figures of running it in public, side by side in one run: intake
+    through nginx on PostgreSQL (figure 1), then 5, 6 and 7."""
+    no_nginx = "--no-nginx" if args.no_nginx else nginx_missing()
+    rows: list[Row] = []
+    if no_nginx or args.no_postgres:
+        rows.append(skipped("1. intake through nginx, PostgreSQL", "≥ 1.0", no_nginx or "--no-postgres"))
+    else:
+        with postgres_database(args.postgres) as uri:
+            if uri is None:
+                rows.append(skipped("1. intake through nginx, PostgreSQL", "≥ 1.0", "no server answered"))
+            else:
+                rows += measure_intake("PostgreSQL", uri, keys, args, options, folder, through_nginx=True)
+    return rows + measure_public(keys, args, options, folder)
+
+
 # The figures ``--only`` measures alone.
 ONLY: dict[str, Callable[[list[str], argparse.Namespace, Options, Path], list[Row]]] = {
     "flood": measure_flood_alone,
+    "public": measure_public_alone,
     "slow": measure_slow_alone,
     "live": measure_live,
     "previews": measure_previews,

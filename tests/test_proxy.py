@@ -342,6 +342,32 @@ def test_a_client_sending_a_fresh_x_forwarded_for_each_time_is_one_address(datab
         assert len(assert_results_match_a_recount(front, env, tmp_path)) == budget
 
 
+def test_junk_from_an_address_never_spends_the_budget_of_its_readers(database_uri, tmp_path):
+    budget = 4
+    env = production_environment(
+        database_uri,
+        tmp_path,
+        RATELIMIT_FIRST_BALLOTS=f"{budget} per minute",
+        RATELIMIT_BALLOTS="8 per minute",
+    )
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    with serving(env, tmp_path, socket_path, 2) as server, in_front(tmp_path, socket_path) as front:
+        keys = front.entry_keys()
+        junk = [
+            front.request("POST", BALLOTS_PATH, body)
+            for body in [{"ranking": ["no-such-scene"]}, {"ranking": []}, {"ranking": [keys[0], keys[0]]}]
+            * 10
+        ]
+        assert {reply.status for reply in junk} == {400}
+        # Thirty refusals later, the address's readers still have all of their budget.
+        replies = [front.vote(keys[: 1 + n]) for n in range(budget)]
+        assert [(reply.status, reply.json()["held"]) for reply in replies] == [(201, False)] * budget
+        assert front.vote(keys[:1]).json()["held"] is True  # and it is a budget: the next is held
+        assert front.results()["ballots"] == budget
+    server.assert_clean_log()
+
+
 # ---------------------------------------------------------------- limits shared by the workers
 
 
