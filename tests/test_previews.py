@@ -127,6 +127,10 @@ def test_hidden_results_draw_the_editors_order_and_no_readers_count(app, client,
     # Ballots change nothing on the picture while the results are hidden.
     hidden = client.get(IMAGE)
     assert hidden.data == empty.data and hidden.headers["ETag"] == empty.headers["ETag"]
+    # The page that says the results are hidden previews with the same picture.
+    page = app.test_client().get(f"/polls/{POLL}/results")
+    assert page.status_code == 403
+    assert meta(page.get_data(as_text=True), "og:image") == f"http://localhost{IMAGE}?lang=en"
     set_poll(app, status="closed")
     assert card_of(app).heading == "Readers' top 3"
 
