@@ -10,6 +10,7 @@ from typing import NamedTuple
 import pytest
 from pollapp.ballots.service import import_ballots
 from pollapp.polls.service import find_poll
+from pollapp.results import sources as kept_sources
 
 from helpers import POLL, csrf_token, vote
 
@@ -137,3 +138,17 @@ def test_the_sentence_is_in_korean_on_a_korean_page(app, client, keys):
     match = re.search(r'<p class="sources-note">([^<]*)</p>', page)
     assert match and "2" in match.group(1)
     assert not re.search(r"[A-Za-z]", match.group(1)), match.group(1)
+
+
+def test_a_large_polls_sources_are_counted_again_at_most_once_a_minute(app, client, keys, monkeypatch):
+    # Counting reads every ballot of the poll: past LARGE ballots, once a minute is enough.
+    monkeypatch.setattr(kept_sources, "LARGE", 2)
+    for _ in range(2):
+        on_the_site(app, [keys[0]])
+    assert sources(client) == {**NONE, "site": 2}
+    cast(app, WAYS[-2], [keys[1]])  # through the API
+    body = client.get(f"/api/polls/{POLL}/results").get_json()
+    assert body["ballots"] == 3 and body["sources"] == {**NONE, "site": 2}
+    assert sentence(client) == "All 2 ballots were cast on this site."
+    monkeypatch.setattr(kept_sources, "REFRESH_SECONDS", 0.0)
+    assert sources(client) == {**NONE, "site": 2, "api": 1}

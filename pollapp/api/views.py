@@ -6,11 +6,11 @@ from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
-from ..ballots.service import counted_sources
 from ..ballots.tally import read_tally
 from ..core.terms import BallotSource
 from ..results.history import history_of
 from ..results.service import can_see_results, results_of, visible_to
+from ..results.sources import sources_of
 from ..results.sureness import how_sure
 from ..suggestions.service import public_suggestions
 from ..web import policy
@@ -97,9 +97,9 @@ def results(slug: str) -> Response:
         unchanged = Response(status=304)
         unchanged.set_etag(tally.tag)
         return unchanged
-    response = jsonify(
-        results_document(results_of(found, tally), how_sure(found, tally), counted_sources(found))
-    )
+    result = results_of(found, tally)
+    sources = sources_of(found, tally, result.outcome.ballots)
+    response = jsonify(results_document(result, how_sure(found, tally), sources))
     response.set_etag(tally.tag)
     return response
 

@@ -13,7 +13,6 @@ from flask_babel import gettext
 from werkzeug.exceptions import Conflict
 from werkzeug.wsgi import wrap_file
 
-from ..ballots.service import counted_sources
 from ..ballots.sharing import live_share
 from ..ballots.tally import read_tally
 from ..core.terms import BallotSource
@@ -22,6 +21,7 @@ from ..polls.service import find_poll, first_poll
 from ..results import downloads
 from ..results.history import history_of
 from ..results.service import ReaderView, can_see_results, reader_view, results_of, visible_to
+from ..results.sources import sources_of
 from ..results.story import RULE_ORDER, story_of
 from ..results.sureness import how_sure
 from ..web import charts, filecache, languages, policy
@@ -127,7 +127,9 @@ def results(slug: str) -> ResponseReturnValue:
     if view.results is None:
         return render_template("site/results_hidden.html", poll=view.poll), 403
     shown = languages.results_shown(view.results)
-    sure = how_sure(view.poll, view.results.tally)
+    tally = view.results.tally
+    assert tally is not None, "results read from the database carry their tally"
+    sure = how_sure(view.poll, tally)
     return render_template(
         "site/results.html",
         result=shown,
@@ -142,7 +144,7 @@ def results(slug: str) -> ResponseReturnValue:
         sure=sure,
         story=story_of(shown, sure, view.mine),
         counted_by=RULE_ORDER,
-        sources_sentence=ballot_sources(counted_sources(view.poll)),
+        sources_sentence=ballot_sources(sources_of(view.poll, tally, shown.outcome.ballots)),
         rescores=[rescored_sentence(change, moment_filter(change.at)) for change in view.results.rescores],
     )
 
