@@ -156,7 +156,7 @@ def test_the_home_page_prefers_an_open_poll(app, client, keys):
     set_poll(app, "second", status="closed")
     assert home_page_title(client) == shipped, "the only open poll, however old"
     set_poll(app, POLL, status="closed")
-    assert home_page_title(client) == "The third poll", "every poll closed: the newest"
+    assert home_page_title(client) == "Every poll", "every poll closed: the index"
 
 
 # ---------------------------------------------------------------- the results page

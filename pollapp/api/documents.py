@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
+from flask import url_for
+
 from ..core.ranking import points_value
-from ..core.terms import BallotSource, PollStatus
+from ..core.terms import BallotSource, PollPhase, PollStatus
 from ..polls.models import Poll
 from ..polls.service import entry_views
 from ..results.history import Point
+from ..results.overview import PollSummary
 from ..results.service import Results
 from ..results.sureness import HowSure
 from ..suggestions.service import PublicSuggestions
 from ..web.shared_rankings import SharedView
+
+
+def index_document(polls: list[PollSummary]) -> list[dict[str, Any]]:
+    return [
+        {
+            "slug": summary.slug,
+            "title": summary.title,
+            # As readers meet it: a poll past its closing time is closed.
+            "status": PollStatus.CLOSED if summary.phase == PollPhase.CLOSED else PollStatus.OPEN,
+            "ballots": summary.counted,
+            "closes_at": _moment(summary.closes_at),
+            "url": url_for("site.show_poll", slug=summary.slug, _external=True),
+        }
+        for summary in polls
+    ]
+
+
+def _moment(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def poll_document(poll: Poll) -> dict[str, Any]:

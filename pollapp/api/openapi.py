@@ -124,6 +124,13 @@ def openapi_document() -> dict[str, Any]:
             "description": "Readers rank an editorial list; the Borda count ranks the community's choice.",
         },
         "paths": {
+            "/api/polls": {
+                "get": {
+                    "summary": "Every poll readers may see: open ones first, then closed, each newest first.",
+                    "operationId": "listPolls",
+                    "responses": {"200": _json("The polls.", "PollIndex")},
+                }
+            },
             "/api/polls/{slug}": {
                 "get": {
                     "summary": "A poll and its entries in the editors' order.",
@@ -295,6 +302,26 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
                 "Entry": entry,
+                "PollIndex": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["slug", "title", "status", "ballots", "closes_at", "url"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "slug": {"type": "string"},
+                            "title": {"type": "string"},
+                            "status": {"enum": [PollStatus.OPEN.value, PollStatus.CLOSED.value]},
+                            "ballots": {"type": "integer", "minimum": 0, "description": "Counted ballots."},
+                            "closes_at": {
+                                "type": ["string", "null"],
+                                "format": "date-time",
+                                "description": "When the poll stops taking ballots (ISO 8601, UTC).",
+                            },
+                            "url": {"type": "string", "format": "uri", "description": "The poll's page."},
+                        },
+                    },
+                },
                 "Poll": {
                     "type": "object",
                     "required": ["slug", "title", "status", "borda_rule", "entries"],

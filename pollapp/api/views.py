@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from ..ballots.tally import read_tally
 from ..core.terms import BallotSource
 from ..results.history import history_of
+from ..results.overview import reader_index
 from ..results.service import can_see_results, results_of, visible_to
 from ..results.sources import sources_of
 from ..results.sureness import how_sure
@@ -24,6 +25,7 @@ from ..web.readers import IDEMPOTENCY_KEY, current_reader, ensure_reader, reques
 from ..web.shared_rankings import shared_view
 from .documents import (
     history_document,
+    index_document,
     poll_document,
     results_document,
     shared_document,
@@ -33,6 +35,12 @@ from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 policy.declare(bp, policy.Policy(errors="json"))
+
+
+@bp.get("/polls")
+def polls() -> Response:
+    """Every poll readers may see, open ones first, newest first."""
+    return jsonify(index_document(reader_index()))
 
 
 @bp.get("/polls/<slug>")

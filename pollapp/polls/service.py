@@ -63,17 +63,6 @@ def find_poll(slug: str) -> Poll | None:
     return db.session.execute(found).unique().scalar_one_or_none()
 
 
-def first_poll() -> Poll | None:
-    """The poll the home page shows: the newest open one, else the newest
-    closed one; never a draft."""
-    return db.session.execute(
-        select(Poll)
-        .where(Poll.status != PollStatus.DRAFT)
-        .order_by((Poll.status == PollStatus.OPEN).desc(), Poll.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-
-
 def has_polls() -> bool:
     """Whether the database holds any poll at all, a draft too."""
     return db.session.execute(select(Poll.id).limit(1)).first() is not None

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 from werkzeug.exceptions import Conflict
 from werkzeug.wsgi import wrap_file
 
@@ -17,9 +16,10 @@ from ..ballots.sharing import live_share
 from ..ballots.tally import read_tally
 from ..core.terms import BallotSource
 from ..polls.models import Poll
-from ..polls.service import find_poll, first_poll
+from ..polls.service import find_poll
 from ..results import downloads
 from ..results.history import history_of
+from ..results.overview import reader_index
 from ..results.service import ReaderView, can_see_results, reader_view, results_of, visible_to
 from ..results.sources import sources_of
 from ..results.story import RULE_ORDER, story_of
@@ -42,14 +42,17 @@ policy.declare(bp, policy.Policy())
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    """Show the current poll."""
-    poll = first_poll()
-    if poll is None:
-        abort(
-            404,
-            gettext("No poll is loaded yet. Run `flask --app pollapp init-db` to load the shipped polls."),
-        )
-    return poll_page(poll)
+    """Show the newest open poll, or every poll when none is open."""
+    polls = reader_index()
+    if polls and not polls[0].poll.is_closed:
+        return poll_page(polls[0].poll)
+    return render_template("site/index.html", polls=polls)
+
+
+@bp.get("/polls")
+def every_poll() -> ResponseReturnValue:
+    """List every poll readers may see, open ones first."""
+    return render_template("site/index.html", polls=reader_index())
 
 
 @bp.route("/polls/<slug>", methods=["GET", "POST"])
