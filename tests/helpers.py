@@ -107,11 +107,13 @@ def debian_ballots() -> list[list[int]]:
 class BallotShown:
     """The ballot a page holds: what each rank select has selected (in order,
     empty for not ranked), the widget's ranked entries in order and its
-    unranked ones, where the form is sent, and the message beside it."""
+    unranked ones, the order it lists every entry in, where the form is sent,
+    and the message beside it."""
 
     selects: list[str]
     ranked: list[str]
     unranked: list[str]
+    listed: list[str]  # every entry, in the order the ballot lists them
     action: str
     message: str | None
 
@@ -129,6 +131,7 @@ def ballot_shown(html: str) -> BallotShown:
         selects=selects,
         ranked=ranked,
         unranked=unranked,
+        listed=re.findall(r'<li class="pool-item" data-key="([^"]+)"', html),
         action=action.group(1) if action else "",
         message=" ".join(re.sub(r"<[^>]+>", " ", message.group(1)).split()) if message else None,
     )

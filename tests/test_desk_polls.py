@@ -156,6 +156,18 @@ def test_an_editor_sets_how_many_ballots_the_results_wait_for(app, desk):
     assert stored(app, "default-readers").min_ballots == 30
 
 
+def test_an_editor_chooses_whether_each_ballot_lists_the_entries_in_its_own_order(app, desk):
+    page = desk.get(NEW).get_data(as_text=True)
+    assert re.search(r'<input checked id="shuffle_entries" name="shuffle_entries" type="checkbox"', page)
+    assert send(desk, NEW, poll_form("Own orders", shuffle_entries="y")).status_code == 302
+    assert stored(app, "own-orders").shuffle_entries is True
+    # A checkbox left unticked is not sent at all.
+    assert send(desk, NEW, poll_form("Editors order")).status_code == 302
+    assert stored(app, "editors-order").shuffle_entries is False
+    edit = desk.get("/editors/polls/editors-order/edit").get_data(as_text=True)
+    assert re.search(r'<input id="shuffle_entries" name="shuffle_entries" type="checkbox"', edit)
+
+
 class Refusal(NamedTuple):
     fields: dict[str, str]
     rows: list[dict[str, str]] | None

@@ -646,3 +646,43 @@ def test_the_schedule_revision_keeps_ballots_and_tally_and_its_triggers_keep_the
             assert connection.execute(text("SELECT count(*) FROM ballot")).scalar_one() == 3
     finally:
         engine.dispose()
+
+
+def test_the_ballot_order_revision_shuffles_every_poll_and_keeps_ballots_and_tally(
+    make_app, database_uri, tmp_path
+):
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    revision = ScriptDirectory.from_config(config).get_revision("d8b3f6a2c9e4")
+    assert revision is not None and isinstance(revision.down_revision, str)
+    before = revision.down_revision
+    flask(database_uri, tmp_path, "db", "upgrade", before)
+    keys = [entry.key for entry in next(p for p in shipped_polls() if p.slug == POLL).entries]
+    rankings = [[keys[3], keys[1]], [keys[0]], [keys[2], keys[5], keys[4]]]
+    app = make_app(database_uri=database_uri, schema=False)
+    store_poll_with_ballots(app, rankings)
+
+    flask(database_uri, tmp_path, "db", "upgrade")
+
+    assert schema_differences(database_uri) == []
+    with app.app_context():
+        poll = find_poll(POLL)
+        assert poll.shuffle_entries is True
+        assert list(ballot_rankings(poll)) == rankings
+        assert tally_differences(poll) == []
+        assert read_tally(poll).counts == ranking.tally(rankings)
+        # Cast from the editors' order, the earlier ballots have no seed.
+        seeds = db.session.execute(text("SELECT order_seed FROM ballot")).scalars().all()
+        assert seeds == [None, None, None]
+        db.session.remove()
+        db.engine.dispose()
+
+    flask(database_uri, tmp_path, "db", "downgrade", before)
+    engine = create_engine(database_uri)
+    try:
+        assert "order_seed" not in {column["name"] for column in inspect(engine).get_columns("ballot")}
+        assert "shuffle_entries" not in {column["name"] for column in inspect(engine).get_columns("poll")}
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM ballot")).scalar_one() == len(rankings)
+    finally:
+        engine.dispose()

@@ -85,3 +85,24 @@ def test_import_refuses_a_broken_file_and_stores_nothing(app, runner, tmp_path):
 def test_export_of_an_unknown_poll_is_a_clear_error(runner):
     result = runner.invoke(args=["polls", "export", "no-such-poll"])
     assert result.exit_code != 0 and "There is no poll called 'no-such-poll'" in result.output
+
+
+def test_a_poll_file_says_whether_each_ballot_lists_the_entries_in_its_own_order(app, runner, tmp_path):
+    target = tmp_path / "kisses.toml"
+    assert runner.invoke(args=["polls", "export", POLL, str(target)]).exit_code == 0
+    text = target.read_text(encoding="utf-8")
+    assert "shuffle_entries = true" in text
+    data = tomllib.loads(text)
+    assert parse_poll(data, "kisses.toml").shuffle_entries is True
+    del data["shuffle_entries"]
+    assert parse_poll(data, "kisses.toml").shuffle_entries is True, "on unless the file says otherwise"
+    target.write_text(text.replace("shuffle_entries = true", "shuffle_entries = false"), encoding="utf-8")
+    result = runner.invoke(args=["polls", "import", str(target)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        poll = find_poll(POLL)
+        assert poll is not None and poll.shuffle_entries is False
+    target.write_text(text.replace("shuffle_entries = true", 'shuffle_entries = "yes"'), encoding="utf-8")
+    result = runner.invoke(args=["polls", "import", str(target)])
+    assert result.exit_code != 0
+    assert "'shuffle_entries' must be true or false" in result.output

@@ -53,6 +53,10 @@ class Ballot(Model):
         default=BallotSource.SITE,
         server_default=BallotSource.SITE.value,
     )
+    # The seed of the order the ballot listed the entries in (core/order.py);
+    # NULL where they were in the editors' order, or no ballot was shown (the
+    # API, imports). A replacement takes the order it was cast from.
+    order_seed: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         UniqueConstraint("poll_id", "reader", name="one_ballot_per_reader"),

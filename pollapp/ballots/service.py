@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, cast
 
-from sqlalchemy import Table, bindparam, func, literal_column, select
+from sqlalchemy import Integer, Table, bindparam, case, func, literal_column, null, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -102,13 +102,15 @@ def _cast_statement(dialect_insert: Any) -> Any:
         bindparam("b_updated", type_=_ballots.c.updated_at.type),
         bindparam("b_held", type_=_ballots.c.held.type),
         bindparam("b_source", type_=_ballots.c.source.type),
+        # The order is kept only when the poll shuffles its entries.
+        case((_polls.c.shuffle_entries, bindparam("b_order_seed", type_=Integer())), else_=null()),
     ).where(
         _polls.c.slug == bindparam("b_slug"),
         # Written into the statement: the driver gets only the named parameters.
         _polls.c.status != literal_column(f"'{PollStatus.DRAFT.value}'"),
     )
     new = dialect_insert(_ballots).from_select(
-        ["poll_id", "reader", "ranking", "created_at", "updated_at", "held", "source"],
+        ["poll_id", "reader", "ranking", "created_at", "updated_at", "held", "source", "order_seed"],
         chosen_poll,
         include_defaults=False,
     )
@@ -117,6 +119,7 @@ def _cast_statement(dialect_insert: Any) -> Any:
         set_={
             "ranking": new.excluded.ranking,
             "updated_at": new.excluded.updated_at,
+            "order_seed": new.excluded.order_seed,
             "replacements": _ballots.c.replacements + literal_column("1"),
         },
     ).returning(_ballots.c.replacements, _ballots.c.held)
@@ -146,12 +149,14 @@ def cast_ballot(
     *,
     hold: bool = False,
     source: BallotSource = BallotSource.SITE,
+    order_seed: int | None = None,
 ) -> Cast:
     """Store a reader's ballot, replacing their earlier one.
 
     ``poll`` is a poll or its slug. ``hold``: a first ballot is stored but not
     counted until released; ``source``: where a first ballot was cast (a
-    replacement keeps both as its ballot had them). One
+    replacement keeps both as its ballot had them); ``order_seed``: the order
+    the ballot listed the entries in, kept if the poll shuffles them. One
     statement in one transaction: the ballot and its tally cells move together
     or not at all. Raises ``NoSuchPoll``, ``PollClosed`` (``PollNotOpenYet``
     before its opening time) or ``InvalidBallot``.
@@ -171,6 +176,7 @@ def cast_ballot(
         "b_updated": now,
         "b_held": hold,
         "b_source": source,
+        "b_order_seed": order_seed,
     }
     engine = ballot_engine()
     keep_hour(engine, slug, now)

@@ -76,6 +76,7 @@ class PollSpec:
     opens_at: datetime | None = None
     closes_at: datetime | None = None
     time_zone: str = "UTC"
+    shuffle_entries: bool = True
 
 
 def _text(table: dict[str, object], field: str, where: str, limit: int = TITLE_LENGTH) -> str:
@@ -141,6 +142,13 @@ def _min_ballots(table: dict[str, object], where: str) -> int:
     # TOML's booleans are not numbers here, though Python's are.
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MOST_MIN_BALLOTS:
         raise PollFileError(f"{where}: 'min_ballots' must be a whole number from 1 to {MOST_MIN_BALLOTS}")
+    return value
+
+
+def _shuffle_entries(table: dict[str, object], where: str) -> bool:
+    value = table.get("shuffle_entries", True)
+    if not isinstance(value, bool):
+        raise PollFileError(f"{where}: 'shuffle_entries' must be true or false")
     return value
 
 
@@ -223,6 +231,7 @@ def parse_poll(data: dict[str, object], where: str) -> PollSpec:
         opens_at=opens_at,
         closes_at=closes_at,
         time_zone=zone,
+        shuffle_entries=_shuffle_entries(data, where),
     )
 
 
@@ -285,6 +294,7 @@ def poll_file_text(spec: PollSpec) -> str:
             lines.append(f"{name} = {moment.astimezone(zone).isoformat()}")
     if spec.time_zone != "UTC":
         lines.append(f"time_zone = {_toml_string(spec.time_zone)}")
+    lines.append(f"shuffle_entries = {'true' if spec.shuffle_entries else 'false'}")
     lines += _translation_lines(spec.translations, "")
     for entry in spec.entries:
         lines += ["", "[[entries]]", *_toml_lines({name: getattr(entry, name) for name in ENTRY_FIELDS})]

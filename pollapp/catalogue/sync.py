@@ -68,6 +68,7 @@ def store_poll(spec: PollSpec, poll: Poll | None = None) -> Poll:
     poll.entry_noun, poll.entry_noun_plural = spec.entry_noun, spec.entry_noun_plural
     poll.min_ballots = spec.min_ballots
     poll.opens_at, poll.closes_at, poll.time_zone = spec.opens_at, spec.closes_at, spec.time_zone
+    poll.shuffle_entries = spec.shuffle_entries
     poll.translations = spec.translations
     for key in removed:
         poll.entries.remove(existing[key])
@@ -92,7 +93,7 @@ def _definition(poll: Poll | PollSpec) -> tuple[object, ...]:
     entries = tuple(tuple(getattr(e, field) for field in ENTRY_FIELDS) for e in poll.entries)
     nouns = (poll.entry_noun, poll.entry_noun_plural)
     texts = (poll.translations or {}, tuple(e.translations or {} for e in poll.entries))
-    shown = (poll.results_visibility, poll.min_ballots)
+    shown = (poll.results_visibility, poll.min_ballots, poll.shuffle_entries)
     schedule = (poll.opens_at, poll.closes_at, poll.time_zone)
     return (poll.title, poll.intro, poll.borda_rule, shown, nouns, entries, texts, schedule)
 
@@ -118,6 +119,7 @@ def spec_of(poll: Poll) -> PollSpec:
         opens_at=poll.opens_at,
         closes_at=poll.closes_at,
         time_zone=poll.time_zone,
+        shuffle_entries=poll.shuffle_entries,
     )
 
 

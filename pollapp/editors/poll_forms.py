@@ -11,6 +11,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     Field,
     FieldList,
@@ -157,6 +158,14 @@ class PollForm(FlaskForm):
         _("Time zone of these times"),
         choices=[SelectChoice(name, name) for name in time_zones()],
         validate_choice=False,  # a form sent without it means UTC; see validate_time_zone
+    )
+    shuffle_entries = BooleanField(
+        _("Each reader's ballot lists the entries in an order of its own"),
+        default=True,
+        description=_(
+            "So the editors' order does not steer the readers'. "
+            "The editors' list beside the ballot keeps its order."
+        ),
     )
     title_ko = StringField(_("Title in Korean"), validators=[_at_most(TITLE_LENGTH)], filters=[_strip])
     intro_ko = TextAreaField(
@@ -325,6 +334,7 @@ class PollForm(FlaskForm):
             opens_at=self._kept_or(self.opens, self.poll.opens_at if self.poll else None),
             closes_at=self._kept_or(self.closes, self.poll.closes_at if self.poll else None),
             time_zone=str(self.time_zone.data or "UTC"),
+            shuffle_entries=bool(self.shuffle_entries.data),
         )
 
     def _kept_or(self, field: Field, kept: datetime | None) -> datetime | None:

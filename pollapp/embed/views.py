@@ -41,6 +41,7 @@ from ..web.errors import fail, handle_rate_limit, rate_limit_words
 from ..web.forms import BallotForm, add_error, ballot_form
 from ..web.limits import limit_ballots
 from ..web.lookup import not_taking_reason, poll_or_404
+from ..web.ordering import ballot_entries
 from ..web.readers import (
     IDEMPOTENCY_KEY,
     embed_key,
@@ -70,6 +71,12 @@ def _after_ballot(poll: Poll, entries: list[EntryView], mine: list[str], message
     )
 
 
+def _ballot_entries(poll: Poll, entries: list[EntryView], key: str) -> list[EntryView]:
+    """The entries in the order the ballot of the reader this key stands for lists them."""
+    reader = request_key_reader(key) if IDEMPOTENCY_KEY.fullmatch(key) else None
+    return ballot_entries(poll, entries, reader)
+
+
 def _page(
     poll: Poll,
     entries: list[EntryView],
@@ -83,6 +90,7 @@ def _page(
         "embed/embed.html",
         poll=poll,
         entries=entries,
+        ballot_entries=_ballot_entries(poll, entries, str(form["reader_key"].data or "")),
         form=form,
         after=None if after is None else Markup(after),  # rendered by the template above, escaped there
         # Before a ballot, the link to the results is there only if they are public.
@@ -113,15 +121,18 @@ def embed(slug: str) -> ResponseReturnValue:
     """Show the ballot made for a frame, and take a ballot sent with its form."""
     poll = poll_or_404(slug)
     entries = languages.entries_shown(entry_views(poll))
-    form = ballot_form(entries, reader_key=True, meta={"csrf": False})
-    if not form.is_submitted():
+    kept = token = None
+    if request.method == "GET":
         kept = embed_token()
         # A new token is kept only where the frame may keep a cookie; elsewhere
         # the next load brings none and makes another, so another key.
         token = kept or new_embed_token()
-        form["reader_key"].data = embed_key(token)
+    key = embed_key(token) if token else request.form.get("reader_key", "")
+    form = ballot_form(_ballot_entries(poll, entries, key), reader_key=True, meta={"csrf": False})
+    if not form.is_submitted():
+        form["reader_key"].data = key
         response = make_response(_page(poll, entries, form, None, 200))
-        if kept is None:
+        if kept is None and token is not None:
             set_embed_cookie(response, token)
         return response
     _from_the_embed()
@@ -152,7 +163,8 @@ def too_many(error: RateLimitExceeded) -> ResponseReturnValue:
     if poll is None:
         return handle_rate_limit(error)
     entries = languages.entries_shown(entry_views(poll))
-    form = ballot_form(entries, reader_key=True, meta={"csrf": False})
+    key = request.form.get("reader_key", "")
+    form = ballot_form(_ballot_entries(poll, entries, key), reader_key=True, meta={"csrf": False})
     body, status = _page(poll, entries, form, None, 429, message)
     return body, status, {"Retry-After": str(seconds)}
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.ranking import Rule
@@ -56,6 +68,8 @@ class Poll(Model):
     )
     # Below this many ballots the results page shows counts, not a ranking.
     min_ballots: Mapped[int] = mapped_column(Integer, default=MIN_BALLOTS, server_default=str(MIN_BALLOTS))
+    # Each reader's ballot lists the entries in an order of their own (core/order.py).
+    shuffle_entries: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     # An open poll's schedule: before opens_at it takes no ballots yet, from
     # closes_at on none any more (the database's triggers see to both).

@@ -31,6 +31,7 @@ from ..web.forms import BallotForm, add_error, ballot_form
 from ..web.history_chart import history_chart
 from ..web.limits import limit_ballots, limit_downloads
 from ..web.lookup import NOT_PUBLIC_BALLOTS, NOT_PUBLIC_RESULTS, not_taking_reason, poll_or_404
+from ..web.ordering import ballot_entries
 from ..web.readers import current_reader, ensure_reader
 from ..words import RULE_DESCRIPTIONS, RULE_NAMES, ballot_sources, ballot_taken, rescored_sentence
 from .suggestion_forms import suggestion_panel
@@ -67,7 +68,7 @@ def poll_page(poll: Poll) -> ResponseReturnValue:
     # ballot retried after a lost response is the same reader's, never a second.
     reader = ensure_reader()
     view = reader_view(poll, reader)
-    form = ballot_form(view.entries)
+    form = ballot_form(ballot_entries(poll, view.entries, reader))
     if form.is_submitted() and not poll.is_open:
         return _ballot_page(view, form, 409, not_taking_reason(poll))
     if form.validate_on_submit():
@@ -97,6 +98,8 @@ def _ballot_page(
         "site/poll.html",
         poll=view.poll,
         entries=languages.entries_shown(view.entries),
+        # The ballot lists them in the reader's own order, the editors' list in theirs.
+        ballot_entries=languages.entries_shown(ballot_entries(view.poll, view.entries, current_reader())),
         form=form,
         earlier=view.mine,
         results_visible=view.visible,
@@ -120,7 +123,9 @@ def refused_ballot(message: str, status: int) -> tuple[str, int] | None:
     if poll is None:
         return None
     view = reader_view(poll, current_reader())
-    return _ballot_page(view, ballot_form(view.entries), status, message)
+    return _ballot_page(
+        view, ballot_form(ballot_entries(poll, view.entries, current_reader())), status, message
+    )
 
 
 @bp.get("/polls/<slug>/results")

@@ -11,6 +11,7 @@ from ..polls.models import Poll
 from ..words import POLL_CHANGED, ballot_problem
 from .limits import first_ballot_place
 from .lookup import closed, no_such_poll, not_open_yet
+from .ordering import order_seed
 
 
 class Refused(Exception):
@@ -31,7 +32,9 @@ def take_ballot(poll: Poll | str, reader: str, ranking: Sequence[str], source: B
     slug = poll if isinstance(poll, str) else poll.slug
     with first_ballot_place() as place:
         try:
-            cast = cast_ballot(poll, reader, ranking, hold=place.held, source=source)
+            # The API shows no ballot; a page's ballot showed the reader's own order.
+            seed = None if source is BallotSource.API else order_seed(slug, reader)
+            cast = cast_ballot(poll, reader, ranking, hold=place.held, source=source, order_seed=seed)
         except NoSuchPoll:
             no_such_poll(slug)
         except PollNotOpenYet:
