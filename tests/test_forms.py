@@ -446,7 +446,8 @@ def test_the_poll_page_refuses_other_methods_with_405(client):
 
 
 @pytest.mark.parametrize(
-    ("visibility", "lands_on"), [("after_close", f"/polls/{POLL}"), ("after_vote", f"/polls/{POLL}/results")]
+    ("visibility", "lands_on"),
+    [("after_close", f"/polls/{POLL}#ballot"), ("after_vote", f"/polls/{POLL}/results#your-ranking")],
 )
 def test_after_voting_the_reader_lands_where_they_may_look(app, client, keys, visibility, lands_on):
     set_poll(app, results_visibility=visibility)
@@ -456,3 +457,5 @@ def test_after_voting_the_reader_lands_where_they_may_look(app, client, keys, vi
     page = client.get(lands_on)
     assert page.status_code == 200
     assert "Your ballot is in" in page.get_data(as_text=True)
+    # What the address opens at is on the page: the reader's own ranking, or their ballot.
+    assert f'id="{lands_on.split("#")[1]}"' in page.get_data(as_text=True)

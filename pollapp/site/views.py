@@ -81,8 +81,11 @@ def poll_page(poll: Poll) -> ResponseReturnValue:
         else:
             flash(ballot_taken(cast), "success")
             # A poll that shows results only later sends the reader back to it.
-            shown = "site.results" if visible_to(poll, has_ballot=True) else "site.show_poll"
-            return redirect(url_for(shown, slug=poll.slug))
+            # Either way the page opens at the reader's own ranking, not at
+            # the top, which on a phone is a long scroll away.
+            if visible_to(poll, has_ballot=True):
+                return redirect(url_for("site.results", slug=poll.slug, _anchor="your-ranking"))
+            return redirect(url_for("site.show_poll", slug=poll.slug, _anchor="ballot"))
     elif not form.is_submitted() and view.mine:
         for field, key in zip(form.position_fields(), view.mine, strict=False):
             field.data = key
