@@ -92,7 +92,7 @@ def post_ballot(client, ranking: list[str], **kwargs):
 def test_a_valid_ballot_redirects_to_the_results_and_says_so(app, client, keys):
     response = post_ballot(client, [keys[3], keys[0], keys[8]])
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/polls/{POLL}/results"
+    assert response.headers["Location"] == f"/polls/{POLL}/results#your-ranking"
     assert ballot_count(app) == 1
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Your ballot is in" in page
