@@ -86,8 +86,9 @@ def test_every_reader_url_of_a_draft_answers_as_for_no_poll_at_all(app, draft):
 
 
 def test_a_draft_is_not_on_the_home_page_nor_described_by_oembed(app, client, draft):
-    home = client.get("/")
-    assert home.status_code == 404 and "Kisses" not in home.get_data(as_text=True)
+    home = client.get("/")  # no poll open: the index, without the draft
+    assert home.status_code == 200 and "There is no poll here yet." in home.get_data(as_text=True)
+    assert POLL not in home.get_data(as_text=True)
     described = client.get("/oembed", query_string={"url": f"http://localhost/polls/{POLL}"})
     assert described.status_code == 404
     set_poll(app, status=PollStatus.OPEN)
