@@ -593,3 +593,35 @@ def test_the_results_page_at_each_size_on_a_phone_and_a_desktop(visit, app, keys
         assert axe_violations(page) == []
         screenshot(page, f"results-{size.ballots}-ballots-{name}")
         assert [p for p in problems if not (p.startswith("failed: ") and "/api/polls/" in p)] == []
+
+
+# ---------------------------------------------------------------- a refusal keeps the picks
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_a_ballot_refused_because_the_poll_closed_comes_back_at_the_message(visit, app, keys, javascript):
+    set_poll(app, shuffle_entries=False)
+    context, page, problems = visit(PHONE, java_script_enabled=javascript)
+    chosen = [keys[5], keys[1], keys[7]]
+    if javascript:
+        open_poll(page)
+        for key in chosen:
+            pick_button(page, key).click()
+    else:
+        page.goto(POLL_PATH)
+        for position, key in enumerate(chosen, start=1):
+            page.select_option(f"#rank_{position}", key)
+    set_poll(app, status="closed")  # closed while the reader was choosing
+    page.get_by_role("button", name="Cast my ballot").click()
+    message = page.locator("#ballot-message")
+    expect(message).to_contain_text("This poll is closed and no longer takes ballots.")
+    # The answer opens at the message, which has the focus, not at the top of the page.
+    expect(page).to_have_url(f"{page.url.split('/polls/')[0]}{POLL_PATH}#ballot-message")
+    expect(message).to_be_in_viewport()
+    expect(message).to_be_focused()
+    if javascript:
+        expect(page.locator(".ranker.is-ready")).to_be_visible()
+        assert ranked_keys(page) == chosen
+    assert [page.locator(f"#rank_{p}").input_value() for p in (1, 2, 3)] == chosen
+    assert stored_ballots(context) == []
+    assert [p for p in problems if "409" not in p] == []
