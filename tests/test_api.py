@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 import pytest
 from pollapp.api import views as api_views
+from pollapp.extensions import db
+from sqlalchemy import event
 
 from helpers import POLL, ballot_count, database_state, post_streamed, set_poll, vote
 
@@ -471,6 +473,26 @@ def test_openapi_document_is_served_as_json(client):
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.get_json()["openapi"].startswith("3.1")
+
+
+def test_results_sent_again_for_the_same_ballots_are_the_same_and_move_with_a_ballot(app, client, keys):
+    vote(client, keys[:3])
+    first = client.get(f"/api/polls/{POLL}/results")
+    run: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: run.append(args[2]))
+    again = client.get(f"/api/polls/{POLL}/results")
+    assert again.get_json() == first.get_json()
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert again.mimetype == "application/json"
+    assert not [statement for statement in run if "GROUP BY" in statement]
+    page = client.get(f"/polls/{POLL}/results")
+    assert page.status_code == 200
+    assert not [statement for statement in run if "GROUP BY ballot.source" in statement]
+    assert vote(app.test_client(), keys[::-1]).status_code == 201
+    moved = client.get(f"/api/polls/{POLL}/results").get_json()
+    assert moved["ballots"] == 2
+    assert sum(moved["sources"].values()) == 2
 
 
 def test_results_carry_an_etag_that_changes_with_every_ballot(client, keys):

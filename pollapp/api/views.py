@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
-from flask_babel import gettext
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_babel import get_locale, gettext
 from werkzeug.exceptions import HTTPException
 
 from ..ballots.tally import read_tally
@@ -34,6 +34,9 @@ from .documents import (
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+_KEPT_DOCUMENTS = (
+    "pollapp.api.results_documents"  # poll id -> ((poll id, tally tag, figures tag, language), JSON)
+)
 policy.declare(bp, policy.Policy(errors="json"))
 
 
@@ -105,9 +108,22 @@ def results(slug: str) -> Response:
         unchanged = Response(status=304)
         unchanged.set_etag(tally.tag)
         return unchanged
-    result = results_of(found, tally)
-    sources = sources_of(found, tally, result.outcome.ballots)
-    response = jsonify(results_document(result, how_sure(found, tally), sources))
+    sure = how_sure(found, tally)
+    # Every counted ballot puts one entry first.
+    sources = sources_of(
+        found, tally, sum(n for (_, _, position), n in tally.counts.items() if position == 1)
+    )
+    # The document is a function of the ballots the tally counts (its tag), the
+    # figures and source counts worked out for them and the language: kept per
+    # app for the latest of these, it is sent again without a new encoding.
+    kept = current_app.extensions.setdefault(_KEPT_DOCUMENTS, {})
+    key = (found.id, tally.tag, sure.tag, tuple(sorted(sources.items())), str(get_locale()))
+    body = kept.get(found.id, (None, b""))
+    if body[0] == key:
+        response = current_app.response_class(body[1], mimetype="application/json")
+    else:
+        response = jsonify(results_document(results_of(found, tally), sure, sources))
+        kept[found.id] = (key, response.get_data())
     response.set_etag(tally.tag)
     return response
 
