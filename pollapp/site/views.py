@@ -39,6 +39,8 @@ from .suggestion_forms import suggestion_panel
 bp = Blueprint("site", __name__)
 # Readers' pages are never framed: the embed (its own blueprint) is what other sites show.
 policy.declare(bp, policy.Policy())
+# What the poll page's form sends; a refused body of any other type is not a ballot to give back.
+FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 @bp.get("/")
@@ -122,6 +124,8 @@ def refused_ballot(message: str, status: int) -> tuple[str, int] | None:
     slug = (request.view_args or {}).get("slug")
     if request.endpoint != "site.show_poll" or request.method != "POST" or not isinstance(slug, str):
         return None
+    if request.mimetype not in FORM_MIMETYPES:
+        return None  # not the page's form (the form would try to read a JSON body and fail)
     poll = find_poll(slug)
     if poll is None:
         return None
