@@ -20,7 +20,7 @@ from pollapp.polls.service import entry_keys, find_poll
 from pollapp.testing import scratch_postgres
 from sqlalchemy import create_engine, text
 
-from helpers import POLL
+from helpers import POLL, add_editor, log_in
 
 # These machines are shared and noisy: a slow example is not a failure.
 settings.register_profile("pollapp", deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -160,3 +160,12 @@ def keys(app: Flask) -> list[str]:
         poll = find_poll(POLL)
         assert poll is not None
         return entry_keys(poll)
+
+
+@pytest.fixture
+def desk(app: Flask) -> FlaskClient:
+    """A client logged in to the desk as an editor made with the CLI."""
+    add_editor(app)
+    client = app.test_client()
+    assert log_in(client).status_code == 302
+    return client

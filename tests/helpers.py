@@ -242,3 +242,28 @@ def vote_many(app: Flask, rankings: list[list[str]], slug: str = POLL) -> None:
     for ranking in rankings:
         response = vote(app.test_client(), ranking, slug)
         assert response.status_code in (200, 201), response.get_data(as_text=True)
+
+
+# The editors' desk: an account made with the CLI and a login as a browser sends it.
+EMAIL = "editor@example.org"
+PASSWORD = "correct horse battery staple"
+LOGIN = "/editors/login"
+
+
+def add_editor(app: Flask, email: str = EMAIL, password: str = PASSWORD) -> None:
+    done = app.test_cli_runner().invoke(
+        args=["editors", "add", email, "--password-stdin"], input=password + "\n"
+    )
+    assert done.exit_code == 0, done.output
+
+
+def log_in(
+    client: FlaskClient, email: str = EMAIL, password: str = PASSWORD, next_path: str | None = None, **kw
+) -> TestResponse:
+    """Send the login form as a browser would: the page first, then the form with its token."""
+    query = {"next": next_path} if next_path is not None else {}
+    client.get(LOGIN, query_string=query, **kw)
+    token = csrf_token(client, LOGIN)
+    return client.post(
+        LOGIN, query_string=query, data={"csrf_token": token, "email": email, "password": password}, **kw
+    )

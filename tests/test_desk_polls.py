@@ -16,7 +16,7 @@ from pollapp.polls.service import find_poll
 from sqlalchemy import select
 
 from helpers import POLL, csrf_token, database_state, tally_differences, vote
-from test_editors import add_editor, log_in, trail
+from test_editors import trail
 
 NEW = "/editors/polls/new"
 EDIT = f"/editors/polls/{POLL}/edit"
@@ -27,14 +27,6 @@ HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 def app(make_app, database_uri: str) -> Flask:
     """Every test here on SQLite and on PostgreSQL."""
     return make_app(database_uri=database_uri)
-
-
-@pytest.fixture
-def desk(app: Flask) -> FlaskClient:
-    add_editor(app)
-    client = app.test_client()
-    assert log_in(client).status_code == 302
-    return client
 
 
 def poll_form(

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from werkzeug.test import TestResponse
 
 from helpers import POLL, csrf_token, database_state, set_poll, vote
-from test_editors import HOME, add_editor, log_in, trail
+from test_editors import HOME, trail
 
 NO_SUCH = "no-such-poll"
 
@@ -27,14 +27,6 @@ def draft(app: Flask) -> list[str]:
     set_poll(app, status=PollStatus.DRAFT)
     with app.app_context():
         return entry_keys(find_poll(POLL))
-
-
-@pytest.fixture
-def desk(app: Flask) -> FlaskClient:
-    add_editor(app)
-    client = app.test_client()
-    assert log_in(client).status_code == 302
-    return client
 
 
 def ask(client: FlaskClient, method: str, path: str, keys: list[str], token: str) -> TestResponse:

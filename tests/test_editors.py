@@ -24,34 +24,24 @@ from pollapp.polls.service import find_poll
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from helpers import POLL, csrf_token, database_state, set_poll, tally_differences, vote
+from helpers import (
+    EMAIL,
+    LOGIN,
+    PASSWORD,
+    POLL,
+    add_editor,
+    csrf_token,
+    database_state,
+    log_in,
+    set_poll,
+    tally_differences,
+    vote,
+)
 
-EMAIL = "editor@example.org"
-PASSWORD = "correct horse battery staple"
-LOGIN = "/editors/login"
 HOME = "/editors/"
 HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"  # what a browser sends
 REFUSED = "That email and password do not match an editor&#39;s account."
 ADDRESS = "203.0.113.77"
-
-
-def add_editor(app: Flask, email: str = EMAIL, password: str = PASSWORD) -> None:
-    done = app.test_cli_runner().invoke(
-        args=["editors", "add", email, "--password-stdin"], input=password + "\n"
-    )
-    assert done.exit_code == 0, done.output
-
-
-def log_in(
-    client: FlaskClient, email: str = EMAIL, password: str = PASSWORD, next_path: str | None = None, **kw
-) -> TestResponse:
-    """Send the login form as a browser would: the page first, then the form with its token."""
-    query = {"next": next_path} if next_path is not None else {}
-    client.get(LOGIN, query_string=query, **kw)
-    token = csrf_token(client, LOGIN)
-    return client.post(
-        LOGIN, query_string=query, data={"csrf_token": token, "email": email, "password": password}, **kw
-    )
 
 
 @pytest.fixture

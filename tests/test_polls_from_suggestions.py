@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 
 from helpers import POLL, vote
 from test_desk_polls import entries_of, poll_form, send, stored
-from test_editors import add_editor, log_in
 from test_suggestions import QUEUE, moderate, nomination_ids, suggest
 
 NEW = "/editors/polls/new"
@@ -22,14 +21,6 @@ HOSTILE = '<script>alert(1)</script>"><svg onload=alert(2)>'
 @pytest.fixture
 def app(make_app) -> Flask:
     return make_app()
-
-
-@pytest.fixture
-def desk(app: Flask) -> FlaskClient:
-    add_editor(app)
-    client = app.test_client()
-    assert log_in(client).status_code == 302
-    return client
 
 
 def suggestions_made(app: Flask, desk: FlaskClient, titles: list[str]) -> dict[str, int]:

@@ -9,7 +9,6 @@ from typing import NamedTuple
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from pollapp.extensions import db
 from pollapp.polls.models import Rescore
 from sqlalchemy import select
@@ -17,7 +16,7 @@ from sqlalchemy import select
 from helpers import POLL, database_state, tally_differences, vote
 from oracle import recount_csv
 from test_desk_polls import EDIT, entries_of, poll_form, send, stored
-from test_editors import add_editor, log_in, trail
+from test_editors import trail
 
 RANKINGS = [[0, 1, 2], [2], [1, 0], [3, 1, 0, 2]]
 
@@ -26,14 +25,6 @@ RANKINGS = [[0, 1, 2], [2], [1, 0], [3, 1, 0, 2]]
 def app(make_app, database_uri: str) -> Flask:
     """Every test here on SQLite and on PostgreSQL."""
     return make_app(database_uri=database_uri)
-
-
-@pytest.fixture
-def desk(app: Flask) -> FlaskClient:
-    add_editor(app)
-    client = app.test_client()
-    assert log_in(client).status_code == 302
-    return client
 
 
 def cast_ballots(app: Flask) -> list[str]:

@@ -18,7 +18,6 @@ from pollapp.polls.service import entry_keys, find_poll
 
 from helpers import POLL, csrf_token, database_state, set_poll, vote
 from test_desk_polls import open_poll, poll_form, send
-from test_editors import add_editor, log_in
 
 NOON = datetime(2026, 12, 3, 12, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -112,14 +111,6 @@ def test_readers_are_told_when_the_poll_closes_in_their_language(app, keys):
 
 
 # ---------------------------------------------------------------- the desk
-
-
-@pytest.fixture
-def desk(app: Flask) -> FlaskClient:
-    add_editor(app)
-    client = app.test_client()
-    assert log_in(client).status_code == 302
-    return client
 
 
 def test_a_closing_time_in_the_past_is_refused_and_nothing_is_stored(app, desk):

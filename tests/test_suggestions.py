@@ -89,14 +89,6 @@ def nomination_ids(app: Flask) -> dict[str, int]:
     return dict(rows)
 
 
-@pytest.fixture
-def desk(app: Flask) -> FlaskClient:
-    add_editor(app)
-    client = app.test_client()
-    assert log_in(client).status_code == 302
-    return client
-
-
 def moderate(desk: FlaskClient, nomination: int, action: str, **data: str) -> TestResponse:
     token = csrf_token(desk, QUEUE)
     return desk.post(f"{QUEUE}/{nomination}/{action}", data={"csrf_token": token, **data})
