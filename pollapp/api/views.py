@@ -35,7 +35,7 @@ from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 _KEPT_DOCUMENTS = (
-    "pollapp.api.results_documents"  # poll id -> ((poll id, tally tag, figures tag, language), JSON)
+    "pollapp.api.results_documents"  # poll id -> ((poll id, tally tag, figures tag, ..., language), JSON)
 )
 policy.declare(bp, policy.Policy(errors="json"))
 
@@ -117,7 +117,18 @@ def results(slug: str) -> Response:
     # figures and source counts worked out for them and the language: kept per
     # app for the latest of these, it is sent again without a new encoding.
     kept = current_app.extensions.setdefault(_KEPT_DOCUMENTS, {})
-    key = (found.id, tally.tag, sure.tag, tuple(sorted(sources.items())), str(get_locale()))
+    key = (
+        found.id,
+        tally.tag,
+        sure.tag,
+        tuple(sorted(sources.items())),
+        str(get_locale()),
+        # Also stated in the document; every change the app makes bumps the
+        # revision in the tag too, these guard a change made beside it.
+        found.slug,
+        str(found.borda_rule),
+        found.min_ballots,
+    )
     body = kept.get(found.id, (None, b""))
     if body[0] == key:
         response = current_app.response_class(body[1], mimetype="application/json")
