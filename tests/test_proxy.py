@@ -1124,6 +1124,38 @@ def test_a_download_flood_is_refused_by_nginx_and_a_reader_still_votes(database_
 
 
 @pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+def test_a_large_download_is_sent_at_the_shipped_rate_and_arrives_whole(database_uri, tmp_path):
+    env = production_environment(database_uri, tmp_path, RATELIMIT_DOWNLOADS="1000 per minute")
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    with (
+        serving(env, tmp_path, socket_path, 2, "--access-logfile", "-") as server,
+        in_front(tmp_path, socket_path) as front,
+    ):
+        keys = front.entry_keys()
+        rng = random.Random(12)
+        rankings = [rng.sample(keys, len(keys)) for _ in range(12_000)]
+        imported = tmp_path / "many.csv"
+        with imported.open("w", encoding="utf-8-sig", newline="") as handle:
+            handle.write(",".join(["ballot"] + [f"rank_{p}" for p in range(1, len(keys) + 1)]) + "\r\n")
+            for number, ranking in enumerate(rankings, start=1):
+                handle.write(f"{number},{','.join(ranking)}\r\n")
+        flask(env, tmp_path, "ballots", "import", "--poll", POLL, str(imported))
+        # The app makes the file once; what is measured below is nginx sending it.
+        assert front.request("GET", DOWNLOAD_PATH, source="127.0.4.1").status == 200
+        assert app_requests(server, DOWNLOAD_PATH, 1) == 1
+
+        started = time.monotonic()
+        reply = front.request("GET", DOWNLOAD_PATH, source="127.0.4.2", timeout=60)
+        took = time.monotonic() - started
+        assert downloaded_ballots(reply, keys) == rankings
+        # 512 KB at once, then 1 MB/s: nginx's pace is a floor (a busy machine only adds to it).
+        size = len(reply.body)
+        assert size > 2 << 20, size
+        assert took >= 0.9 * (size - (512 << 10)) / (1 << 20), (size, took)
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
 def test_kept_downloads_never_lag_a_ballot_by_more_than_the_freshness(database_uri, tmp_path):
     fresh_for = 6.0
     env = production_environment(
