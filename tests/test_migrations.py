@@ -7,6 +7,7 @@ Alembic's logging set-up stays out of the test process.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -321,15 +322,27 @@ def store_poll_with_ballots(app: Flask, rankings: list[list[str]]) -> None:
         db.engine.dispose()
 
 
+def ballots_at_revision(
+    make_app: Callable[..., Flask], database_uri: str, folder: Path, revision: str, picks: list[list[int]]
+) -> tuple[Flask, list[str], list[list[str]]]:
+    """A database at schema ``revision`` holding the shipped poll and one ballot
+    per list of ``picks`` (places in the editors' order): the app on it (which
+    makes no schema of its own), the entries' keys, and the ballots' rankings."""
+    flask(database_uri, folder, "db", "upgrade", revision)
+    keys = [entry.key for entry in next(p for p in shipped_polls() if p.slug == POLL).entries]
+    rankings = [[keys[place] for place in ballot] for ballot in picks]
+    app = make_app(database_uri=database_uri, schema=False)
+    store_poll_with_ballots(app, rankings)
+    return app, keys, rankings
+
+
 def test_the_min_ballots_revision_gives_every_poll_thirty_and_keeps_ballots_and_tally(
     make_app, database_uri, tmp_path
 ):
     before = "f3c8a1d5e672"
-    flask(database_uri, tmp_path, "db", "upgrade", before)
-    keys = [entry.key for entry in next(p for p in shipped_polls() if p.slug == POLL).entries]
-    rankings = [[keys[2], keys[0]], [keys[4]], [keys[1], keys[2], keys[3]]]
-    app = make_app(database_uri=database_uri, schema=False)
-    store_poll_with_ballots(app, rankings)
+    app, keys, rankings = ballots_at_revision(
+        make_app, database_uri, tmp_path, before, [[2, 0], [4], [1, 2, 3]]
+    )
 
     flask(database_uri, tmp_path, "db", "upgrade")
 
@@ -357,11 +370,7 @@ def test_the_shared_rankings_revision_adds_its_table_and_keeps_ballots_and_tally
     make_app, database_uri, tmp_path
 ):
     before = "a9d3e5f1c7b2"
-    flask(database_uri, tmp_path, "db", "upgrade", before)
-    keys = [entry.key for entry in next(p for p in shipped_polls() if p.slug == POLL).entries]
-    rankings = [[keys[1], keys[0]], [keys[5], keys[2]], [keys[3]]]
-    app = make_app(database_uri=database_uri, schema=False)
-    store_poll_with_ballots(app, rankings)
+    app, keys, rankings = ballots_at_revision(make_app, database_uri, tmp_path, before, [[1, 0], [5, 2], [3]])
 
     # To the head: the models read every column later revisions add.
     flask(database_uri, tmp_path, "db", "upgrade")
@@ -393,11 +402,7 @@ def test_the_drafts_revision_admits_drafts_in_place_and_keeps_ballots_and_tally(
 ):
     """SQLite's poll table keeps its rows (and so its entries and ballots) while its CHECK widens."""
     before = "c5e2b8f4a913"
-    flask(database_uri, tmp_path, "db", "upgrade", before)
-    keys = [entry.key for entry in next(p for p in shipped_polls() if p.slug == POLL).entries]
-    rankings = [[keys[1], keys[3]], [keys[0]]]
-    app = make_app(database_uri=database_uri, schema=False)
-    store_poll_with_ballots(app, rankings)
+    app, keys, rankings = ballots_at_revision(make_app, database_uri, tmp_path, before, [[1, 3], [0]])
     engine = create_engine(database_uri)
     try:
         with engine.connect() as connection:
@@ -547,11 +552,9 @@ def test_the_sources_revision_names_old_ballots_site_or_imported_and_keeps_ballo
 def test_the_rescores_revision_keeps_ballots_tally_and_trail_both_ways(make_app, database_uri, tmp_path):
     """The trail's table is rebuilt for its new action; no poll, entry, ballot or tally row is touched."""
     before = "c5e8b2a4d7f1"
-    flask(database_uri, tmp_path, "db", "upgrade", before)
-    keys = [entry.key for entry in next(p for p in shipped_polls() if p.slug == POLL).entries]
-    rankings = [[keys[1], keys[0]], [keys[3]], [keys[2], keys[4], keys[0]]]
-    app = make_app(database_uri=database_uri, schema=False)
-    store_poll_with_ballots(app, rankings)
+    app, keys, rankings = ballots_at_revision(
+        make_app, database_uri, tmp_path, before, [[1, 0], [3], [2, 4, 0]]
+    )
     engine = create_engine(database_uri)
     try:
         with engine.begin() as connection:
@@ -612,11 +615,7 @@ def test_the_schedule_revision_keeps_ballots_and_tally_and_its_triggers_keep_the
     make_app, database_uri, tmp_path
 ):
     before = "c5e8b3a1d702"
-    flask(database_uri, tmp_path, "db", "upgrade", before)
-    keys = [entry.key for entry in next(p for p in shipped_polls() if p.slug == POLL).entries]
-    rankings = [[keys[2], keys[1]], [keys[4]]]
-    app = make_app(database_uri=database_uri, schema=False)
-    store_poll_with_ballots(app, rankings)
+    app, keys, rankings = ballots_at_revision(make_app, database_uri, tmp_path, before, [[2, 1], [4]])
 
     flask(database_uri, tmp_path, "db", "upgrade")
 
@@ -656,11 +655,9 @@ def test_the_ballot_order_revision_shuffles_every_poll_and_keeps_ballots_and_tal
     revision = ScriptDirectory.from_config(config).get_revision("d8b3f6a2c9e4")
     assert revision is not None and isinstance(revision.down_revision, str)
     before = revision.down_revision
-    flask(database_uri, tmp_path, "db", "upgrade", before)
-    keys = [entry.key for entry in next(p for p in shipped_polls() if p.slug == POLL).entries]
-    rankings = [[keys[3], keys[1]], [keys[0]], [keys[2], keys[5], keys[4]]]
-    app = make_app(database_uri=database_uri, schema=False)
-    store_poll_with_ballots(app, rankings)
+    app, keys, rankings = ballots_at_revision(
+        make_app, database_uri, tmp_path, before, [[3, 1], [0], [2, 5, 4]]
+    )
 
     flask(database_uri, tmp_path, "db", "upgrade")
 
