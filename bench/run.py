@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import html
 import http.client
 import json
 import os
@@ -37,15 +38,18 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pollapp.catalogue.files import shipped_polls
 from pollapp.config import READER_COOKIE
 
 # The process and database helpers the server tests use too.
 from pollapp.testing import (
+    Fetched,
     Nginx,
     app_environment,
     children,
+    framed_requests,
     free_port,
     gunicorn_command,
     nginx_binary,
@@ -1058,6 +1062,153 @@ def measure_previews(keys: list[str], args: argparse.Namespace, options: Options
     ]
 
 
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's, as the browser tests use
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-sync"]
+EMBED_SECRET = "abcdefghij"
+# A post on another site framing the embed as WordPress 6 does a discovered
+# embed from a site it does not know: sandboxed to scripts alone, sized by the
+# frame's height message.
+EMBED_HOST_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>A blog post</title></head>
+<body><h1>A blog post</h1>
+<iframe id="poll" sandbox="allow-scripts" src="{src}" width="500" height="200" title="The poll"></iframe>
+<script>
+window.addEventListener("message", function (event) {{
+  var data = event.data || {{}};
+  if (data.secret === "{secret}" && data.message === "height") {{
+    document.getElementById("poll").height = data.value;
+  }}
+}});
+</script></body></html>"""
+EMBED_REQUESTS = 5
+EMBED_KB = 40
+
+
+def chromium_missing() -> str | None:
+    """Why the figures in a browser cannot run here, or None."""
+    if not CHROMIUM.exists():
+        return f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install -e '.[test]')"
+    return None
+
+
+@contextmanager
+def host_page(source: str) -> Iterator[str]:
+    """Another site (127.0.0.2) whose one page frames ``source``; the page's URL."""
+    from werkzeug.serving import WSGIRequestHandler, make_server
+    from werkzeug.wrappers import Request, Response
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args: object) -> None:
+            pass
+
+    page = EMBED_HOST_PAGE.format(src=source, secret=EMBED_SECRET)
+
+    @Request.application
+    def post(request: Request) -> Response:
+        return Response(page, mimetype="text/html")
+
+    server = make_server("127.0.0.2", 0, post, threaded=True, request_handler=Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.2:{server.server_port}/post"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+def measure_embed_weight(
+    keys: list[str], args: argparse.Namespace, options: Options, folder: Path
+) -> list[Row]:
+    """Figure 10: what the embed's first view costs, in a post of another site with WordPress's
+    sandbox, in Chromium, through the shipped nginx config: its requests, the bytes on the wire and
+    the hosts other than pollapp's."""
+    figures = ("10. embed's first view, requests", "10. embed's first view, transferred")
+    targets = (f"≤ {EMBED_REQUESTS}", f"≤ {EMBED_KB} KB")
+    missing = ("--no-nginx" if args.no_nginx else nginx_missing()) or chromium_missing()
+    if missing:
+        return [skipped(figure, target, missing) for figure, target in zip(figures, targets, strict=True)]
+    from playwright.sync_api import sync_playwright
+
+    uri = f"sqlite:///{folder / 'embed.sqlite3'}"
+    ballots = folder / "embed.csv"
+    write_ballots_csv(ballots, args.small, keys)
+    flask(uri, "init-db")
+    flask(uri, "ballots", "import", "--poll", SLUG, str(ballots))
+    views: list[list[Fetched]] = []
+    with ExitStack() as stack:
+        server = stack.enter_context(
+            serving("embed", "pollapp:create_app()", uri, options, folder, proxy_settings())
+        )
+        front = stack.enter_context(in_front(server, folder, through_nginx=True))
+        assert front.nginx is not None
+        pollapp_host = f"localhost:{front.nginx.port}"
+        embed = f"https://{pollapp_host}/polls/{SLUG}/embed#?secret={EMBED_SECRET}"
+        post = stack.enter_context(host_page(html.escape(embed)))
+        playwright = stack.enter_context(sync_playwright())
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            # nginx listens on 127.0.0.1 only; the certificate is its own, made for the run.
+            args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP localhost 127.0.0.1"],
+        )
+        stack.callback(browser.close)
+        for _ in range(2):  # each a first view: a fresh context, nothing cached
+            context = browser.new_context(ignore_https_errors=True, viewport={"width": 900, "height": 900})
+            try:
+                page = context.new_page()
+                page.set_default_timeout(30_000)
+                fetched = framed_requests(page, lambda page=page: page.goto(post))
+                ready = page.frame_locator("#poll").locator(".ranker.is-ready")
+                ready.wait_for(state="visible")
+                views.append(fetched)
+            finally:
+                context.close()
+    fetched = views[-1]
+    for each in fetched:
+        say(
+            f"embed first view: {each.status} {each.url} {each.content_type} "
+            f"{each.content_encoding or 'identity'}, {fmt(each.wire_bytes)} B transferred"
+        )
+    if [len(view) for view in views] != [len(fetched)] * len(views):
+        say(f"the two first views made {[len(view) for view in views]} requests")
+    failed = [each.url for each in fetched if each.status is None or each.status >= 400]
+    if failed:
+        raise SystemExit(f"the embed's first view had requests fail: {failed}")
+    others = sorted({each.host for each in fetched} - {pollapp_host})
+    requests = len(fetched)
+    # As Chromium counts them on the wire (DevTools' "transferred"): over HTTP/2
+    # it gives the headers no size of their own but counts them in the body's.
+    weight = sum(each.wire_bytes for each in fetched) / 1024
+    parts = ", ".join(
+        f"{urlsplit(each.url).path.rsplit('/', 1)[-1]} {each.wire_bytes / 1024:.1f}"
+        f"{'' if each.content_encoding else ' (plain)'}"
+        for each in fetched
+    )
+    return [
+        Row(
+            figures[0],
+            f"{requests} requests, to hosts other than pollapp's: {len(others)} {' '.join(others)}".rstrip(),
+            requests,
+            "requests",
+            targets[0],
+            requests <= EMBED_REQUESTS and not others,
+        ),
+        Row(
+            figures[1],
+            f"transferred, compressed as nginx sends it, in KB: {parts}",
+            weight,
+            "KB",
+            targets[1],
+            weight <= EMBED_KB,
+        ),
+    ]
+
+
 def measure_public_alone(
     keys: list[str], args: argparse.Namespace, options: Options, folder: Path
 ) -> list[Row]:
@@ -1083,6 +1234,7 @@ ONLY: dict[str, Callable[[list[str], argparse.Namespace, Options, Path], list[Ro
     "slow": measure_slow_alone,
     "live": measure_live,
     "previews": measure_previews,
+    "embed-weight": measure_embed_weight,
     "results": measure_results_alone,
     "export": measure_exports_alone,
     "import": measure_import_alone,
@@ -1130,7 +1282,7 @@ def main() -> int:
         "--only",
         choices=sorted(ONLY),
         help="measure one figure alone: results (figure 2), export (3), import (4), flood (5), "
-        "slow (6), live (8) or previews (9)",
+        "slow (6), live (8), previews (9) or embed-weight (10)",
     )
     args = parser.parse_args()
     args.ballots = args.ballots or (20_000 if args.quick else 1_000_000)
@@ -1243,6 +1395,8 @@ def main() -> int:
         rows += measure_public(keys, args, options, folder)
         # 9. Link preview images asked for by a crowd of crawlers.
         rows += measure_previews(keys, args, options, folder)
+        # 10. The embed's first view, in Chromium, through nginx.
+        rows += measure_embed_weight(keys, args, options, folder)
     finally:
         if args.keep:
             say(f"kept {folder}")
@@ -1275,8 +1429,8 @@ def print_table(rows: list[Row], args: argparse.Namespace, options: Options) -> 
     def value(row: Row) -> str:
         if row.value is None:
             return "—"
-        if row.unit == "%":
-            return f"{row.value:.1f} %"
+        if row.unit in ("%", "KB"):
+            return f"{row.value:.1f} {row.unit}"
         if row.unit in ("", "MB"):
             return f"{row.value:.2f}" if row.unit == "" else f"{row.value:.0f} MB"
         return f"{fmt(row.value)} {row.unit}"

@@ -1,7 +1,8 @@
 """What the server tests and the benchmark share: scratch PostgreSQL databases,
 loopback ports, gunicorn command lines and its worker processes, the shipped
 nginx config run in front of them, ``flask`` commands in a process of their
-own, and the reader of the ``.soi`` ballots file (tests/data) both load."""
+own, the reader of the ``.soi`` ballots file (tests/data) both load, and what
+a page's frames fetch in a browser (Playwright)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,17 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page, Request
 
 
 @contextmanager
@@ -476,3 +481,60 @@ def running_nginx(
         yield running
     finally:
         stop_process(process, timeout=10)
+
+
+# ---------------------------------------------------------------- what a page's first view fetches
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One request a browser made and what came back, as Chromium counted it on the wire."""
+
+    url: str
+    status: int | None  # None: the request failed
+    content_type: str
+    content_encoding: str | None
+    body_bytes: int  # as sent, so compressed when it was
+    header_bytes: int
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc
+
+    @property
+    def wire_bytes(self) -> int:
+        return self.body_bytes + self.header_bytes
+
+
+def framed_requests(page: Page, go: Callable[[], object], *, idle_timeout: float = 10_000) -> list[Fetched]:
+    """Every request the frames inside ``page`` make while ``go()`` loads it and until
+    the network is idle (Playwright's "networkidle": nothing for 500 ms, in
+    milliseconds ``idle_timeout`` at most); the top page's own requests are left out."""
+    finished: list[Request] = []
+    failed: list[Request] = []
+
+    def framed(request: Request) -> bool:
+        return request.frame != page.main_frame
+
+    page.on("requestfinished", lambda request: finished.append(request) if framed(request) else None)
+    page.on("requestfailed", lambda request: failed.append(request) if framed(request) else None)
+    go()
+    page.wait_for_load_state("networkidle", timeout=idle_timeout)
+    fetched = []
+    for request in finished:
+        response = request.response()
+        sizes = request.sizes()
+        headers = response.headers if response is not None else {}
+        fetched.append(
+            Fetched(
+                url=request.url,
+                status=response.status if response is not None else None,
+                content_type=headers.get("content-type", ""),
+                content_encoding=headers.get("content-encoding"),
+                body_bytes=int(sizes["responseBodySize"]),
+                header_bytes=int(sizes["responseHeadersSize"]),
+            )
+        )
+    for request in failed:
+        fetched.append(Fetched(request.url, None, "", None, 0, 0))
+    return fetched

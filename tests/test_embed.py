@@ -5,6 +5,8 @@ first-ballot budget, and who may frame what."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from typing import NamedTuple
 
@@ -412,3 +414,26 @@ def test_results_hidden_until_close_are_not_shown_in_the_frame(app, client, keys
     assert "Readers' top" not in body["html"]
     assert "shown when the poll closes" in body["html"]
     assert "/results" not in client.get(EMBED).get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- what the page carries inside itself
+
+
+def hash_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def test_the_embeds_inline_script_and_styles_are_exactly_what_its_policy_lets_run(client):
+    response = client.get(EMBED)
+    page = response.get_data(as_text=True)
+    policy = dict(part.split(maxsplit=1) for part in response.headers["Content-Security-Policy"].split("; "))
+    for tag, directive in (("script", "script-src"), ("style", "style-src")):
+        inline = re.findall(rf"<{tag}>(.*?)</{tag}>", page, flags=re.S)
+        assert inline, f"the embed carries no {tag} inside itself"
+        allowed = policy[directive].split()
+        assert allowed[0] == "'self'" and "'unsafe-inline'" not in allowed
+        assert sorted(allowed[1:]) == sorted(hash_source(text) for text in inline), directive
+    # Every other script comes from the site's own files.
+    for attributes in re.findall(r"<script\b([^>]*)>", page):
+        assert attributes == "" or "src=" in attributes, attributes
+    assert not re.search(r"\son[a-z]+\s*=", page), "an inline event handler"

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import html
 import json
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect, sync_playwright
+from pollapp.testing import Fetched, framed_requests, nginx_binary, running_nginx
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -295,6 +298,61 @@ def test_at_500_px_wide_the_embed_fits_wordpresss_1000_px_before_and_after_a_bal
     page.wait_for_function(f"window.heights[window.heights.length - 1] === {after}")
     assert 200 <= after <= 1000
     assert page.evaluate("window.strangers") == []
+
+
+# ---------------------------------------------------------------- the first view's weight
+
+# The issue's budget for the embed's first view (bench figure 10 measures it).
+FIRST_VIEW_REQUESTS = 5
+FIRST_VIEW_BYTES = 40 * 1024
+
+
+def first_view(page: Page, url: str) -> list[Fetched]:
+    """Every request the frame in the page at ``url`` makes until the ballot is ready and
+    the network is quiet; each must have been answered."""
+    fetched = framed_requests(page, lambda: page.goto(url))
+    expect(page.frame_locator("#poll").locator(".ranker.is-ready")).to_be_visible()
+    assert [each.url for each in fetched if each.status != 200] == []
+    return fetched
+
+
+def test_the_embeds_first_view_in_wordpresss_sandbox_is_five_requests_at_most_all_to_pollapp(
+    open_page, server, blog
+):
+    fetched = first_view(open_page(viewport={"width": 900, "height": 900}), blog(WORDPRESS_SANDBOX))
+    assert {each.host for each in fetched} == {urlsplit(server).netloc}
+    assert len(fetched) <= FIRST_VIEW_REQUESTS, [each.url for each in fetched]
+
+
+def test_through_the_shipped_nginx_the_embeds_first_view_is_40_kb_at_most_compressed(
+    browser, server, tmp_path
+):
+    if nginx_binary() is None:
+        pytest.skip("nginx is not installed (Debian: apt-get install nginx-light)")
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed, so there is no certificate for nginx")
+    with running_nginx([("127.0.0.1", urlsplit(server).port or 80)], tmp_path) as nginx:
+        embed = f"https://127.0.0.1:{nginx.port}{EMBED}#?secret={SECRET}"
+
+        @Request.application
+        def host(request: Request) -> Response:
+            page = HOST_PAGE.format(attributes=WORDPRESS_SANDBOX, src=html.escape(embed), secret=SECRET)
+            return Response(page, mimetype="text/html")
+
+        url, stop = serve("127.0.0.2", host)
+        # nginx's certificate is its own, made for this test.
+        context = browser.new_context(ignore_https_errors=True, viewport={"width": 900, "height": 900})
+        try:
+            context.set_default_timeout(10_000)
+            fetched = first_view(context.new_page(), f"{url}/post")
+        finally:
+            context.close()
+            stop()
+    assert {each.host for each in fetched} == {f"127.0.0.1:{nginx.port}"}
+    # Every text type the first view is made of comes compressed.
+    assert [each.url for each in fetched if each.content_encoding != "gzip"] == []
+    weight = sum(each.wire_bytes for each in fetched)
+    assert weight <= FIRST_VIEW_BYTES, [(each.url, each.wire_bytes) for each in fetched]
 
 
 # ---------------------------------------------------------------- cookies in frames

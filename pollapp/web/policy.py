@@ -24,6 +24,9 @@ class Policy:
     # set, so that no browser or proxy keeps a copy (the editors' desk).
     # False: each view says how its responses may be cached.
     no_store: bool = False
+    # Static files (scripts and styles) its pages carry inside themselves
+    # (``inline.inline_static``); the CSP lets exactly these run, by hash.
+    inline: tuple[str, ...] = ()
 
     def frame_ancestors(self) -> str:
         if self.frame_ancestors_setting is None:

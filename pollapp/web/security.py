@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.wsgi import get_content_length
 
+from .inline import sources
 from .policy import current_policy
 
 if TYPE_CHECKING:
@@ -26,12 +27,16 @@ if TYPE_CHECKING:
 
 
 @lru_cache(maxsize=8)
-def _default_headers(frame_ancestors: str) -> tuple[tuple[str, str, str], ...]:
-    """(lowercase name, name, value) of each header a response gets unless it set its own."""
+def _default_headers(
+    frame_ancestors: str, scripts: str = "", styles: str = ""
+) -> tuple[tuple[str, str, str], ...]:
+    """(lowercase name, name, value) of each header a response gets unless it set its own;
+    ``scripts`` and ``styles`` are the hash sources of the inline ones the page may hold."""
     headers = {
         "Content-Security-Policy": (
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
+            f"default-src 'self'; script-src 'self'{scripts}; style-src 'self'{styles}; "
+            "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            f"frame-ancestors {frame_ancestors}"
         ),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -47,7 +52,11 @@ def _headers(response: Response) -> Response:
     headers = response.headers
     present = {name.lower() for name in headers.keys()}
     policy = current_policy()
-    for lowered, name, value in _default_headers(policy.frame_ancestors()):
+    inline = sources(policy.inline) if policy.inline else {}
+    defaults = _default_headers(
+        policy.frame_ancestors(), inline.get("script-src", ""), inline.get("style-src", "")
+    )
+    for lowered, name, value in defaults:
         if lowered not in present:
             headers.add(name, value)
     if policy.no_store:
