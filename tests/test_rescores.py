@@ -69,7 +69,7 @@ def checked_against_a_recount(app: Flask, slug: str = POLL) -> dict:
 
 def test_adding_an_entry_after_ballots_comes_back_with_what_it_does_and_stores_nothing(app, desk):
     keys = cast_ballots(app)
-    before = database_state(app)
+    before = (database_state(app), entries_of(app, POLL))
 
     response = send(desk, EDIT, poll_form("Renamed", rows_of(keys, "A tenth kiss"), slug=POLL))
 
@@ -81,7 +81,7 @@ def test_adding_an_entry_after_ballots_comes_back_with_what_it_does_and_stores_n
     )
     assert "This poll has ballots: confirm the re-score to save it, or leave the change out." in page
     assert 'name="rescore" type="checkbox" value="entries_added:10"' in page
-    assert database_state(app) == before
+    assert (database_state(app), entries_of(app, POLL)) == before
     assert [key for key, *_ in entries_of(app, POLL)] == keys and stored(app, POLL).title != "Renamed"
     assert rescores(app) == [] and "rescored" not in [action for _, action, *_ in trail(app)]
 
@@ -219,9 +219,40 @@ def test_a_poll_file_that_adds_an_entry_to_a_poll_with_ballots_is_kept_as_a_re_s
     assert runner.invoke(args=["polls", "export", POLL, str(exported)]).exit_code == 0
     text = exported.read_text(encoding="utf-8")
     exported.write_text(text + '\n[[entries]]\nkey = "tenth"\ntitle = "Tenth"\n', encoding="utf-8")
+    before = (database_state(app), entries_of(app, POLL))
 
-    done = runner.invoke(args=["polls", "import", str(exported)])
+    # As in the desk: first what it does to the points, and nothing stored.
+    refused = runner.invoke(args=["polls", "import", str(exported)])
+    assert refused.exit_code == 1
+    assert "Nothing was imported" in refused.output
+    assert "Every ballot is re-scored with n = 10 instead of 9" in refused.output
+    assert "--rescore" in refused.output
+    assert (database_state(app), entries_of(app, POLL)) == before and rescores(app) == []
+
+    done = runner.invoke(args=["polls", "import", "--rescore", str(exported)])
 
     assert done.exit_code == 0, done.output
     assert [cause for cause, *_ in rescores(app)] == ["entries_added"]
     checked_against_a_recount(app)
+
+
+def test_a_poll_file_that_changes_the_rule_after_ballots_needs_the_confirmation(app, tmp_path):
+    cast_ballots(app)
+    runner = app.test_cli_runner()
+    exported = tmp_path / "poll.toml"
+    assert runner.invoke(args=["polls", "export", POLL, str(exported)]).exit_code == 0
+    text = exported.read_text(encoding="utf-8")
+    assert 'borda_rule = "averaged"' in text
+    exported.write_text(text.replace('borda_rule = "averaged"', 'borda_rule = "modified"'), encoding="utf-8")
+    before = (database_state(app), entries_of(app, POLL))
+
+    refused = runner.invoke(args=["polls", "import", str(exported)])
+    assert refused.exit_code == 1 and "under the modified rule instead of the averaged rule" in refused.output
+    assert (database_state(app), entries_of(app, POLL)) == before
+
+    done = runner.invoke(args=["polls", "import", "--rescore", str(exported)])
+    assert done.exit_code == 0, done.output
+    assert [(cause, rule_after) for cause, _, _, _, rule_after in rescores(app)] == [
+        ("rule_changed", "modified")
+    ]
+    assert checked_against_a_recount(app)["borda_rule"] == "modified"

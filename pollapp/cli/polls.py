@@ -7,10 +7,12 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from ..ballots.service import has_ballots
 from ..catalogue.files import PollFileError, poll_file_text, read_poll_file
 from ..catalogue.sync import spec_of, sync_polls
 from ..core.terms import PollStatus
-from ..polls.service import set_status
+from ..polls.service import find_poll, rescores_needed, set_status
+from ..words import rescore_sentence
 from .common import poll_named
 
 poll_group = AppGroup("poll", help="Open or close a poll.")
@@ -37,10 +39,28 @@ polls_group = AppGroup("polls", help="Poll files in and out (TOML, as in the cat
 
 @polls_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def import_poll(file: Path) -> None:
-    """Create a poll from its file, or update the poll of that slug; ballots are kept."""
+@click.option(
+    "--rescore",
+    is_flag=True,
+    help="Go ahead where the file changes the points of ballots already cast (another rule, added entries).",
+)
+def import_poll(file: Path, rescore: bool) -> None:
+    """Create a poll from its file, or update the poll of that slug; ballots are kept.
+
+    As in the desk, a file that re-scores the ballots already cast is refused,
+    saying what it would do, until it is confirmed with --rescore."""
     try:
-        lines = sync_polls([read_poll_file(file)])
+        spec = read_poll_file(file)
+        poll = find_poll(spec.slug)
+        if poll is not None and not rescore and has_ballots(poll):
+            changes = rescores_needed(poll, [entry.key for entry in spec.entries], spec.borda_rule)
+            if changes:
+                said = " ".join(rescore_sentence(change) for change in changes)
+                raise click.ClickException(
+                    f"Nothing was imported: {spec.slug} has ballots. {said} "
+                    "To do so, import the file again with --rescore."
+                )
+        lines = sync_polls([spec])
     except PollFileError as error:
         raise click.ClickException(f"Nothing was imported: {error}.") from error
     for line in lines:
