@@ -175,6 +175,10 @@ REFUSALS = [
     Refusal({}, [{"title": "A", "link": "javascript:alert(1)"}, {"title": "B"}], "http:// or https://"),
     Refusal({"title": "x" * 301}, None, "At most 300 characters."),
     Refusal({"min_ballots": "0"}, None, "Give a whole number from 1 to 1000000."),
+    # PostgreSQL cannot keep a NUL at all: it is refused before it reaches the database.
+    Refusal({"title": "Best\x00endings"}, None, "invisible control character (U+0000)"),
+    Refusal({"intro": "Ring \x07 the bell"}, None, "invisible control character (U+0007)"),
+    Refusal({}, [{"title": "A", "blurb": "x\x1b[31m"}, {"title": "B"}], "control character (U+001B)"),
 ]
 
 

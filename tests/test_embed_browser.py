@@ -20,7 +20,7 @@ from pollapp.testing import Fetched, framed_requests, nginx_binary, running_ngin
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from helpers import POLL
+from helpers import POLL, set_poll
 
 pytestmark = pytest.mark.browser
 
@@ -490,3 +490,38 @@ def test_a_frame_that_keeps_no_cookie_still_counts_and_its_reloads_meet_the_addr
     finally:
         stop_blog()
         stop_poll()
+
+
+# ---------------------------------------------------------------- a refusal keeps the picks
+
+
+def test_in_wordpresss_sandbox_a_refused_ballot_keeps_its_picks_and_goes_in_later(
+    app, open_page, server, blog, keys
+):
+    set_poll(app, shuffle_entries=False)
+    page = open_page(viewport={"width": 600, "height": 900})
+    page.goto(blog('sandbox="allow-scripts"'))
+    frame = embed_frame(page)
+    assert frame.evaluate("self.origin") == "null"
+    ui = page.frame_locator("#poll")
+    expect(ui.locator(".ranker.is-ready")).to_be_visible()
+    chosen = [keys[6], keys[0], keys[3]]
+    for key in chosen:
+        ui.locator(f'.pool-item[data-key="{key}"] button').click()
+
+    set_poll(app, status="closed")  # closed while the reader was choosing
+    ui.get_by_role("button", name="Cast my ballot").click()
+    message = ui.locator("#ballot-message")
+    expect(message).to_contain_text("This poll is closed and no longer takes ballots.")
+    expect(message).to_be_in_viewport()
+    ranked = ui.locator(".ranked-item:not([hidden])")
+    expect(ranked).to_have_count(3)
+    assert ranked.evaluate_all("items => items.map(i => i.dataset.key)") == chosen
+    assert ballots(page, server) == 0
+
+    # The poll opens again: the same picks, untouched, are cast as they stand.
+    set_poll(app, status="open")
+    ui.get_by_role("button", name="Cast my ballot").click()
+    expect(ui.locator("#after-heading")).to_have_text("Thank you! Your ballot is in.")
+    assert ballots(page, server) == 1
+    assert counted(page, server)[:3] == chosen

@@ -82,6 +82,24 @@ def test_import_refuses_a_broken_file_and_stores_nothing(app, runner, tmp_path):
         assert find_poll("broken") is None
 
 
+def test_import_refuses_a_control_character_and_stores_nothing(app, runner, tmp_path):
+    target = tmp_path / "controls.toml"
+    target.write_text(
+        'slug = "controls"\ntitle = "Con\\u0000trols"\nintro = "x"\nborda_rule = "averaged"\n'
+        'status = "open"\nresults_visibility = "always"\n'
+        '[[entries]]\nkey = "a"\ntitle = "A"\n[[entries]]\nkey = "b"\ntitle = "B"\n',
+        "utf-8",
+    )
+    result = runner.invoke(args=["polls", "import", str(target)])
+    assert result.exit_code == 1, result.output
+    assert (
+        "Nothing was imported" in result.output
+        and "'title' holds a control character (U+0000)" in result.output
+    )
+    with app.app_context():
+        assert find_poll("controls") is None
+
+
 def test_export_of_an_unknown_poll_is_a_clear_error(runner):
     result = runner.invoke(args=["polls", "export", "no-such-poll"])
     assert result.exit_code != 0 and "There is no poll called 'no-such-poll'" in result.output

@@ -46,6 +46,15 @@ class PollFileError(ValueError):
 POLL_TRANSLATED = ("title", "intro", "entry_noun", "entry_noun_plural")
 ENTRY_TRANSLATED = ("title", "subtitle", "credit", "blurb")
 LANGUAGE_CODE = re.compile(r"[a-z]{2}")
+# Control characters, tabs and line breaks aside: not text anyone means to
+# show (and PostgreSQL cannot keep a NUL in a text column).
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_character(text: str) -> str | None:
+    """The first control character in ``text`` (as U+XXXX), or None."""
+    found = CONTROL_CHARACTER.search(text)
+    return None if found is None else f"U+{ord(found.group()):04X}"
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,8 @@ def _text(table: dict[str, object], field: str, where: str, limit: int = TITLE_L
         raise PollFileError(f"{where}: '{field}' must be a non-empty string")
     if len(value.strip()) > limit:
         raise PollFileError(f"{where}: '{field}' must be at most {limit} characters")
+    if (control := control_character(value)) is not None:
+        raise PollFileError(f"{where}: '{field}' holds a control character ({control}); plain text only")
     return value.strip()
 
 

@@ -3,6 +3,7 @@ fixed number of entry rows, so it works without script."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput
 
 from ..ballots.service import has_ballots
-from ..catalogue.files import BLURB_LENGTH, ENTRY_TRANSLATED, EntrySpec, PollSpec
+from ..catalogue.files import BLURB_LENGTH, ENTRY_TRANSLATED, EntrySpec, PollSpec, control_character
 from ..core.ranking import Rule
 from ..core.terms import (
     KEY_PATTERN,
@@ -64,13 +65,28 @@ VISIBILITY_NAMES = {
 }
 
 
-def _at_most(limit: int) -> Length:
-    return Length(max=limit, message=_("At most %(most)s characters.", most=limit))
+def _at_most(limit: int) -> Callable[[Form, StringField], None]:
+    """Plain text of at most ``limit`` characters: every text field of the desk's poll form."""
+    length = Length(max=limit, message=_("At most %(most)s characters.", most=limit))
+
+    def check(form: Form, field: StringField) -> None:
+        length(form, field)
+        _plain(form, field)
+
+    return check
 
 
 def _link(form: Form, field: Field) -> None:
     if field.data and not plausible_link(str(field.data).strip()):
         raise ValidationError(gettext("A link must be an http:// or https:// address."))
+
+
+def _plain(form: Form, field: Field) -> None:
+    control = control_character(field.data) if isinstance(field.data, str) else None
+    if control is not None:
+        raise ValidationError(
+            gettext("Plain text only: this holds an invisible control character (%(which)s).", which=control)
+        )
 
 
 def _strip(value: object) -> object:
