@@ -335,6 +335,25 @@ def fmt(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def intake_load(
+    front: Front, label: str, script: tuple[str, ...], args: argparse.Namespace, failures: list[str]
+) -> Callable[[], float]:
+    """One intake run: a second to warm up, then ``args.duration`` seconds of wrk running
+    ``script`` (a wrk script and its arguments); accepted ballots per second. A request that
+    failed is added to ``failures``."""
+
+    def run() -> float:
+        wrk(front.url, 1, args.connections, 2, *script, headers=front.headers)
+        got = wrk(front.url, args.duration, args.connections, 2, *script, headers=front.headers)
+        if got["failed"] or got["socket_errors"]:
+            failures.append(f"{label}: {got}")
+        rate = (got["created"] + got["replaced"]) / (got["duration_us"] / 1e6)
+        say(f"intake {label}: {fmt(rate)} accepted/s {got}")
+        return rate
+
+    return run
+
+
 def measure_intake(
     label: str,
     uri: str,
@@ -362,19 +381,8 @@ def measure_intake(
         failures: list[str] = []
 
         def load(side: str, path: str) -> Callable[[], float]:
-            front = fronts[side]
-
-            def run() -> float:
-                vote = ("vote.lua", path, str(args.revote), *keys)
-                wrk(front.url, 1, args.connections, 2, *vote, headers=front.headers)
-                got = wrk(front.url, args.duration, args.connections, 2, *vote, headers=front.headers)
-                if got["failed"] or got["socket_errors"]:
-                    failures.append(f"{side} ({name}): {got}")
-                rate = (got["created"] + got["replaced"]) / (got["duration_us"] / 1e6)
-                say(f"intake {side} ({name}): {fmt(rate)} accepted/s {got}")
-                return rate
-
-            return run
+            script = ("vote.lua", path, str(args.revote), *keys)
+            return intake_load(fronts[side], f"{side} ({name})", script, args, failures)
 
         rates = alternate(
             args.rounds,
@@ -395,6 +403,74 @@ def measure_intake(
             ratio >= 1.0,
         )
     ]
+
+
+def measure_embed_intake(
+    label: str, uri: str, keys: list[str], args: argparse.Namespace, options: Options, folder: Path
+) -> list[Row]:
+    """Figure 11: ballots through the embed's two paths (its script's, as from WordPress's sandbox,
+    and its form's, JavaScript off) ÷ the minimal insert's, the three in alternating rounds."""
+    flask(uri, "init-db")
+    import minimal_app  # beside this script, so on sys.path already
+
+    minimal_app.prepare(uri)
+    with ExitStack() as stack:
+        real = stack.enter_context(serving(f"embed-{label}", "pollapp:create_app()", uri, options, folder))
+        minimal = stack.enter_context(
+            serving(f"minimal-embed-{label}", "minimal_app:create_app()", uri, options, folder)
+        )
+        embed, baseline = (stack.enter_context(in_front(server, folder, False)) for server in (real, minimal))
+        failures: list[str] = []
+        revote = str(args.revote)
+        script = ("embed.lua", f"/polls/{SLUG}/embed/ballots", "script", "null", revote, *keys)
+        # The form is sent from the embed's own page, so from the app's own origin.
+        form = ("embed.lua", f"/polls/{SLUG}/embed", "form", real.url, revote, *keys)
+        rates = alternate(
+            args.rounds,
+            {
+                "script": intake_load(embed, f"embed script ({label})", script, args, failures),
+                "form": intake_load(embed, f"embed form ({label})", form, args, failures),
+                "minimal": intake_load(
+                    baseline, f"minimal ({label})", ("vote.lua", "/ballots", revote, *keys), args, failures
+                ),
+            },
+        )
+    if failures:
+        raise SystemExit("embed intake requests failed:\n" + "\n".join(failures))
+    verify = flask(uri, "tally", "verify", "--poll", SLUG)
+    say(f"after the embed intake load ({label}): {verify.stdout.strip()}")
+    rows = []
+    for way, words in (("script", "the script's path (WordPress's sandbox)"), ("form", "the form's path")):
+        ratio = rates[way] / rates["minimal"]
+        rows.append(
+            Row(
+                f"11. embed intake, {way}, {label}",
+                f"{words} {fmt(rates[way])}/s ÷ minimal insert {fmt(rates['minimal'])}/s",
+                ratio,
+                "",
+                "≥ 1.0",
+                ratio >= 1.0,
+            )
+        )
+    return rows
+
+
+def measure_embed_intake_alone(
+    keys: list[str], args: argparse.Namespace, options: Options, folder: Path
+) -> list[Row]:
+    """Figure 11 on SQLite and, unless --no-postgres, on PostgreSQL."""
+    rows = measure_embed_intake(
+        "SQLite", f"sqlite:///{folder / 'embed-intake.sqlite3'}", keys, args, options, folder
+    )
+    if args.no_postgres:
+        return rows
+    with postgres_database(args.postgres) as uri:
+        if uri is None:
+            for way in ("script", "form"):
+                rows.append(skipped(f"11. embed intake, {way}, PostgreSQL", "≥ 1.0", "no server answered"))
+        else:
+            rows += measure_embed_intake("PostgreSQL", uri, keys, args, options, folder)
+    return rows
 
 
 def timed_get(server: Server, path: str, take: Callable[[bytes], None]) -> float:
@@ -1235,6 +1311,7 @@ ONLY: dict[str, Callable[[list[str], argparse.Namespace, Options, Path], list[Ro
     "live": measure_live,
     "previews": measure_previews,
     "embed-weight": measure_embed_weight,
+    "embed-intake": measure_embed_intake_alone,
     "results": measure_results_alone,
     "export": measure_exports_alone,
     "import": measure_import_alone,
@@ -1282,7 +1359,7 @@ def main() -> int:
         "--only",
         choices=sorted(ONLY),
         help="measure one figure alone: results (figure 2), export (3), import (4), flood (5), "
-        "slow (6), live (8), previews (9) or embed-weight (10)",
+        "slow (6), live (8), previews (9), embed-weight (10) or embed-intake (11)",
     )
     args = parser.parse_args()
     args.ballots = args.ballots or (20_000 if args.quick else 1_000_000)
@@ -1395,8 +1472,9 @@ def main() -> int:
         rows += measure_public(keys, args, options, folder)
         # 9. Link preview images asked for by a crowd of crawlers.
         rows += measure_previews(keys, args, options, folder)
-        # 10. The embed's first view, in Chromium, through nginx.
+        # 10 and 11. The embed's first view, in Chromium, through nginx; its ballot intake.
         rows += measure_embed_weight(keys, args, options, folder)
+        rows += measure_embed_intake_alone(keys, args, options, folder)
     finally:
         if args.keep:
             say(f"kept {folder}")
