@@ -12,11 +12,12 @@ from pollapp.polls.models import Poll
 from pollapp.polls.service import EntryView
 from pollapp.results.service import Results
 from pollapp.web import charts
+from pollapp.web.svg import SVG_NAMESPACE
 from pollapp.words import RULE_DESCRIPTIONS
 
 from helpers import POLL, set_poll, vote
 
-NS = {"svg": charts.SVG_NAMESPACE}
+NS = {"svg": SVG_NAMESPACE}
 KEYS = ["kiss-a", "kiss-b", "kiss-c", "kiss-d"]
 
 
@@ -51,7 +52,7 @@ BALLOTS = [
 
 def parse(svg: str) -> ET.Element:
     root = ET.fromstring(svg)
-    assert root.tag == f"{{{charts.SVG_NAMESPACE}}}svg"
+    assert root.tag == f"{{{SVG_NAMESPACE}}}svg"
     return root
 
 

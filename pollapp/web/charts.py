@@ -22,8 +22,8 @@ from ..polls.service import EntryView
 from ..results.service import Results
 from ..words import RULE_DESCRIPTIONS, RULE_NAMES
 from .languages import nouns_shown
+from .svg import element, markup, picture
 
-SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 HEAT_LEVELS = 5
 
 
@@ -36,45 +36,6 @@ class Charts(NamedTuple):
 def draw_all(result: Results) -> Charts:
     """The three results charts, ready to place in a page."""
     return Charts(slope_chart(result), points_chart(result), position_heatmap(result))
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def _number(value: float) -> str:
-    """A coordinate written short: 12, 12.5, 12.33."""
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: object) -> ET.Element:
-    """A child element; ``class_`` sets ``class`` and underscores become hyphens."""
-    element = ET.SubElement(parent, tag)
-    for name, value in attrs.items():
-        if value is None:
-            continue
-        name = name.rstrip("_").replace("_", "-")
-        element.set(name, _number(value) if isinstance(value, float) else str(value))
-    if text is not None:
-        element.text = text
-    return element
-
-
-def _svg(name: str, width: float, height: float, title: str, desc: str) -> ET.Element:
-    root = ET.Element("svg")
-    root.set("xmlns", SVG_NAMESPACE)
-    root.set("class", f"chart chart-{name}")
-    root.set("viewBox", f"0 0 {_number(width)} {_number(height)}")
-    root.set("width", _number(width))
-    root.set("height", _number(height))
-    root.set("role", "img")
-    root.set("aria-labelledby", f"{name}-title {name}-desc")
-    _el(root, "title", title, id=f"{name}-title")
-    _el(root, "desc", desc, id=f"{name}-desc")
-    return root
-
-
-def _markup(root: ET.Element) -> Markup:
-    return Markup(ET.tostring(root, encoding="unicode"))
 
 
 def label(entry: EntryView) -> str:
@@ -162,15 +123,15 @@ def slope_chart(result: Results) -> Markup:
     """Editors' order on the left, readers' on the right, a line per entry."""
     standings = result.outcome.standings
     height = SLOPE_TOP + len(standings) * SLOPE_ROW + 8
-    root = _svg(
+    root = picture(
         "slope",
         SLOPE_WIDTH,
         height,
         gettext("From the editors' order to the readers' order"),
         _slope_desc(result),
     )
-    _el(root, "text", gettext("Editors"), x=SLOPE_LEFT - DOT, y=22, class_="axis-label")
-    _el(root, "text", gettext("Readers"), x=SLOPE_RIGHT - DOT, y=22, class_="axis-label")
+    element(root, "text", gettext("Editors"), x=SLOPE_LEFT - DOT, y=22, class_="axis-label")
+    element(root, "text", gettext("Readers"), x=SLOPE_RIGHT - DOT, y=22, class_="axis-label")
 
     def row_y(index: int) -> float:
         return SLOPE_TOP + index * SLOPE_ROW + SLOPE_ROW / 2
@@ -182,8 +143,8 @@ def slope_chart(result: Results) -> Markup:
         entry = result.entries[standing.entry]
         kind = move_class(standing.move)
         y1, y2 = row_y(standing.editor_rank - 1), row_y(index)
-        group = _el(root, "g", class_=f"slope-row slope-{kind}", data_key=entry.key)
-        _el(
+        group = element(root, "g", class_=f"slope-row slope-{kind}", data_key=entry.key)
+        element(
             group,
             "title",
             gettext(
@@ -194,7 +155,7 @@ def slope_chart(result: Results) -> Markup:
                 move=move_words(standing.move),
             ),
         )
-        _el(
+        element(
             group,
             "line",
             x1=SLOPE_LEFT + DOT,
@@ -208,13 +169,13 @@ def slope_chart(result: Results) -> Markup:
             (SLOPE_LEFT, y1, standing.editor_rank),
             (SLOPE_RIGHT, y2, standing.community_rank),
         ):
-            _el(group, "circle", cx=x, cy=y, r=DOT, class_="slope-dot")
-            _el(group, "text", str(rank), x=x, y=y + 5, class_="dot-label", text_anchor="middle")
-        _el(group, "text", entry.title, x=SLOPE_RIGHT + DOT + 10, y=y2 - 3, class_="row-label")
-        detail = _el(group, "text", x=SLOPE_RIGHT + DOT + 10, y=y2 + 14, class_="row-detail")
+            element(group, "circle", cx=x, cy=y, r=DOT, class_="slope-dot")
+            element(group, "text", str(rank), x=x, y=y + 5, class_="dot-label", text_anchor="middle")
+        element(group, "text", entry.title, x=SLOPE_RIGHT + DOT + 10, y=y2 - 3, class_="row-label")
+        detail = element(group, "text", x=SLOPE_RIGHT + DOT + 10, y=y2 + 14, class_="row-detail")
         detail.text = f"{entry.subtitle} " if entry.subtitle else ""
-        _el(detail, "tspan", move_text(standing.move), class_=f"move-{kind}")
-    return _markup(root)
+        element(detail, "tspan", move_text(standing.move), class_=f"move-{kind}")
+    return markup(root)
 
 
 # ---------------------------------------------------------------- points bars
@@ -242,31 +203,33 @@ def points_chart(result: Results) -> Markup:
         desc += " " + gettext(
             "Most points: %(scene)s, %(points)s.", scene=label(top), points=format_points(leader.points)
         )
-    root = _svg(
+    root = picture(
         "points",
         BAR_WIDTH,
         height,
         gettext("Borda points per %(noun)s", noun=nouns_shown(result.poll)[0]),
         desc,
     )
-    _el(root, "text", stated, x=0, y=18, class_="axis-label")
+    element(root, "text", stated, x=0, y=18, class_="axis-label")
     most = max((s.points for s in standings), default=0)
     span = BAR_WIDTH - BAR_VALUE_SPACE
     for index, standing in enumerate(standings):
         entry = result.entries[standing.entry]
         y = BAR_TOP + index * BAR_ROW
-        group = _el(root, "g", class_="bar-row", data_key=entry.key)
-        _el(
+        group = element(root, "g", class_="bar-row", data_key=entry.key)
+        element(
             group,
             "title",
             gettext(
                 "%(scene)s: %(points)s points", scene=label(entry), points=format_points(standing.points)
             ),
         )
-        _el(group, "text", f"{standing.community_rank}. {label(entry)}", x=0, y=y + 14, class_="row-label")
+        element(
+            group, "text", f"{standing.community_rank}. {label(entry)}", x=0, y=y + 14, class_="row-label"
+        )
         length = float(standing.points / most * span) if most else 0.0
-        _el(group, "rect", x=0, y=y + 20, width=max(length, 2.0), height=16, rx=2, class_="bar")
-        _el(
+        element(group, "rect", x=0, y=y + 20, width=max(length, 2.0), height=16, rx=2, class_="bar")
+        element(
             group,
             "text",
             format_points(standing.points),
@@ -274,7 +237,7 @@ def points_chart(result: Results) -> Markup:
             y=y + 33,
             class_="bar-value",
         )
-    return _markup(root)
+    return markup(root)
 
 
 # ---------------------------------------------------------------- heatmap
@@ -344,10 +307,12 @@ class Cell(NamedTuple):
 
 
 def _cell(parent: ET.Element, cell: Cell) -> None:
-    group = _el(parent, "g", class_=f"cell heat-{cell.shade}", data_key=cell.key, data_position=cell.position)
-    _el(group, "title", cell.tip)
-    _el(group, "rect", x=cell.x + 1, y=cell.y, width=cell.width - 2, height=HEAT_CELL_HEIGHT, rx=3)
-    _el(
+    group = element(
+        parent, "g", class_=f"cell heat-{cell.shade}", data_key=cell.key, data_position=cell.position
+    )
+    element(group, "title", cell.tip)
+    element(group, "rect", x=cell.x + 1, y=cell.y, width=cell.width - 2, height=HEAT_CELL_HEIGHT, rx=3)
+    element(
         group,
         "text",
         str(cell.ballots),
@@ -364,18 +329,18 @@ def position_heatmap(result: Results) -> Markup:
     none_left = size * HEAT_CELL + HEAT_GAP
     width = none_left + HEAT_NONE
     height = HEAT_TOP + len(standings) * HEAT_ROW
-    root = _svg(
+    root = picture(
         "heatmap",
         width,
         height,
         gettext("Where readers placed each %(noun)s", noun=nouns_shown(result.poll)[0]),
         _heat_desc(result),
     )
-    _el(root, "text", gettext("Position on the ballot"), x=0, y=14, class_="axis-label")
+    element(root, "text", gettext("Position on the ballot"), x=0, y=14, class_="axis-label")
     for p in range(1, size + 1):
         x = (p - 1) * HEAT_CELL + HEAT_CELL / 2
-        _el(root, "text", str(p), x=x, y=38, class_="column-label", text_anchor="middle")
-    _el(
+        element(root, "text", str(p), x=x, y=38, class_="column-label", text_anchor="middle")
+    element(
         root,
         "text",
         gettext("unranked"),
@@ -391,9 +356,9 @@ def position_heatmap(result: Results) -> Markup:
     for index, standing in enumerate(standings):
         entry = result.entries[standing.entry]
         top = HEAT_TOP + index * HEAT_ROW
-        row_label = _el(root, "text", x=0, y=top + 14, class_="row-label")
+        row_label = element(root, "text", x=0, y=top + 14, class_="row-label")
         row_label.text = f"{standing.community_rank}. {entry.title}" + (": " if entry.subtitle else "")
-        _el(row_label, "tspan", entry.subtitle, class_="row-detail")
+        element(row_label, "tspan", entry.subtitle, class_="row-detail")
         y = top + HEAT_LABEL_HEIGHT
         for p, count in enumerate(result.positions[entry.key], start=1):
             shade = str(heat_level(count, most))
@@ -405,4 +370,4 @@ def position_heatmap(result: Results) -> Markup:
         shade = f"none-{heat_level(count, most_left_out)}"
         tip = gettext("%(scene)s: left unranked by %(count)s", scene=label(entry), count=count)
         _cell(root, Cell(none_left, y, HEAT_NONE, count, shade, entry.key, "none", tip))
-    return _markup(root)
+    return markup(root)

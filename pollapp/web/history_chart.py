@@ -10,8 +10,9 @@ from markupsafe import Markup
 
 from ..results.history import Point
 from ..results.service import Results
-from .charts import _el, _markup, _svg, label
+from .charts import label
 from .filters import moment_filter
+from .svg import element, markup, picture
 
 WIDTH = 640
 LEFT, RIGHT_LABELS, TOP, ROW = 34, 230, 24, 26
@@ -49,26 +50,26 @@ def history_chart(points: list[Point], result: Results) -> HistoryChart:
         first=moment_filter(first),
         last=moment_filter(last),
     )
-    root = _svg("history", WIDTH, height, gettext("Community ranks through time"), desc)
+    root = picture("history", WIDTH, height, gettext("Community ranks through time"), desc)
     for rank in range(1, n + 1):
-        _el(root, "text", str(rank), x=LEFT - 10, y=y(rank) + 4, class_="axis-label", text_anchor="end")
-    _el(root, "text", moment_filter(first), x=LEFT, y=height - 4, class_="axis-label")
-    _el(root, "text", gettext("now"), x=right, y=height - 4, class_="axis-label", text_anchor="end")
+        element(root, "text", str(rank), x=LEFT - 10, y=y(rank) + 4, class_="axis-label", text_anchor="end")
+    element(root, "text", moment_filter(first), x=LEFT, y=height - 4, class_="axis-label")
+    element(root, "text", gettext("now"), x=right, y=height - 4, class_="axis-label", text_anchor="end")
     for index, key in enumerate(keys):
         entry = result.entries[key]
-        group = _el(root, "g", class_=f"history-row history-line-{index % LINE_STYLES}", data_key=key)
+        group = element(root, "g", class_=f"history-row history-line-{index % LINE_STYLES}", data_key=key)
         ranks = [(x(point), y(point.ranks[key])) for point in points if key in point.ranks]
         if not ranks:
             continue
         steps: list[tuple[float, float]] = [ranks[0]]
         for px, py in ranks[1:]:
             steps += [(px, steps[-1][1]), (px, py)]  # the rank holds until the next moment
-        _el(
+        element(
             group,
             "title",
             f"{label(entry)}: {', '.join(str(p.ranks[key]) for p in points if key in p.ranks)}",
         )
-        _el(
+        element(
             group,
             "polyline",
             points=" ".join(f"{px:.1f},{py:.1f}" for px, py in steps),
@@ -77,7 +78,7 @@ def history_chart(points: list[Point], result: Results) -> HistoryChart:
         )
         final = points[-1].ranks.get(key)
         if final is not None:
-            _el(
+            element(
                 group, "text", f"{final}. {label(entry)}", x=right + 8, y=y(final) + 4, class_="history-label"
             )
-    return HistoryChart(points, _markup(root))
+    return HistoryChart(points, markup(root))
