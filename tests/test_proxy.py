@@ -544,6 +544,25 @@ def assert_guarded(answer: bytes, framed: bool = False) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+def test_readers_pages_come_compressed_and_the_desks_never(database_uri, tmp_path):
+    env = production_environment(database_uri, tmp_path)
+    flask(env, tmp_path, "init-db")
+    socket_path = tmp_path / "gunicorn.sock"
+    with serving(env, tmp_path, socket_path, 1), in_front(tmp_path, socket_path) as front:
+        gzipped = {"Accept-Encoding": "gzip"}
+        page = front.request("GET", f"/polls/{POLL}", headers=gzipped)
+        assert page.status == 200 and page.headers is not None
+        assert page.headers.get("Content-Encoding") == "gzip"
+        assert b"<form" in gzip.decompress(page.body)
+        # The desk's login page carries a CSRF token: never compressed (BREACH).
+        login = front.request("GET", "/editors/login", headers=gzipped)
+        assert login.status == 200 and login.headers is not None
+        assert login.headers.get("Content-Encoding") is None
+        assert b'name="csrf_token"' in login.body
+        assert login.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
 def test_error_pages_of_gunicorn_and_of_nginx_carry_the_security_headers(database_uri, tmp_path):
     env = production_environment(database_uri, tmp_path, DOWNLOADS_FRESH_FOR="60")
     flask(env, tmp_path, "init-db")
