@@ -1,7 +1,8 @@
 """The embed: its page and form (JavaScript off), its partitioned reader
 cookie and the reader key made from it, its ballot endpoint for a sandboxed
 frame (CORS with ``Origin: null``, the key as Idempotency-Key), the
-first-ballot budget, and who may frame what."""
+first-ballot budget, who may frame what, and the script and styles its page
+carries inside itself (allowed by hash)."""
 
 from __future__ import annotations
 

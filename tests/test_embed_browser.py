@@ -1,6 +1,7 @@
 """The embed in a real browser, in a page of another origin (127.0.0.2 framing
 127.0.0.1): WordPress's exact sandbox with JavaScript, a frame that allows
-forms with JavaScript off, and the embed page checked by axe."""
+forms with JavaScript off, the embed page checked by axe, and what its first
+view fetches (requests, hosts, and bytes through the shipped nginx)."""
 
 from __future__ import annotations
 
