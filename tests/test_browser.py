@@ -522,6 +522,7 @@ def test_a_korean_reader_ranks_hears_korean_and_the_pages_stay_accessible(
     # The switch takes the reader to English, and the choice is kept.
     page.locator(".language-switch a[hreflang=en]").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.wait_for_load_state("load")  # its scripts in, not cancelled by leaving at once
     page.goto(POLL_PATH)
     expect(page.locator("html")).to_have_attribute("lang", "en")
     # Leaving the open poll's results cancels the live refresh's request and the icon's load.
