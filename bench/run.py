@@ -455,6 +455,33 @@ def measure_embed_intake(
     return rows
 
 
+def measure_intake_alone(
+    keys: list[str], args: argparse.Namespace, options: Options, folder: Path
+) -> list[Row]:
+    """Figure 1 on SQLite, on PostgreSQL and through nginx on PostgreSQL (unless --no-postgres)."""
+    intake = measure_intake("SQLite", f"sqlite:///{folder / 'intake.sqlite3'}", keys, args, options, folder)
+    if not args.no_postgres:
+        with postgres_database(args.postgres) as uri:
+            if uri is not None:
+                intake += measure_intake("PostgreSQL", uri, keys, args, options, folder)
+            else:
+                intake.append(skipped("1. intake, PostgreSQL", "≥ 1.0", "no server answered"))
+        no_nginx = "--no-nginx" if args.no_nginx else nginx_missing()
+        if no_nginx:
+            intake.append(skipped("1. intake through nginx, PostgreSQL", "≥ 1.0", no_nginx))
+        else:
+            with postgres_database(args.postgres) as uri:
+                if uri is not None:
+                    intake += measure_intake(
+                        "PostgreSQL", uri, keys, args, options, folder, through_nginx=True
+                    )
+                else:
+                    intake.append(
+                        skipped("1. intake through nginx, PostgreSQL", "≥ 1.0", "no server answered")
+                    )
+    return intake
+
+
 def measure_embed_intake_alone(
     keys: list[str], args: argparse.Namespace, options: Options, folder: Path
 ) -> list[Row]:
@@ -1305,6 +1332,7 @@ def measure_public_alone(
 
 # The figures ``--only`` measures alone.
 ONLY: dict[str, Callable[[list[str], argparse.Namespace, Options, Path], list[Row]]] = {
+    "intake": measure_intake_alone,
     "flood": measure_flood_alone,
     "public": measure_public_alone,
     "slow": measure_slow_alone,
@@ -1358,7 +1386,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         choices=sorted(ONLY),
-        help="measure one figure alone: results (figure 2), export (3), import (4), flood (5), "
+        help="measure one figure alone: intake (figure 1), results (2), export (3), import (4), flood (5), "
         "slow (6), live (8), previews (9), embed-weight (10) or embed-intake (11)",
     )
     args = parser.parse_args()
@@ -1444,29 +1472,7 @@ def main() -> int:
         rows += [import_row, file_row]
 
         # 1. Intake, on SQLite and on PostgreSQL.
-        intake = measure_intake(
-            "SQLite", f"sqlite:///{folder / 'intake.sqlite3'}", keys, args, options, folder
-        )
-        if not args.no_postgres:
-            with postgres_database(args.postgres) as uri:
-                if uri is not None:
-                    intake += measure_intake("PostgreSQL", uri, keys, args, options, folder)
-                else:
-                    intake.append(skipped("1. intake, PostgreSQL", "≥ 1.0", "no server answered"))
-            no_nginx = "--no-nginx" if args.no_nginx else nginx_missing()
-            if no_nginx:
-                intake.append(skipped("1. intake through nginx, PostgreSQL", "≥ 1.0", no_nginx))
-            else:
-                with postgres_database(args.postgres) as uri:
-                    if uri is not None:
-                        intake += measure_intake(
-                            "PostgreSQL", uri, keys, args, options, folder, through_nginx=True
-                        )
-                    else:
-                        intake.append(
-                            skipped("1. intake through nginx, PostgreSQL", "≥ 1.0", "no server answered")
-                        )
-        rows = intake + rows
+        rows = measure_intake_alone(keys, args, options, folder) + rows
 
         # 5, 6 and 7. The public setup: nginx in front, floods, slow clients, a burst.
         rows += measure_public(keys, args, options, folder)
