@@ -47,6 +47,14 @@ LIVE_REFRESH_SECONDS = 5
 # an unchanged refresh costs next to nothing, and a 304 may miss a ballot cast
 # through another process for at most this long. 0: the app answers every one.
 LIVE_UNCHANGED_SECONDS = 1.0
+# After a ballot the embed shows the readers' top 3. A process may show again a
+# top it worked out less than this many seconds ago for the same poll, once
+# that top counted at least EMBED_TOP_KEPT_FROM ballots (below that one ballot
+# can change it): a burst of ballots then costs one tally read a second, and
+# the frame's top may miss the latest ballots for that long. 0: always exact.
+# The results page is always exact.
+EMBED_TOP_FRESH_FOR = 1.0
+EMBED_TOP_KEPT_FROM = 100
 # Where the kept downloads live; None: "downloads" in the instance folder.
 DOWNLOADS_FOLDER: str | None = None
 # Where each poll's latest resampling and head-to-head figures are kept for every

@@ -5,7 +5,7 @@ in ``storage.triggers``); this module reads it and adds imported ballots."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,13 +46,28 @@ class Tally:
 def read_tally(poll: Poll) -> Tally:
     """The running tally, keyed by entry key, with the held ballots' count and its tag."""
     keys = {entry.id: entry.key for entry in poll.entries}
-    connection = db.session.connection()
-    rows = connection.execute(_POLL_TALLY, {"b_poll": poll.id}).all()
+    cells = _filled_cells(poll.id)
     held = held_ballots(poll)
-    cells = [(entry, k, p, n) for entry, k, p, n in rows if n]
     return Tally(
         Counter({(keys[entry], k, p): n for entry, k, p, n in cells}), held, tally_tag(poll, cells, held)
     )
+
+
+def read_counts(poll_id: int, keys: Mapping[int, str]) -> Counter[tuple[str, int, int]]:
+    """The running tally's counts alone, keyed by entry key (``keys``: entry id ->
+    key): all a readers' ranking needs, without the held count or the tag.
+
+    Cells of an entry ``keys`` does not name (one added since they were read)
+    are left out: such an edit bumps the poll's revision, and whatever was
+    read for the old revision is read again for the new one.
+    """
+    return Counter({(keys[entry], k, p): n for entry, k, p, n in _filled_cells(poll_id) if entry in keys})
+
+
+def _filled_cells(poll_id: int) -> list[tuple[int, int, int, int]]:
+    """The poll's tally cells that hold a ballot, as (entry id, length, position, ballots), in order."""
+    rows = db.session.connection().execute(_POLL_TALLY, {"b_poll": poll_id}).all()
+    return [(entry, k, p, n) for entry, k, p, n in rows if n]
 
 
 def held_ballots(poll: Poll) -> int:

@@ -216,6 +216,18 @@ def competition_ranks(points: Mapping[K, Fraction], entries: Sequence[K]) -> lis
     return ranked
 
 
+def leaders(counts: Mapping[tuple[K, int, int], int], entries: Sequence[K], rule: Rule, size: int) -> list[K]:
+    """The first ``size`` entries of the readers' ranking, from a position tally:
+    the order of ``outcome``'s standings (ties in the editors' order), without
+    the rest of the outcome.
+
+    >>> leaders(tally([["b"], ["c"]]), "abcd", "averaged", 3)
+    ['b', 'c', 'a']
+    """
+    ranked = competition_ranks(tally_points(counts, entries, Rule(rule)), entries)
+    return [entry for entry, _rank in ranked[:size]]
+
+
 def kendall_tau_b(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     """Kendall's tau-b, ties handled as ``scipy.stats.kendalltau`` does.
 

@@ -33,14 +33,14 @@ from werkzeug.exceptions import Conflict, HTTPException
 from ..core.terms import BallotSource
 from ..polls.models import Poll
 from ..polls.service import EntryView, entry_views, find_poll
-from ..results.service import results_of, visible_to
+from ..results.service import visible_to
 from ..web import languages, policy
 from ..web.ballot_requests import ranking_from_json, same_origin
 from ..web.casting import Refused, take_ballot
 from ..web.errors import fail, handle_rate_limit, rate_limit_words
 from ..web.forms import BallotForm, add_error, ballot_form
 from ..web.limits import limit_ballots
-from ..web.lookup import not_taking_reason, poll_or_404
+from ..web.lookup import not_taking_reason, poll_or_404, poll_state_or_404
 from ..web.ordering import ballot_entries
 from ..web.readers import (
     IDEMPOTENCY_KEY,
@@ -52,6 +52,7 @@ from ..web.readers import (
     with_embed_cookie,
 )
 from ..words import ballot_taken
+from .after import after_ballot
 
 bp = Blueprint("embed", __name__)
 # Shown in frames on the sites EMBED_ALLOWED_ORIGINS names (by default any);
@@ -66,17 +67,7 @@ policy.declare(
     ),
 )
 
-TOP = 3  # how many of each ranking the frame shows after a ballot
 PREFLIGHT_MAX_AGE = 600  # seconds a browser may keep the preflight's answer
-
-
-def _after_ballot(poll: Poll, entries: list[EntryView], mine: list[str], message: str) -> str:
-    """The reader's picks beside the readers' and the editors' top, and the
-    link to the full results (when the poll shows them to a reader who voted)."""
-    results = languages.results_shown(results_of(poll)) if visible_to(poll, has_ballot=True) else None
-    return render_template(
-        "embed/after.html", poll=poll, entries=entries, mine=mine, results=results, message=message, top=TOP
-    )
 
 
 def _ballot_entries(poll: Poll, entries: list[EntryView], key: str) -> list[EntryView]:
@@ -158,7 +149,7 @@ def embed(slug: str) -> ResponseReturnValue:
         return _page(poll, entries, form, None, 409, str(refused.description))
     # No cookie can carry a message across a redirect in a frame, so the page
     # answers the POST itself; sent again, it carries the same key and replaces.
-    return _page(poll, entries, form, _after_ballot(poll, entries, form.ranking, ballot_taken(cast)), 200)
+    return _page(poll, entries, form, after_ballot(poll, form.ranking, ballot_taken(cast)), 200)
 
 
 @bp.errorhandler(RateLimitExceeded)
@@ -225,12 +216,13 @@ def cast(slug: str) -> tuple[Response, int]:
     except Refused as refusal:
         fail(400, refusal.code, refusal.reason)
     message = ballot_taken(taken)
-    poll = poll_or_404(slug)
+    # The poll's row alone: the rest of the answer is kept per poll and revision (embed/after.py).
+    poll = poll_state_or_404(slug)
     status = 202 if taken.held else 200 if taken.replaced else 201
     return jsonify(
         ranking=ranking,
         replaced=taken.replaced,
         held=taken.held,
         message=message,
-        html=_after_ballot(poll, languages.entries_shown(entry_views(poll)), ranking, message),
+        html=after_ballot(poll, ranking, message),
     ), status

@@ -6,13 +6,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..core.ranking import Rule
-from ..core.terms import KEY_PATTERN, SLUG_LENGTH, PollStatus, RescoreCause, entry_label
+from ..core.terms import (
+    KEY_PATTERN,
+    SLUG_LENGTH,
+    PollPhase,
+    PollStatus,
+    RescoreCause,
+    ResultsVisibility,
+    entry_label,
+    poll_phase,
+)
 from ..extensions import db
 from ..storage import locks
+from ..storage.engines import ballot_engine
 from ..storage.sessions import one_transaction
 from .models import Poll, Rescore
 
@@ -61,6 +71,54 @@ def find_poll(slug: str) -> Poll | None:
     # Every caller goes on to the entries: one query brings both.
     found = select(Poll).options(joinedload(Poll.entries)).where(Poll.slug == slug)
     return db.session.execute(found).unique().scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class PollState:
+    """Where a poll stands, without its text or entries: what a request needs
+    to know before it needs those, read in one light query (``find_poll_state``)."""
+
+    id: int
+    slug: str
+    revision: int  # as ``Poll.revision``: every edit bumps it
+    status: PollStatus
+    results_visibility: ResultsVisibility
+    borda_rule: Rule
+    opens_at: datetime | None
+    closes_at: datetime | None
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the poll is over (as ``Poll.is_closed``)."""
+        return poll_phase(self.status, self.opens_at, self.closes_at, datetime.now(UTC)) == PollPhase.CLOSED
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == PollStatus.DRAFT
+
+
+_POLL_STATE = select(
+    Poll.id,
+    Poll.slug,
+    Poll.revision,
+    Poll.status,
+    Poll.results_visibility,
+    Poll.borda_rule,
+    Poll.opens_at,
+    Poll.closes_at,
+).where(Poll.slug == bindparam("slug"))
+
+
+def find_poll_state(slug: str) -> PollState | None:
+    """Where the poll the slug names stands, its columns alone (no entries, no ORM object)."""
+    if not plausible_slug(slug):
+        return None
+    # Through the ballot path's unpinged engine: a request that needs nothing
+    # more of the database then never starts the session (a pinged connection
+    # and a transaction), which costs more than this query.
+    with ballot_engine().connect() as connection:
+        row = connection.execute(_POLL_STATE, {"slug": slug}).first()
+    return None if row is None else PollState(*row)
 
 
 def has_polls() -> bool:

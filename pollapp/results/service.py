@@ -9,7 +9,7 @@ from ..ballots.tally import Tally, read_tally
 from ..core import ranking, story
 from ..core.terms import ResultsVisibility
 from ..polls.models import Poll
-from ..polls.service import EntryView, Rescored, entry_keys, entry_views, rescores_of
+from ..polls.service import EntryView, PollState, Rescored, entry_keys, entry_views, rescores_of
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class ReaderView:
     results: Results | None  # when asked for and visible
 
 
-def visible_to(poll: Poll, has_ballot: bool) -> bool:
+def visible_to(poll: Poll | PollState, has_ballot: bool) -> bool:
     """Whether a reader who has (or has not) cast a ballot may see the results now."""
     if poll.results_visibility == ResultsVisibility.ALWAYS or poll.is_closed:
         return True

@@ -33,7 +33,7 @@ PREVIEW_CARDS = {"en": "og-card.png", "ko": "og-card-ko.png"}
 PREVIEW_SIZE = (1200, 630)
 
 
-def _asked() -> str | None:
+def asked_language() -> str | None:
     """The language the URL asks for, if it is one the interface speaks."""
     asked = request.args.get(PARAMETER)
     return asked if asked in LANGUAGES else None
@@ -43,7 +43,7 @@ def select_language() -> str:
     """The language of this request (``DEFAULT`` outside one, e.g. on the command line)."""
     if not has_request_context():
         return DEFAULT
-    chosen = _asked() or request.cookies.get(COOKIE)
+    chosen = asked_language() or request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return str(chosen)
     return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT) or DEFAULT
@@ -107,7 +107,7 @@ def _keep_on_links(endpoint: str, values: dict[str, Any]) -> None:
     """A page asked for in a language links on in it (the static files aside)."""
     if endpoint == "static" or not has_request_context():
         return
-    asked = _asked()
+    asked = asked_language()
     if asked is not None:
         values.setdefault(PARAMETER, asked)
 
@@ -123,7 +123,7 @@ def language_url(code: str, external: bool = False) -> str:
 
 def _remember(response: Response) -> Response:
     """Keep a language chosen with the switch, and say that pages vary by language."""
-    asked = _asked()
+    asked = asked_language()
     if (
         asked is not None
         and request.cookies.get(COOKIE) != asked

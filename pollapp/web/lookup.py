@@ -9,7 +9,7 @@ from flask import abort, g
 from flask_babel import gettext, lazy_gettext
 
 from ..polls.models import Poll
-from ..polls.service import find_poll
+from ..polls.service import PollState, find_poll, find_poll_state
 
 CLOSED = lazy_gettext("This poll is closed and no longer takes ballots. The results are final.")
 NOT_OPEN_YET = lazy_gettext("This poll is not open yet: it takes ballots from its opening time on.")
@@ -24,6 +24,15 @@ def poll_or_404(slug: str, *, drafts: bool = False) -> Poll:
     if poll is None or (poll.is_draft and not drafts):
         no_such_poll(slug)
     return poll
+
+
+def poll_state_or_404(slug: str) -> PollState:
+    """Where the poll the slug names stands, without its text or entries: a
+    light query, for a request that may need no more. A draft is not there."""
+    state = find_poll_state(slug)
+    if state is None or state.is_draft:
+        no_such_poll(slug)
+    return state
 
 
 def no_such_poll(slug: str) -> NoReturn:

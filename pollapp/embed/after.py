@@ -1,0 +1,118 @@
+"""What the frame shows once a ballot is in, made mostly once per process.
+
+Of the fragment (``templates/embed/after.html``) only the message, the
+reader's picks and the readers' top change from one ballot to the next. The
+rest (its headings, the editors' top, the way to the results and the share
+block) depends on the poll and its revision, the language, the address the
+request came to (its links are absolute, and carry the ``?lang=`` the URL
+asked for) and whether the reader may see the results: each app renders it
+once for those (``templates/embed/after_parts.html``, block by block) and
+keeps it with the entries' ids and labels. Every edit bumps the revision, so
+nothing kept outlives the text it was made from. A ballot's answer then costs
+the poll's row, the readers' top (``results.top``) and a small render.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask import current_app, render_template, request
+from markupsafe import Markup
+
+from ..polls.models import Poll
+from ..polls.service import PollState, entry_views, find_poll
+from ..results.service import visible_to
+from ..results.top import readers_top
+from ..web import languages
+from ..web.lookup import no_such_poll
+
+TOP = 3  # how many of each ranking the frame shows after a ballot
+_KEPT = 64  # how many polls' parts (in each language, each way of showing results) each app keeps
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What the fragment shows that depends only on the poll, the language and the results being shown."""
+
+    entries: dict[int, str]  # entry id -> key, in the editors' order
+    labels: dict[str, str]  # entry key -> its label in the language
+    rendered: dict[str, Markup]  # each block of embed/after_parts.html, by name
+
+
+# (a poll's id, its revision, the language, the language asked for, the URL root, results shown) -> parts
+PartsKey = tuple[int, int, str, str | None, str, bool]
+Kept = OrderedDict[PartsKey, Parts]
+_lock = threading.Lock()
+
+
+def _kept() -> Kept:
+    """This app's parts: kept on the app, so that two apps in one process never share them."""
+    kept: Kept = current_app.extensions.setdefault("pollapp_embed_after", OrderedDict())
+    return kept
+
+
+def _key(poll: Poll | PollState, results_shown: bool) -> PartsKey:
+    return (
+        poll.id,
+        poll.revision,
+        languages.current_language(),
+        languages.asked_language(),
+        request.url_root,
+        results_shown,
+    )
+
+
+def _made(poll: Poll, results_shown: bool) -> Parts:
+    """Render the parts for this request's language and address."""
+    entries = languages.entries_shown(entry_views(poll))
+    template = current_app.jinja_env.get_template("embed/after_parts.html")
+    context = {"poll": poll, "entries": entries, "top": TOP, "results_shown": results_shown}
+    current_app.update_template_context(context)  # what render_template gives a template
+    rendered = template.new_context(context)
+    return Parts(
+        entries={entry.id: entry.key for entry in poll.entries},
+        labels={entry.key: entry.label for entry in entries},
+        rendered={name: Markup("".join(block(rendered))) for name, block in template.blocks.items()},
+    )
+
+
+def _parts(poll: Poll | PollState, results_shown: bool) -> Parts:
+    """The kept parts for this poll and request, made now if there are none."""
+    kept = _kept()
+    with _lock:
+        found = kept.get(_key(poll, results_shown))
+    if found is not None:
+        return found
+    full = poll if isinstance(poll, Poll) else find_poll(poll.slug)
+    if full is None:  # removed since the ballot was taken
+        no_such_poll(poll.slug)
+    parts = _made(full, results_shown)
+    key = _key(full, results_shown)  # the revision of the text just rendered
+    with _lock:
+        kept[key] = parts
+        kept.move_to_end(key)
+        while len(kept) > _KEPT:
+            kept.popitem(last=False)
+    return parts
+
+
+def after_ballot(poll: Poll | PollState, mine: Sequence[str], message: str) -> str:
+    """The frame's answer to a ballot: ``message``, the reader's picks (``mine``)
+    beside the readers' top (when the poll shows the results to a reader who
+    voted) and the editors', and the way to the full results."""
+    results_shown = visible_to(poll, has_ballot=True)
+    parts = _parts(poll, results_shown)
+    readers = None
+    if results_shown:
+        top = readers_top(poll, parts.entries, TOP)
+        readers = [parts.labels[key] for key in top.entries] if top.ballots else []
+    return render_template(
+        "embed/after.html",
+        message=message,
+        picks=[parts.labels[key] for key in mine[:TOP] if key in parts.labels],
+        readers=readers,
+        parts=parts.rendered,
+    )
