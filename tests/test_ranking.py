@@ -23,6 +23,7 @@ from pollapp.core.ranking import (
     competition_ranks,
     first_place_votes,
     kendall_tau_b,
+    leaders,
     outcome,
     spearman_rho,
     tally,
@@ -365,6 +366,14 @@ def summed(ballots, entries, rule):
         for entry, points in ballot_points(ranking, entries, rule).items():
             totals[entry] += points
     return totals
+
+
+@given(polls(), rules, st.integers(min_value=0, max_value=10))
+def test_the_leaders_are_the_outcomes_first_standings_ties_and_all(poll, rule, size):
+    entries, ballots = poll
+    counts = tally(ballots)
+    standings = outcome(counts, entries, rule).standings
+    assert leaders(counts, entries, rule, size) == [s.entry for s in standings[:size]]
 
 
 @given(polls(), rules)
