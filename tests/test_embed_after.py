@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
 from html import unescape
 from itertools import count
 from pathlib import Path
@@ -23,8 +24,10 @@ import pytest
 from flask import Flask
 from pollapp.catalogue.files import shipped_polls
 from pollapp.catalogue.sync import sync_polls
+from pollapp.core.ranking import Rule
+from pollapp.core.terms import PollStatus, ResultsVisibility
 from pollapp.extensions import db
-from pollapp.polls.service import entry_views, find_poll
+from pollapp.polls.service import PollState, entry_views, find_poll, find_poll_state
 from pollapp.results.service import results_of, visible_to
 from pollapp.web import languages
 from pollapp.web.limits import FirstBallotPlace
@@ -294,3 +297,34 @@ def test_an_edit_drops_what_was_kept(app, client, keys, clock):
     assert readers_top(html)[1:] == labels(app, keys[8], keys[1])
     assert "Tom &amp; Jerry &lt;b&gt;" in html
     assert html == full_render(app, [keys[8], keys[1]], html)
+
+
+def test_the_polls_row_read_on_the_driver_is_what_the_orm_reads(app):
+    opens, closes = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), datetime(2031, 6, 7, 8, 9, 10, tzinfo=UTC)
+    set_poll(
+        app,
+        status="closed",
+        results_visibility="after_vote",
+        borda_rule="modified",
+        opens_at=opens,
+        closes_at=closes,
+    )
+    with app.test_request_context():
+        state = find_poll_state(POLL)
+        poll = find_poll(POLL)
+        assert state is not None and poll is not None
+        assert state == PollState(
+            poll.id,
+            POLL,
+            poll.revision,
+            PollStatus.CLOSED,
+            ResultsVisibility.AFTER_VOTE,
+            Rule.MODIFIED,
+            opens,
+            closes,
+        )
+        assert isinstance(state.status, PollStatus) and isinstance(state.borda_rule, Rule)
+        assert state.opens_at == opens and state.opens_at.tzinfo is not None
+        assert state.is_closed and not state.is_draft
+        assert find_poll_state("no-such-poll") is None
+        assert find_poll_state("not a slug") is None

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask import current_app, render_template, request
+from flask import current_app, request
 from markupsafe import Markup
 
 from ..polls.models import Poll
@@ -109,8 +109,8 @@ def after_ballot(poll: Poll | PollState, mine: Sequence[str], message: str) -> s
     if results_shown:
         top = readers_top(poll, parts.entries, TOP)
         readers = [parts.labels[key] for key in top.entries] if top.ballots else []
-    return render_template(
-        "embed/after.html",
+    # Straight from the template: it needs none of what render_template adds for a page.
+    return current_app.jinja_env.get_template("embed/after.html").render(
         message=message,
         picks=[parts.labels[key] for key in mine[:TOP] if key in parts.labels],
         readers=readers,

@@ -22,6 +22,7 @@ from ..core.terms import (
 )
 from ..extensions import db
 from ..storage import locks
+from ..storage.driver import DriverStatement
 from ..storage.engines import ballot_engine
 from ..storage.sessions import one_transaction
 from .models import Poll, Rescore
@@ -97,27 +98,29 @@ class PollState:
         return self.status == PollStatus.DRAFT
 
 
-_POLL_STATE = select(
-    Poll.id,
-    Poll.slug,
-    Poll.revision,
-    Poll.status,
-    Poll.results_visibility,
-    Poll.borda_rule,
-    Poll.opens_at,
-    Poll.closes_at,
-).where(Poll.slug == bindparam("slug"))
+_POLL_STATE = DriverStatement(
+    select(
+        Poll.id,
+        Poll.slug,
+        Poll.revision,
+        Poll.status,
+        Poll.results_visibility,
+        Poll.borda_rule,
+        Poll.opens_at,
+        Poll.closes_at,
+    ).where(Poll.slug == bindparam("slug"))
+)
 
 
 def find_poll_state(slug: str) -> PollState | None:
     """Where the poll the slug names stands, its columns alone (no entries, no ORM object)."""
     if not plausible_slug(slug):
         return None
-    # Through the ballot path's unpinged engine: a request that needs nothing
-    # more of the database then never starts the session (a pinged connection
-    # and a transaction), which costs more than this query.
-    with ballot_engine().connect() as connection:
-        row = connection.execute(_POLL_STATE, {"slug": slug}).first()
+    # Straight on the driver, through the ballot path's unpinged engine: a
+    # request that needs nothing more of the database then never starts the
+    # session (a pinged connection and a transaction), nor SQLAlchemy's
+    # execution, each of which costs more than this query.
+    row = _POLL_STATE.read(ballot_engine(), {"slug": slug})
     return None if row is None else PollState(*row)
 
 

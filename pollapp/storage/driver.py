@@ -1,5 +1,6 @@
 """The ballot path's way of writing: one statement compiled once, run straight
-on the driver as its own transaction, with SQLite's writers taking turns."""
+on the driver as its own transaction, with SQLite's writers taking turns; and
+of reading the one row it needs besides."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, NamedTuple
 
 try:
@@ -87,6 +88,8 @@ class DriverStatement:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
+        # dialect name -> each result column's conversion (None: as the driver gives it)
+        self._readers: dict[str, tuple[Callable[[Any], Any] | None, ...]] = {}
 
     def _for(self, dialect: Dialect) -> _Compiled:
         known = self._compiled.get(dialect.name)
@@ -105,22 +108,39 @@ class DriverStatement:
 
     def write(self, engine: Engine, values: dict[str, Any]) -> tuple[Any, ...] | None:
         """Run the statement, a write, as a transaction of its own; its first row."""
+        # Should a lost attempt have been stored after all, the one tried again
+        # replaces it with the same ranking, which leaves the tally as it was.
+        return self._execute(engine, values, write=True)
+
+    def read(self, engine: Engine, values: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Run the statement, a query, on its own (no transaction left open, no
+        writers' turn); its first row, each value read as its column's type reads it."""
+        row = self._execute(engine, values, write=False)
+        if row is None:
+            return None
+        readers = self._readers.get(engine.dialect.name)
+        if readers is None:
+            readers = self._readers[engine.dialect.name] = tuple(
+                column.type.dialect_impl(engine.dialect).result_processor(engine.dialect, None)
+                for column in getattr(self.statement, "exported_columns", ())
+            )
+        return tuple(value if read is None else read(value) for value, read in zip(row, readers, strict=True))
+
+    def _execute(self, engine: Engine, values: dict[str, Any], *, write: bool) -> tuple[Any, ...] | None:
         sql, order, processors = self._for(engine.dialect)
         converted = {**values, **{name: convert(values[name]) for name, convert in processors.items()}}
         parameters = tuple(converted[name] for name in order) if order is not None else converted
         try:
-            return self._run(engine, sql, parameters)
+            return self._run(engine, sql, parameters, write)
         except driver_error(engine) as error:
             if not getattr(error, "connection_lost", False):
                 raise
         # The connection had gone away (a database restart, an idle timeout):
-        # the pool has let it go, and a fresh one is asked for once. Should the
-        # lost attempt have been stored after all, this one replaces it with the
-        # same ranking, which leaves the tally as it was.
-        return self._run(engine, sql, parameters)
+        # the pool has let it go, and a fresh one is asked for once.
+        return self._run(engine, sql, parameters, write)
 
     @staticmethod
-    def _run(engine: Engine, sql: str, parameters: Any) -> tuple[Any, ...] | None:
+    def _run(engine: Engine, sql: str, parameters: Any, write: bool) -> tuple[Any, ...] | None:
         connection = engine.raw_connection()
         driver = connection.dbapi_connection
         assert driver is not None, "a connection fresh from the pool has its driver connection"
@@ -128,7 +148,8 @@ class DriverStatement:
         try:
             with _autocommit(driver):
                 cursor = driver.cursor()
-                with writer_turn(engine):  # as little as possible inside the turn
+                # As little as possible inside the turn; a read needs none (WAL).
+                with writer_turn(engine) if write else nullcontext():
                     cursor.execute(sql, parameters)
                     row = cursor.fetchone()
         except driver_error(engine) as error:
