@@ -1,7 +1,7 @@
 """What the tests share besides fixtures (those are in ``conftest.py``): the shipped
-poll, casting a ballot, a form's CSRF token, a streamed POST, changing a poll's
-settings, the Debian ballots, and what the database holds, to show that a
-refused request changed nothing."""
+poll, casting a ballot (every way a reader can), a form's CSRF token, a streamed
+POST, changing a poll's settings, the Debian ballots, and what the database
+holds, to show that a refused request changed nothing."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ import re
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pollapp.ballots import recount
 from pollapp.ballots.models import Ballot, TallyCell
+from pollapp.ballots.service import import_ballots
 from pollapp.catalogue.files import shipped_polls
 from pollapp.catalogue.sync import sync_polls
 from pollapp.config import READER_COOKIE
@@ -242,6 +244,76 @@ def vote_many(app: Flask, rankings: list[list[str]], slug: str = POLL) -> None:
     for ranking in rankings:
         response = vote(app.test_client(), ranking, slug)
         assert response.status_code in (200, 201), response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- every way a ballot is cast
+
+EMBED = f"/polls/{POLL}/embed"
+EMBED_COOKIE = "pollapp_embed_reader"
+
+
+def on_the_site(app: Flask, ranking: list[str]) -> None:
+    """Cast a ballot of a new reader with the poll page's form."""
+    client = app.test_client()
+    data = {"csrf_token": csrf_token(client), **{f"rank_{p}": k for p, k in enumerate(ranking, start=1)}}
+    assert client.post(f"/polls/{POLL}", data=data).status_code == 302
+
+
+def embed_key(client: FlaskClient) -> str:
+    """Load the embed and return the reader key its form carries."""
+    match = re.search(
+        r'name="reader_key" type="hidden" value="([^"]+)"', client.get(EMBED).get_data(as_text=True)
+    )
+    assert match
+    return match.group(1)
+
+
+def in_the_embed(app: Flask, ranking: list[str], *, cookie: bool, script: bool) -> None:
+    """Cast a ballot of a new reader in the embed, by its script or its form, from a
+    frame that kept the embed's cookie or could keep none."""
+    client = app.test_client()
+    key = embed_key(client)
+    if not cookie:  # the frame kept none: the ballot comes without it
+        client.delete_cookie(EMBED_COOKIE, path="/polls/")
+    if script:
+        response = client.post(
+            f"{EMBED}/ballots",
+            json={"ranking": ranking},
+            headers={"Origin": "null", "Idempotency-Key": key, "Accept": "application/json"},
+        )
+        assert response.status_code in (201, 202)  # taken, or held past the address's budget
+    else:
+        data = {"reader_key": key, **{f"rank_{p}": k for p, k in enumerate(ranking, start=1)}}
+        assert client.post(EMBED, data=data).status_code == 200
+
+
+class Way(NamedTuple):
+    name: str
+    source: str  # the BallotSource a ballot cast this way is counted as
+
+
+WAYS = [
+    Way("the poll page's form", "site"),
+    Way("the embed's script with its cookie", "embed_cookie"),
+    Way("the embed's form with its cookie", "embed_cookie"),
+    Way("the embed's script without a cookie", "embed_no_cookie"),
+    Way("the embed's form without a cookie", "embed_no_cookie"),
+    Way("the API", "api"),
+    Way("a file imported", "imported"),
+]
+
+
+def cast_by(app: Flask, way: Way, ranking: list[str]) -> None:
+    """Cast a ballot of a new reader the way ``way`` names."""
+    if way.source == "site":
+        on_the_site(app, ranking)
+    elif way.source.startswith("embed"):
+        in_the_embed(app, ranking, cookie=way.source == "embed_cookie", script="script" in way.name)
+    elif way.source == "api":
+        assert vote(app.test_client(), ranking).status_code == 201
+    else:
+        with app.app_context():
+            import_ballots(find_poll(POLL), [ranking])
 
 
 # The editors' desk: an account made with the CLI and a login as a browser sends it.

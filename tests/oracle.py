@@ -3,7 +3,8 @@
 It starts from the ballots CSV and shares no code with ``pollapp.ranking``:
 each ballot hands out a list of scores position by position, the scores of the
 positions a ballot leaves empty are spread by plain averaging, ranks count the
-entries with more points, and the agreement figures come from scipy.
+entries with more points, and the agreement figures come from scipy. Where the
+ballots were cast is counted from the file's last column.
 """
 
 from __future__ import annotations
@@ -12,11 +13,17 @@ import csv
 import io
 import math
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 from scipy import stats
+
+# Where a ballot was cast, as the ballots CSV's last column names it; written
+# out here rather than taken from pollapp, so a source the app renames or
+# forgets to write is a failure.
+SOURCES = ("site", "embed_cookie", "embed_no_cookie", "api", "imported")
 
 
 @dataclass(frozen=True)
@@ -39,28 +46,42 @@ class Recount:
     rows: list[Row]
     kendall_tau: float | None
     spearman_rho: float | None
+    sources: dict[str, int] | None = None  # ballots per source, every source named; None: not known
 
     def row(self, key: str) -> Row:
         return next(row for row in self.rows if row.key == key)
 
 
-def read_ballots(text: str, keys: Sequence[str]) -> list[list[str]]:
-    """The rankings in a ballots CSV, in file order; assert the file is well formed:
-    UTF-8 text after a byte order mark, then RFC 4180 rows."""
+def read_rows(text: str, keys: Sequence[str]) -> list[tuple[list[str], str]]:
+    """Each ballot's ranking and source in a ballots CSV, in file order; assert the file
+    is well formed: UTF-8 text after a byte order mark, then RFC 4180 rows
+    ``ballot,rank_1..rank_n,source``."""
     assert text.startswith("\ufeff"), "a download starts with a byte order mark"
     rows = list(csv.reader(io.StringIO(text[1:], newline="")))
     assert rows, "the ballots file is empty"
-    assert rows[0] == ["ballot"] + [f"rank_{p}" for p in range(1, len(keys) + 1)], rows[0]
-    rankings = []
+    assert rows[0] == ["ballot"] + [f"rank_{p}" for p in range(1, len(keys) + 1)] + ["source"], rows[0]
+    ballots = []
     for number, row in enumerate(rows[1:], start=1):
-        assert len(row) == len(keys) + 1, row
+        assert len(row) == len(keys) + 2, row
         assert row[0] == str(number), row
-        cells = row[1:]
+        cells, source = row[1:-1], row[-1]
         k = sum(1 for cell in cells if cell)
         assert 1 <= k and all(cells[:k]) and not any(cells[k:]), row
         assert len(set(cells[:k])) == k and set(cells[:k]) <= set(keys), row
-        rankings.append(cells[:k])
-    return rankings
+        assert source in SOURCES, row
+        ballots.append((cells[:k], source))
+    return ballots
+
+
+def read_ballots(text: str, keys: Sequence[str]) -> list[list[str]]:
+    """The rankings in a ballots CSV, in file order (the file checked as ``read_rows`` does)."""
+    return [ranking for ranking, _ in read_rows(text, keys)]
+
+
+def count_sources(text: str, keys: Sequence[str]) -> dict[str, int]:
+    """How many ballots of a ballots CSV were cast where, every source named (0 for none)."""
+    counted = Counter(source for _, source in read_rows(text, keys))
+    return {source: counted[source] for source in SOURCES}
 
 
 def scores(n: int, ranking: Sequence[str], keys: Sequence[str], rule: str) -> dict[str, Fraction]:
@@ -105,7 +126,12 @@ def spearman_rho(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     return correlation(stats.spearmanr, xs, ys)
 
 
-def recount(rankings: Sequence[Sequence[str]], keys: Sequence[str], rule: str) -> Recount:
+def recount(
+    rankings: Sequence[Sequence[str]],
+    keys: Sequence[str],
+    rule: str,
+    sources: dict[str, int] | None = None,
+) -> Recount:
     points = borda(rankings, keys, rule)
     firsts = {key: sum(1 for ranking in rankings if ranking[0] == key) for key in keys}
     community = {key: 1 + sum(1 for other in keys if points[other] > points[key]) for key in keys}
@@ -114,11 +140,12 @@ def recount(rankings: Sequence[Sequence[str]], keys: Sequence[str], rule: str) -
     rows = [Row(key, editor[key], community[key], points[key], firsts[key]) for key in order]
     xs = [row.editor_rank for row in rows]
     ys = [row.community_rank for row in rows]
-    return Recount(len(rankings), rule, rows, kendall_tau(xs, ys), spearman_rho(xs, ys))
+    return Recount(len(rankings), rule, rows, kendall_tau(xs, ys), spearman_rho(xs, ys), sources)
 
 
 def recount_csv(text: str, keys: Sequence[str], rule: str) -> Recount:
-    return recount(read_ballots(text, keys), keys, rule)
+    """The recount of a ballots CSV, with how many of its ballots came from each source."""
+    return recount(read_ballots(text, keys), keys, rule, count_sources(text, keys))
 
 
 def pairwise(rankings: Sequence[Sequence[object]], keys: Sequence[object]) -> dict[object, dict[object, int]]:

@@ -1,6 +1,7 @@
 """Ballot files as open data: PrefLib ``.soi`` and CEF written and read back,
-the ``.soi`` read by preflibtools (a library written elsewhere), bad files
-refused naming the line."""
+the ``.soi`` read by preflibtools (a library written elsewhere), the ballots
+CSV with or without its source column written and read back as the csv module
+would, bad files refused naming the line."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pollapp.ballots.files import (
     BallotFileError,
+    BallotRows,
+    ballots_header,
     cef_chunks,
     file_format,
     read_ballots_csv,
@@ -20,6 +23,8 @@ from pollapp.ballots.files import (
     read_soi,
     soi_chunks,
 )
+from pollapp.core.terms import BallotSource
+from pollapp.results.downloads import _plain_ballots_csv, csv_chunks
 
 KEYS = ["toast", "bus-stop", "rooftop", "waterfall"]
 NAMES = [
@@ -174,8 +179,8 @@ def test_a_file_format_is_known_by_its_name_then_its_first_line(name, first, exp
 # ---------------------------------------------------------------- the ballots CSV read by its commas
 
 
-def read_csv(text: str, *, quick: bool) -> list[list[str]] | tuple[int, str]:
-    """The rankings of a ballots CSV, or the refusal's line and problem."""
+def read_csv(text: str, *, quick: bool) -> BallotRows | tuple[int, str]:
+    """The ballots of a ballots CSV, or the refusal's line and problem."""
     try:
         return read_ballots_csv(io.StringIO(text, newline="\n"), KEYS, quick=quick)
     except BallotFileError as refused:
@@ -188,7 +193,7 @@ QUOTED_OVER_TWO_LINES = 'ballot,rank_1,rank_2\n1,toast,rooftop\n"2,toast,rooftop
 def test_a_quote_in_a_ballot_number_is_read_on_as_the_csv_module_reads_it():
     # Line 3 ends as line 2 does, but its quote opens a cell that holds the line break.
     assert read_csv(QUOTED_OVER_TWO_LINES, quick=True) == read_csv(QUOTED_OVER_TWO_LINES, quick=False)
-    assert read_csv(QUOTED_OVER_TWO_LINES, quick=True) == [["toast", "rooftop"]] * 2
+    assert read_csv(QUOTED_OVER_TWO_LINES, quick=True) == BallotRows([["toast", "rooftop"]] * 2, None)
 
 
 class Csv(NamedTuple):
@@ -206,6 +211,11 @@ CSV_FILES = [
     Csv("an empty header line", "\n1,toast\n"),
     Csv("nothing at all", ""),
     Csv("a NUL in a cell", "ballot,rank_1\n1,to\x00ast\n"),
+    Csv("sources", "ballot,rank_1,rank_2,source\r\n1,toast,,site\r\n2,toast,,api\r\n3,toast,,site\r\n"),
+    Csv("a quoted source", 'ballot,rank_1,source\r\n1,toast,site\r\n2,toast,"api"\r\n'),
+    Csv("an unknown source after good rows", "ballot,rank_1,source\n1,toast,site\n2,toast,somewhere\n"),
+    Csv("an empty source", "ballot,rank_1,source\n1,toast,\n"),
+    Csv("a source column not last", "ballot,source,rank_1\n1,site,toast\n"),
 ]
 
 
@@ -214,7 +224,25 @@ def test_a_csv_read_by_its_commas_reads_as_the_csv_module_reads_it(case):
     assert read_csv(case.text, quick=True) == read_csv(case.text, quick=False)
 
 
-CELLS = st.sampled_from([*KEYS, "", "", "7", " ", '"', '"toast"', "toast\r", "\r", "kiss", "\x00"])
+CELLS = st.sampled_from(
+    [
+        *KEYS,
+        "",
+        "",
+        "7",
+        " ",
+        '"',
+        '"toast"',
+        "toast\r",
+        "\r",
+        "kiss",
+        "\x00",
+        "site",
+        "api",
+        "imported",
+        "Site",
+    ]
+)
 ROWS = st.lists(st.lists(CELLS, min_size=0, max_size=6).map(",".join), max_size=8)
 
 
@@ -222,6 +250,8 @@ ROWS = st.lists(st.lists(CELLS, min_size=0, max_size=6).map(",".join), max_size=
     header=st.sampled_from(
         [
             "ballot,rank_1,rank_2,rank_3",
+            "ballot,rank_1,rank_2,source",
+            "\ufeffballot,rank_1,source",
             "\ufeffballot,rank_1",
             "ballot,rank_1,rank_2",
             '"ballot",rank_1',
@@ -242,5 +272,89 @@ def test_repeated_rows_read_by_their_commas_share_one_ranking():
         "ballot,rank_1,rank_2\r\n" + "".join(f"{n},rooftop,toast\r\n" for n in range(1, 6)) + "6,toast,\r\n"
     )
     read = read_ballots_csv(io.StringIO(text, newline="\n"), KEYS)
-    assert read == [["rooftop", "toast"]] * 5 + [["toast"]]
-    assert all(ranking is read[0] for ranking in read[:5])
+    assert read == BallotRows([["rooftop", "toast"]] * 5 + [["toast"]], None)
+    assert all(ranking is read.rankings[0] for ranking in read.rankings[:5])
+
+
+# ---------------------------------------------------------------- where each ballot was cast
+
+
+@pytest.mark.parametrize("quick", [True, False], ids=["by its commas", "by the csv module"])
+def test_the_source_column_gives_each_ballots_source_in_file_order(quick):
+    text = (
+        "\ufeffballot,rank_1,rank_2,source\r\n1,toast,rooftop,site\r\n2,toast,rooftop,embed_no_cookie\r\n"
+        "3,toast,rooftop,site\r\n4,rooftop,,api\r\n5,toast,rooftop,embed_cookie\r\n6,waterfall,,imported\r\n"
+    )
+    read = read_ballots_csv(io.StringIO(text, newline="\n"), KEYS, quick=quick)
+    pair = ["toast", "rooftop"]
+    assert read.rankings == [pair, pair, pair, ["rooftop"], pair, ["waterfall"]]
+    assert read.sources == [
+        BallotSource.SITE,
+        BallotSource.EMBED_NO_COOKIE,
+        BallotSource.SITE,
+        BallotSource.API,
+        BallotSource.EMBED_COOKIE,
+        BallotSource.IMPORTED,
+    ]
+
+
+def test_a_file_without_the_source_column_names_no_source():
+    read = read_ballots_csv(io.StringIO("ballot,rank_1\r\n1,toast\r\n", newline="\n"), KEYS)
+    assert read == BallotRows([["toast"]], None)
+
+
+class BadSource(NamedTuple):
+    name: str
+    text: str
+    line: int
+    problem: str
+
+
+BAD_SOURCES = [
+    BadSource(
+        "an unknown source", "ballot,rank_1,source\n1,toast,site\n2,toast,somewhere\n", 3, "'somewhere'"
+    ),
+    BadSource("an empty source", "ballot,rank_1,source\n1,toast,site\n2,toast,\n", 3, "''"),
+    BadSource("a source in capitals", "ballot,rank_1,source\n1,toast,Site\n", 2, "'Site'"),
+    BadSource(
+        "a source seen before, mistyped", "ballot,rank_1,source\n1,toast,api\n2,toast,api \n", 3, "'api '"
+    ),
+    BadSource("no source cell", "ballot,rank_1,rank_2,source\n1,toast,rooftop\n", 2, "3 cells"),
+    BadSource("a source column not last", "ballot,source,rank_1\n1,site,toast\n", 1, "expected the header"),
+]
+
+
+@pytest.mark.parametrize("quick", [True, False], ids=["by its commas", "by the csv module"])
+@pytest.mark.parametrize("case", BAD_SOURCES, ids=[case.name for case in BAD_SOURCES])
+def test_a_bad_source_is_refused_naming_the_line(case, quick):
+    line, problem = read_csv(case.text, quick=quick)
+    assert line == case.line and case.problem in problem
+    if case.problem.startswith("'"):
+        assert (
+            "is not a source of ballots (one of site, embed_cookie, embed_no_cookie, api, imported)"
+            in problem
+        )
+
+
+# ---------------------------------------------------------------- the ballots CSV written by its commas
+
+BALLOTS = st.lists(
+    st.tuples(
+        st.permutations(KEYS).flatmap(lambda keys: st.integers(1, 4).map(lambda k: keys[:k])),
+        st.sampled_from(BallotSource),
+    ),
+    max_size=30,
+)
+
+
+@given(ballots=BALLOTS)
+def test_the_ballots_csv_written_by_its_commas_is_what_the_csv_writer_writes(ballots):
+    stored = [f"{source.value},{','.join(ranking)}" for ranking, source in ballots]
+    rows = [
+        [number, *ranking, *[""] * (len(KEYS) - len(ranking)), source.value]
+        for number, (ranking, source) in enumerate(ballots, 1)
+    ]
+    written = "".join(_plain_ballots_csv(len(KEYS), stored))
+    assert written == "".join(csv_chunks(ballots_header(len(KEYS)), rows))
+    read = read_ballots_csv(io.StringIO(written, newline="\n"), KEYS)
+    assert read == BallotRows([ranking for ranking, _ in ballots], [source for _, source in ballots])

@@ -144,8 +144,8 @@ def stored_ballots(context: BrowserContext) -> list[list[str]]:
     assert response.ok
     assert response.body().startswith(b"\xef\xbb\xbf")  # a byte order mark, then the rows
     rows = list(csv.reader(io.StringIO(response.body().decode("utf-8-sig"), newline="")))
-    assert rows[0][:2] == ["ballot", "rank_1"]
-    return [[key for key in row[1:] if key] for row in rows[1:]]
+    assert rows[0][:2] == ["ballot", "rank_1"] and rows[0][-1] == "source"
+    return [[key for key in row[1:-1] if key] for row in rows[1:]]
 
 
 def focus_by_tab(page: Page, selector: str, backwards: bool = False, limit: int = 80) -> None:

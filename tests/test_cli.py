@@ -16,11 +16,12 @@ from pollapp.polls.models import Entry
 from pollapp.polls.service import find_poll
 from sqlalchemy import String, delete, func, select, update
 
-from helpers import POLL, ballot_count, database_state, tally_differences, vote
+from helpers import POLL, WAYS, ballot_count, cast_by, database_state, tally_differences, vote
 from test_desk_polls import poll_form, send
 from test_editors import add_editor, log_in
 
-HEADER = "ballot," + ",".join(f"rank_{p}" for p in range(1, 10))
+HEADER = "ballot," + ",".join(f"rank_{p}" for p in range(1, 10))  # a file without the source column
+EXPORTED_HEADER = HEADER + ",source"
 
 
 def invoke(runner, *args: str):
@@ -115,15 +116,29 @@ def test_init_db_never_writes_over_a_poll_an_editor_changed_in_the_desk(fresh):
 # ---------------------------------------------------------------- export and import
 
 
+def sources(app) -> dict[str, int]:
+    return app.test_client().get(f"/api/polls/{POLL}/results").get_json()["sources"]
+
+
 def test_export_then_import_is_an_exact_round_trip(app, runner, keys, tmp_path):
-    cast(app, keys, [8, 0], [8], [1, 8, 0], list(range(9)), [3, 5, 7, 1])
+    for way, ranking in zip(
+        WAYS, ([8, 0], [8], [1, 8, 0], list(range(9)), [3, 5, 7, 1], [2], [4, 5]), strict=True
+    ):
+        cast_by(app, way, [keys[i] for i in ranking])
     exported = tmp_path / "ballots.csv"
     result = invoke(runner, "ballots", "export", "--poll", POLL, str(exported))
     assert result.exit_code == 0, result.output
     original = exported.read_bytes()
-    assert original.startswith(b"\xef\xbb\xbf" + HEADER.encode() + b"\r\n")
-    assert original.count(b"\r\n") == 6
+    assert original.startswith(b"\xef\xbb\xbf" + EXPORTED_HEADER.encode() + b"\r\n")
+    assert original.count(b"\r\n") == 8
     results_before = app.test_client().get(f"/api/polls/{POLL}/results").get_json()
+    assert results_before["sources"] == {
+        "site": 1,
+        "embed_cookie": 2,
+        "embed_no_cookie": 2,
+        "api": 1,
+        "imported": 1,
+    }
 
     with app.app_context():  # start again from an empty poll
         db.session.execute(delete(TallyCell))
@@ -133,17 +148,21 @@ def test_export_then_import_is_an_exact_round_trip(app, runner, keys, tmp_path):
 
     result = invoke(runner, "ballots", "import", "--poll", POLL, str(exported))
     assert result.exit_code == 0, result.output
-    assert "Imported 5 ballots" in result.output
+    assert "Imported 7 ballots" in result.output
     again = tmp_path / "again.csv"
     invoke(runner, "ballots", "export", "--poll", POLL, str(again))
     assert again.read_bytes() == original
     results_after = app.test_client().get(f"/api/polls/{POLL}/results").get_json()
-    # The import is a new revision of the poll's results: a new tag, the same figures.
+    # The import is a new revision of the poll's results: a new tag, the same figures,
+    # and every ballot still counted where it was cast.
     assert results_after.pop("figures_tag") != results_before.pop("figures_tag")
-    # The same ballots, now counted as imported from a file.
-    assert results_after.pop("sources")["imported"] == results_before.pop("sources")["api"] == 5
     assert results_after == results_before
     assert tally_differences(app, POLL) == []
+    # The file is known: importing it twice needs --again.
+    before = database_state(app)
+    twice = invoke(runner, "ballots", "import", "--poll", POLL, str(exported))
+    assert twice.exit_code == 1 and "add --again" in twice.output
+    assert database_state(app) == before
 
 
 def test_export_to_standard_output_matches_the_download(app, client, runner, keys):
@@ -162,6 +181,26 @@ def test_import_adds_to_the_ballots_already_there(app, runner, keys, tmp_path):
     with app.app_context():
         readers = db.session.execute(select(Ballot.reader).order_by(Ballot.id)).scalars().all()
     assert readers[0] is not None and readers[1:] == [None, None]
+    assert tally_differences(app, POLL) == []
+    # A file without the source column says nothing of where its ballots were cast.
+    assert sources(app) == {"site": 0, "embed_cookie": 0, "embed_no_cookie": 0, "api": 1, "imported": 2}
+
+
+def test_import_keeps_the_sources_a_file_gives_and_counts_them(app, client, runner, keys, tmp_path):
+    path = tmp_path / "sourced.csv"
+    rows = [(keys[1], "embed_no_cookie"), (keys[2], "site"), (keys[1], "embed_no_cookie"), (keys[3], "api")]
+    path.write_bytes(
+        (
+            f"{EXPORTED_HEADER}\r\n"
+            + "".join(f"{n},{key},,,,,,,,,{source}\r\n" for n, (key, source) in enumerate(rows, 1))
+        ).encode()
+    )
+    assert (
+        invoke(runner, "ballots", "import", "--poll", POLL, str(path)).output
+        == f"Imported 4 ballots into {POLL}.\n"
+    )
+    assert sources(app) == {"site": 1, "embed_cookie": 0, "embed_no_cookie": 2, "api": 1, "imported": 0}
+    assert client.get(f"/polls/{POLL}/ballots.csv").get_data() == b"\xef\xbb\xbf" + path.read_bytes()
     assert tally_differences(app, POLL) == []
 
 
@@ -198,6 +237,16 @@ BAD_FILES = [
     BadFile("not UTF-8", GOOD + b"3,caf\xe9,,,,,,,,\r\n", "line 4: not UTF-8"),
     BadFile("an empty file", b"", "the file is empty"),
     BadFile("broken quoting", GOOD + b'3,"{k0}"x,,,,,,,,\r\n', "line 4: not valid CSV"),
+    BadFile(
+        "an unknown source",
+        b"ballot,rank_1,source\r\n1,{k0},site\r\n2,{k1},api\r\n3,{k1},the-moon\r\n",
+        "line 4: 'the-moon' is not a source of ballots "
+        "(one of site, embed_cookie, embed_no_cookie, api, imported).",
+    ),
+    BadFile(
+        "an empty source", b"ballot,rank_1,source\r\n1,{k0},site\r\n2,{k1},\r\n", "line 3: '' is not a source"
+    ),
+    BadFile("a source but no column for it", GOOD + b"3,{k0},,,,,,,,,site\r\n", "line 4: 11 cells"),
 ]
 
 
@@ -376,7 +425,8 @@ def test_each_format_exports_and_imports_back_the_same_ballots(app, client, runn
         assert Counter(db.session.execute(select(Ballot.ranking)).scalars()) == stored
     after = client.get(f"/api/polls/{POLL}/results").get_json()
     assert after.pop("figures_tag") != before.pop("figures_tag")  # a new revision: a new tag
-    assert after.pop("sources")["imported"] == before.pop("sources")["api"] == 5  # now from a file
+    if kind != "csv":  # only the CSV says where each ballot was cast; the others' are now from a file
+        assert after.pop("sources")["imported"] == before.pop("sources")["api"] == 5
     assert after == before
     assert tally_differences(app, POLL) == []
 

@@ -51,9 +51,26 @@ def test_gzip_goes_to_a_client_that_takes_it_and_holds_the_same_bytes(client, ke
     assert int(packed.headers["Content-Length"]) == len(body)
     assert gzip.decompress(body) == plain.get_data()
     assert plain.get_data().startswith(
-        b"\xef\xbb\xbf" + (b"ballot,rank_1" if "ballots" in path else b"community_rank,")
+        b"\xef\xbb\xbf" + (b"ballot,rank_1,rank_2" if "ballots" in path else b"community_rank,")
     )
     assert plain.headers["Content-Type"] == "text/csv; charset=utf-8; header=present"
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_file_kept_by_an_older_layout_is_never_served_or_revalidated(client, keys, path, monkeypatch):
+    # A closed poll's tally never changes again: only the layout in the tag makes its file anew.
+    vote(client, keys[:2])
+    monkeypatch.setattr(downloads, "LAYOUT", downloads.LAYOUT - 1)
+    monkeypatch.setattr(downloads, "ballots_header", lambda size: ["an", "older", "layout"])
+    monkeypatch.setattr(downloads, "RESULTS_HEADER", ["an", "older", "layout"])
+    older = client.get(path)
+    assert b"older" in older.get_data()
+    monkeypatch.undo()
+    current = client.get(path, headers={"If-None-Match": older.headers["ETag"]})
+    assert current.status_code == 200
+    assert current.headers["ETag"] != older.headers["ETag"]
+    assert current.headers["ETag"].endswith(f'-v{downloads.LAYOUT}"')
+    assert b"older" not in current.get_data()
 
 
 def test_a_download_is_made_once_while_ballots_keep_coming(make_app, monkeypatch):

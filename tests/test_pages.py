@@ -329,10 +329,10 @@ def test_the_ballots_csv(app, client, keys):
     cast_scenario(app, keys)
     text = assert_csv_download(client.get(f"/polls/{POLL}/ballots.csv"), f"{POLL}-ballots.csv")
     assert text.split("\r\n") == [
-        "ballot," + ",".join(f"rank_{p}" for p in range(1, 10)),
-        f"1,{keys[8]},{keys[0]}" + "," * 7,
-        f"2,{keys[8]}" + "," * 8,
-        f"3,{keys[1]},{keys[8]},{keys[0]}" + "," * 6,
+        "ballot," + ",".join(f"rank_{p}" for p in range(1, 10)) + ",source",
+        f"1,{keys[8]},{keys[0]}" + "," * 8 + "api",
+        f"2,{keys[8]}" + "," * 9 + "api",
+        f"3,{keys[1]},{keys[8]},{keys[0]}" + "," * 7 + "api",
         "",
     ]
 
@@ -348,7 +348,7 @@ def test_the_ballots_csv_holds_no_reader_identity(app, client, keys):
 
 def test_an_empty_poll_downloads_just_the_headers(client):
     assert client.get(f"/polls/{POLL}/ballots.csv").get_data(as_text=True) == (
-        "\ufeffballot," + ",".join(f"rank_{p}" for p in range(1, 10)) + "\r\n"
+        "\ufeffballot," + ",".join(f"rank_{p}" for p in range(1, 10)) + ",source\r\n"
     )
     results = client.get(f"/polls/{POLL}/results.csv").get_data(as_text=True).split("\r\n")
     assert results[0] == "\ufeff" + ",".join(RESULTS_HEADER)

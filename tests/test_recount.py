@@ -14,7 +14,7 @@ import pytest
 from pollapp.results.downloads import RESULTS_HEADER
 
 import oracle
-from helpers import POLL, debian_ballots, set_poll, vote
+from helpers import POLL, WAYS, cast_by, debian_ballots, in_the_embed, set_poll, vote
 
 RULES = ["averaged", "truncated", "modified"]
 
@@ -64,8 +64,45 @@ def results_csv_rows(client):
     return rows[1:]
 
 
+def stated_sources(sentence: str) -> dict[str, int]:
+    """The ballots per source that the results page's sentence states, every source named:
+    "6 ballots: 2 on this site, 4 in embedded polls, 2 of them without a cookie."."""
+    counts = dict.fromkeys(oracle.SOURCES, 0)
+    if not sentence:
+        return counts
+    if sentence == "The one ballot was cast on this site.":
+        return {**counts, "site": 1}
+    if every := re.fullmatch(r"All (\d+) ballots were cast on this site\.", sentence):
+        return {**counts, "site": int(every[1])}
+    whole = re.fullmatch(r"(\d+) ballots?: (.*)\.", sentence)
+    assert whole, sentence
+    embedded = without = 0
+    for part in whole[2].split(", "):
+        number = re.match(r"\d+", part)
+        if part in ("without a cookie", "all of them without a cookie"):
+            without = embedded
+        elif number is None:
+            raise AssertionError(f"{part!r} in {sentence!r}")
+        elif part.endswith(" on this site"):
+            counts["site"] = int(number[0])
+        elif part.endswith((" in an embedded poll", " in embedded polls")):
+            embedded = int(number[0])
+        elif part.endswith(" of them without a cookie"):
+            without = int(number[0])
+        elif part.endswith(" sent through the API"):
+            counts["api"] = int(number[0])
+        elif part.endswith(" imported from a file"):
+            counts["imported"] = int(number[0])
+        else:
+            raise AssertionError(f"{part!r} in {sentence!r}")
+    counts["embed_cookie"], counts["embed_no_cookie"] = embedded - without, without
+    assert sum(counts.values()) == int(whole[1]), sentence
+    return counts
+
+
 def page_numbers(client):
-    """The numbers on the HTML results page: the table, the summary, the agreement facts."""
+    """The numbers on the HTML results page: the table, the summary, the agreement facts,
+    and the ballots from each source."""
     page = client.get(f"/polls/{POLL}/results").get_data(as_text=True)
     rows = []
     table = re.search(r'<table class="results-table".*?</table>', page, re.S)
@@ -83,7 +120,9 @@ def page_numbers(client):
         (html.unescape(dt), html.unescape(re.sub(r"<[^>]+>", "", dd)).strip())
         for dt, dd in re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", page, re.S)
     )
-    return rows, int(summary.group(1)), summary.group(2), facts
+    sentence = re.search(r'<p class="sources-note">([^<]*)</p>', page)
+    sources = stated_sources(html.unescape(sentence[1]) if sentence else "")
+    return rows, int(summary.group(1)), summary.group(2), facts, sources
 
 
 def shown_correlation(text):
@@ -148,9 +187,11 @@ def assert_app_matches_recount(client, expected, keys):
     ]
     assert_close(document["agreement"]["kendall_tau"], expected.kendall_tau)
     assert_close(document["agreement"]["spearman_rho"], expected.spearman_rho)
+    assert document["sources"] == expected.sources
 
-    rows, ballots, rule, facts = page_numbers(client)
+    rows, ballots, rule, facts, sources = page_numbers(client)
     assert (ballots, rule) == (expected.ballots, expected.rule)
+    assert sources == expected.sources
     if expected.ballots == 0:  # an invitation to vote, no table and no figures
         assert rows == [] and facts == {}
         return
@@ -241,12 +282,16 @@ def test_tied_scenes_share_a_rank_everywhere(app, client, keys, case):
     assert_app_matches_recount(client, expected, keys)
 
 
-def write_ballots_csv(path, rankings, size):
+def write_ballots_csv(path, rankings, size, sources=None):
+    """A ballots CSV as a spreadsheet would write it; with ``sources``, with the source column."""
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(["ballot"] + [f"rank_{p}" for p in range(1, size + 1)])
+        writer.writerow(
+            ["ballot"] + [f"rank_{p}" for p in range(1, size + 1)] + (["source"] if sources else [])
+        )
         for number, ranking in enumerate(rankings, start=1):
-            writer.writerow([number, *ranking, *[""] * (size - len(ranking))])
+            source = [sources[number - 1]] if sources else []
+            writer.writerow([number, *ranking, *[""] * (size - len(ranking)), *source])
 
 
 def test_the_debian_2007_ballots_recount_to_the_published_results(app, client, runner, keys, tmp_path):
@@ -263,13 +308,16 @@ def test_the_debian_2007_ballots_recount_to_the_published_results(app, client, r
     assert verified.exit_code == 0, verified.output
     assert "matches a recount" in verified.output
 
+    # The file had no source column: the export has one, every ballot imported.
+    expected_file = tmp_path / "expected.csv"
+    write_ballots_csv(expected_file, rankings, len(keys), ["imported"] * len(rankings))
     exported = tmp_path / "exported.csv"
     result = runner.invoke(args=["ballots", "export", "--poll", POLL, str(exported)])
     assert result.exit_code == 0, result.output
-    assert exported.read_bytes() == imported.read_bytes()
+    assert exported.read_bytes() == expected_file.read_bytes()
 
     ballots_text = download_ballots(client)
-    assert ballots_text.encode("utf-8") == imported.read_bytes()
+    assert ballots_text.encode("utf-8") == expected_file.read_bytes()
     assert oracle.read_ballots(ballots_text, keys) == rankings
     for rule in RULES:
         set_poll(app, borda_rule=rule)
@@ -292,3 +340,46 @@ def test_imported_ballots_join_the_ones_cast_online(app, client, runner, keys, t
     for rule in RULES:
         set_poll(app, borda_rule=rule)
         assert_app_matches_recount(client, oracle.recount_csv(ballots_text, keys, rule), keys)
+
+
+def test_ballots_cast_every_way_recount_to_the_published_sources(app, client, runner, keys, tmp_path):
+    rng = random.Random(2026)
+    cast = []  # (ranking, source) in the order cast
+    for way in [*WAYS, *rng.choices(WAYS, k=12)]:
+        ranking = random_ranking(rng, keys)
+        cast_by(app, way, ranking)
+        cast.append((ranking, way.source))
+    # Files from the command line: one without the source column (its ballots
+    # count as imported), one with it (each ballot keeps its own).
+    plain, sourced = tmp_path / "plain.csv", tmp_path / "sourced.csv"
+    from_plain = [random_ranking(rng, keys) for _ in range(3)]
+    write_ballots_csv(plain, from_plain, len(keys))
+    from_sourced = [(random_ranking(rng, keys), rng.choice(oracle.SOURCES)) for _ in range(8)]
+    write_ballots_csv(sourced, [r for r, _ in from_sourced], len(keys), [s for _, s in from_sourced])
+    for path in (plain, sourced):
+        result = runner.invoke(args=["ballots", "import", "--poll", POLL, str(path)])
+        assert result.exit_code == 0, result.output
+    cast += [(ranking, "imported") for ranking in from_plain] + from_sourced
+
+    ballots_text = download_ballots(client)
+    assert oracle.read_rows(ballots_text, keys) == cast
+    expected = oracle.recount_csv(ballots_text, keys, "averaged")
+    assert all(expected.sources[source] > 0 for source in oracle.SOURCES), expected.sources
+    assert_app_matches_recount(client, expected, keys)
+
+
+def test_held_ballots_join_the_download_and_their_source_once_released(make_app, keys):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_FIRST_BALLOTS="3 per minute")
+    set_poll(app, min_ballots=1)  # the page ranks from the first ballot
+    client = app.test_client()
+    for cookie in (True, False, True, False, False):  # the last two are held, both without a cookie
+        in_the_embed(app, [keys[cookie]], cookie=cookie, script=True)
+    held = oracle.recount_csv(download_ballots(client), keys, "averaged")
+    assert (held.ballots, client.get(f"/api/polls/{POLL}/results").get_json()["held_ballots"]) == (3, 2)
+    assert held.sources == {**dict.fromkeys(oracle.SOURCES, 0), "embed_cookie": 2, "embed_no_cookie": 1}
+    assert_app_matches_recount(client, held, keys)
+
+    assert app.test_cli_runner().invoke(args=["ballots", "release", "--poll", POLL]).exit_code == 0
+    released = oracle.recount_csv(download_ballots(client), keys, "averaged")
+    assert released.sources == {**held.sources, "embed_no_cookie": 3}
+    assert_app_matches_recount(client, released, keys)

@@ -12,4 +12,4 @@ def test_a_reader_votes_and_sees_the_results(client, keys):
     assert results["entries"][0]["key"] == keys[8]
     assert results["entries"][0]["points"] == 8
     ballots = client.get(f"/polls/{POLL}/ballots.csv").get_data(as_text=True)
-    assert ballots.splitlines()[1] == f"1,{keys[8]},{keys[0]},,,,,,,"
+    assert ballots.splitlines()[1] == f"1,{keys[8]},{keys[0]},,,,,,,,api"

@@ -5,16 +5,12 @@ the API's ``sources`` and the sentence on the results page."""
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 import pytest
-from pollapp.ballots.service import import_ballots
-from pollapp.polls.service import find_poll
 from pollapp.results import sources as kept_sources
 
-from helpers import POLL, csrf_token, vote
+from helpers import EMBED, POLL, WAYS, cast_by, embed_key, in_the_embed, on_the_site
 
-EMBED = f"/polls/{POLL}/embed"
 NONE = {"site": 0, "embed_cookie": 0, "embed_no_cookie": 0, "api": 0, "imported": 0}
 
 
@@ -30,68 +26,9 @@ def sentence(client) -> str:
     return match.group(1) if match else ""
 
 
-def on_the_site(app, ranking: list[str]) -> None:
-    client = app.test_client()
-    data = {"csrf_token": csrf_token(client), **{f"rank_{p}": k for p, k in enumerate(ranking, start=1)}}
-    assert client.post(f"/polls/{POLL}", data=data).status_code == 302
-
-
-def embed_key(client) -> str:
-    match = re.search(
-        r'name="reader_key" type="hidden" value="([^"]+)"', client.get(EMBED).get_data(as_text=True)
-    )
-    assert match
-    return match.group(1)
-
-
-def in_the_embed(app, ranking: list[str], *, cookie: bool, script: bool) -> None:
-    client = app.test_client()
-    key = embed_key(client)
-    if not cookie:  # the frame kept none: the ballot comes without it
-        client.delete_cookie("pollapp_embed_reader", path="/polls/")
-    if script:
-        response = client.post(
-            f"{EMBED}/ballots",
-            json={"ranking": ranking},
-            headers={"Origin": "null", "Idempotency-Key": key, "Accept": "application/json"},
-        )
-        assert response.status_code in (201, 202)  # taken, or held past the address's budget
-    else:
-        data = {"reader_key": key, **{f"rank_{p}": k for p, k in enumerate(ranking, start=1)}}
-        assert client.post(EMBED, data=data).status_code == 200
-
-
-class Way(NamedTuple):
-    name: str
-    source: str
-
-
-WAYS = [
-    Way("the poll page's form", "site"),
-    Way("the embed's script with its cookie", "embed_cookie"),
-    Way("the embed's form with its cookie", "embed_cookie"),
-    Way("the embed's script without a cookie", "embed_no_cookie"),
-    Way("the embed's form without a cookie", "embed_no_cookie"),
-    Way("the API", "api"),
-    Way("a file imported", "imported"),
-]
-
-
-def cast(app, way: Way, ranking: list[str]) -> None:
-    if way.source == "site":
-        on_the_site(app, ranking)
-    elif way.source.startswith("embed"):
-        in_the_embed(app, ranking, cookie=way.source == "embed_cookie", script="script" in way.name)
-    elif way.source == "api":
-        assert vote(app.test_client(), ranking).status_code == 201
-    else:
-        with app.app_context():
-            import_ballots(find_poll(POLL), [ranking])
-
-
 @pytest.mark.parametrize("way", WAYS, ids=[way.name for way in WAYS])
 def test_each_way_of_voting_is_counted_as_its_source(app, client, keys, way):
-    cast(app, way, [keys[1], keys[0]])
+    cast_by(app, way, [keys[1], keys[0]])
     assert sources(client) == {**NONE, way.source: 1}
 
 
@@ -123,8 +60,8 @@ def test_the_results_page_says_where_the_ballots_came_from(app, client, keys):
         in_the_embed(app, [keys[3]], cookie=True, script=False)
     in_the_embed(app, [keys[3]], cookie=False, script=False)
     assert sentence(client) == "6 ballots: 2 on this site, 4 in embedded polls, 2 of them without a cookie."
-    cast(app, WAYS[-2], [keys[4]])
-    cast(app, WAYS[-1], [keys[4]])
+    cast_by(app, WAYS[-2], [keys[4]])
+    cast_by(app, WAYS[-1], [keys[4]])
     assert sentence(client) == (
         "8 ballots: 2 on this site, 4 in embedded polls, 2 of them without a cookie, "
         "1 sent through the API, 1 imported from a file."
@@ -146,7 +83,7 @@ def test_a_large_polls_sources_are_counted_again_at_most_once_a_minute(app, clie
     for _ in range(2):
         on_the_site(app, [keys[0]])
     assert sources(client) == {**NONE, "site": 2}
-    cast(app, WAYS[-2], [keys[1]])  # through the API
+    cast_by(app, WAYS[-2], [keys[1]])  # through the API
     body = client.get(f"/api/polls/{POLL}/results").get_json()
     assert body["ballots"] == 3 and body["sources"] == {**NONE, "site": 2}
     assert sentence(client) == "All 2 ballots were cast on this site."

@@ -54,6 +54,7 @@ def assert_exact(app: Flask) -> None:
         client.get(f"/polls/{POLL}/ballots.csv").get_data(as_text=True), keys, "averaged"
     )
     assert shown["ballots"] == expected.ballots
+    assert shown["sources"] == expected.sources  # held ones in neither until released
     points = {entry["key"]: Fraction(entry["points"]).limit_denominator(2) for entry in shown["entries"]}
     assert points == {row.key: row.points for row in expected.rows}
 

@@ -474,7 +474,10 @@ def openapi_document() -> dict[str, Any]:
                             "description": "Where the counted ballots were cast (they add up to ballots): "
                             "this site's poll page, an embed whose frame kept the embed's cookie, an embed "
                             "whose frame could keep none, a script calling this API, a file imported by the "
-                            "editors. Ballots from before sources were kept count as the site's. "
+                            "editors without a source column (a file with one keeps each ballot's own). "
+                            "Each counted ballot's source is the last column, source, of "
+                            "/polls/{slug}/ballots.csv. "
+                            "Ballots from before sources were kept count as the site's. "
                             "Past 10,000 ballots they are counted again at most once a minute, "
                             "so they may add up to a little less than ballots.",
                             "required": [source.value for source in BallotSource],

@@ -8,14 +8,19 @@ import csv
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
-from typing import cast
+from typing import NamedTuple, cast
 
 from ..core.ranking import BallotError, check_ballot
+from ..core.terms import BallotSource
+
+SOURCE_COLUMN = "source"
+_SOURCES = {source.value: source for source in BallotSource}
 
 
 def ballots_header(size: int) -> list[str]:
-    """The header of a ballots CSV for a poll of ``size`` entries."""
-    return ["ballot"] + [f"rank_{p}" for p in range(1, size + 1)]
+    """The header of a ballots CSV for a poll of ``size`` entries: the ballot's
+    number, its ranks, and where it was cast (a ``BallotSource`` value)."""
+    return ["ballot"] + [f"rank_{p}" for p in range(1, size + 1)] + [SOURCE_COLUMN]
 
 
 class BallotFileError(ValueError):
@@ -28,41 +33,52 @@ class BallotFileError(ValueError):
         self.problem = problem
 
 
-def read_ballots_csv(lines: Iterable[str], keys: Sequence[str], *, quick: bool = True) -> list[list[str]]:
+class BallotRows(NamedTuple):
+    """The ballots of a ballots CSV, in file order."""
+
+    rankings: list[list[str]]
+    # Each ballot's source, from the file's source column; None for a file without one.
+    sources: list[BallotSource] | None
+
+
+def read_ballots_csv(lines: Iterable[str], keys: Sequence[str], *, quick: bool = True) -> BallotRows:
     """Parse and check a whole ballots CSV; raise BallotFileError at the first bad row.
 
-    The file is the one ``ballots_csv`` writes: ``ballot,rank_1..rank_n``, entry
-    keys most loved first, empty cells after the last ranked position.
+    The file is the one ``ballots_csv`` writes: ``ballot,rank_1..rank_n,source``,
+    entry keys most loved first, empty cells after the last ranked position,
+    then where the ballot was cast. A file may leave the source column out
+    (files written before it, or by hand): it then says nothing of where its
+    ballots were cast.
 
     A line with no quote and no lone carriage return is read by
     splitting it at its commas, which is what the csv module makes of such a
     line, and a line whose cells after the first were seen before gives the
-    same ranking with no second look. From the first line that is not so
+    same ballot with no second look. From the first line that is not so
     (or with ``quick`` false, from the start) the csv module reads the rest.
     """
     reading = _Reading(keys)
-    source = iter(lines)
+    remaining = iter(lines)
     number = 0
     if quick:
-        for line in source:
+        for line in remaining:
             number += 1
             first, _, rest = line.partition(",")
             # A ballot number (digits only) cannot open a quote the csv module would read on with.
             found = reading.seen.get(rest) if first.isdigit() and number > 1 else None
             if found is not None:
-                reading.rankings.append(found)
+                reading.ballots.append(found)
                 continue
             body = line[:-1] if line.endswith("\n") else line
             body = body[:-1] if body.endswith("\r") else body
             if '"' in body or "\r" in body or len(body) > _LONGEST_LINE:
-                source = chain([line], source)
+                remaining = chain([line], remaining)
                 number -= 1
                 break
             cells = body.split(",") if body else []
             found = reading.row(cells, number)
             if found is not None and number > 1:
                 reading.seen[rest] = found
-    reader = csv.reader(source, strict=True)
+    reader = csv.reader(remaining, strict=True)
     try:
         for cells in reader:
             reading.row(cells, number + reader.line_num)
@@ -70,7 +86,9 @@ def read_ballots_csv(lines: Iterable[str], keys: Sequence[str], *, quick: bool =
         raise BallotFileError(number + reader.line_num, f"not valid CSV ({error})") from error
     if reading.width is None:
         raise BallotFileError(1, "the file is empty; expected the header ballot,rank_1,...")
-    return reading.rankings
+    ballots = reading.ballots
+    rankings = [ranking for ranking, _ in ballots]
+    return BallotRows(rankings, [source for _, source in ballots] if reading.sourced else None)
 
 
 # Shorter than the csv module's longest field, so no line read by splitting it
@@ -79,53 +97,73 @@ _LONGEST_LINE = 100_000
 
 
 class _Reading:
-    """What reading a ballots CSV has found so far: the header's width, the
-    rankings, and the rows already checked (their rank cells -> ranking)."""
+    """What reading a ballots CSV has found so far: the header's shape, the
+    ballots (ranking, source), and the rows already checked (their cells after
+    the ballot number -> ballot)."""
 
     def __init__(self, keys: Sequence[str]) -> None:
         self.keys = keys
         # One string per key, shared by every row: a million ballots, nine strings.
         self.canonical = {key: key for key in keys}
         self.width: int | None = None
-        self.rankings: list[list[str]] = []
-        # Real ballots repeat: rank cells seen before (so already checked) give
-        # the same ranking without a second check.
-        self.checked: dict[tuple[str, ...], list[str]] = {}
-        self.seen: dict[str, list[str]] = {}  # the same, by the line's text after its first comma
+        self.ranks = 0  # rank columns
+        self.sourced = False  # whether the last column is the source
+        self.ballots: list[tuple[list[str], BallotSource]] = []
+        # Real ballots repeat: cells seen before (so already checked) give the
+        # same ballot without a second check.
+        self.checked: dict[tuple[str, ...], tuple[list[str], BallotSource]] = {}
+        self.seen: dict[
+            str, tuple[list[str], BallotSource]
+        ] = {}  # the same, by the line's text after its first comma
 
-    def row(self, row: list[str], line: int) -> list[str] | None:
-        """Take one record (the header first); the ranking it added, if any."""
+    def row(self, row: list[str], line: int) -> tuple[list[str], BallotSource] | None:
+        """Take one record (the header first); the ballot it added, if any."""
         if self.width is None:
             self._header(row)
             return None
         width = self.width
-        ranks = tuple(row[1:])
-        found = self.checked.get(ranks)
+        cells = tuple(row[1:])
+        found = self.checked.get(cells)
         if found is not None and len(row) == width:
-            self.rankings.append(found)
+            self.ballots.append(found)
             return found
         if not "".join(row).strip():
             return None
         if len(row) != width:
             raise BallotFileError(line, f"{len(row)} cells, but the header has {width}")
+        ranks = cells[: self.ranks]
         ranked = [cell for cell in ranks if cell]
         if list(ranks[: len(ranked)]) != ranked:
             raise BallotFileError(line, "an empty rank comes before a filled one")
-        self.checked[ranks] = found = _checked(ranked, self.keys, self.canonical, line)
-        self.rankings.append(found)
+        ranking = _checked(ranked, self.keys, self.canonical, line)
+        # A file without the column says nothing of where its ballots were cast.
+        source = _source(cells[-1], line) if self.sourced else BallotSource.IMPORTED
+        self.checked[cells] = found = (ranking, source)
+        self.ballots.append(found)
         return found
 
     def _header(self, header: list[str]) -> None:
         keys = self.keys
-        if (
-            not header
-            or header[0].lstrip("\ufeff") != "ballot"
-            or header[1:] != [f"rank_{p}" for p in range(1, len(header))]
-        ):
-            raise BallotFileError(1, f"expected the header {','.join(ballots_header(len(keys)))}")
-        if len(header) - 1 > len(keys):
-            raise BallotFileError(1, f"{len(header) - 1} rank columns, but the poll has {len(keys)} entries")
-        self.width = len(header)
+        names = [header[0].lstrip("\ufeff"), *header[1:]] if header else []
+        sourced = len(names) > 1 and names[-1] == SOURCE_COLUMN
+        ranks = names[1:-1] if sourced else names[1:]
+        if not names or names[0] != "ballot" or ranks != [f"rank_{p}" for p in range(1, len(ranks) + 1)]:
+            raise BallotFileError(
+                1,
+                f"expected the header {','.join(ballots_header(len(keys)))} "
+                "(or fewer ranks; the source column may be left out)",
+            )
+        if len(ranks) > len(keys):
+            raise BallotFileError(1, f"{len(ranks)} rank columns, but the poll has {len(keys)} entries")
+        self.width, self.ranks, self.sourced = len(header), len(ranks), sourced
+
+
+def _source(cell: str, line: int) -> BallotSource:
+    """The source a ballots CSV names, or BallotFileError naming the line."""
+    source = _SOURCES.get(cell)
+    if source is None:
+        raise BallotFileError(line, f"{cell!r} is not a source of ballots (one of {', '.join(_SOURCES)})")
+    return source
 
 
 # ---------------------------------------------------------------- PrefLib .soi and CEF

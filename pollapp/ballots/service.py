@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, cast
 
-from sqlalchemy import Integer, Table, bindparam, case, func, literal_column, null, select
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -228,6 +239,23 @@ def stored_rankings(poll: Poll) -> Iterator[str]:
     ).scalars()
 
 
+def counted_ballots(poll: Poll) -> Iterator[str]:
+    """Every counted ballot in the order cast, as its source's value and its
+    ranking as stored joined by a comma (``api,toast,rooftop``), streamed; held
+    ballots are left out, as ``stored_rankings`` leaves them out.
+
+    One text per ballot, joined by the database: a million rows of two
+    columns cost more to take apart in Python than the whole rest of a download.
+    """
+    source = type_coerce(_ballots.c.source, String)  # its stored text: no enum made per ballot
+    yield from db.session.execute(
+        select(source.concat(",").concat(_ballots.c.ranking))
+        .where(_ballots.c.poll_id == poll.id, _ballots.c.held.is_(False))
+        .order_by(_ballots.c.id)
+        .execution_options(yield_per=5_000)
+    ).scalars()
+
+
 def ballot_rankings(poll: Poll) -> Iterator[list[str]]:
     """Every stored ranking in the order cast, streamed from the database."""
     for stored in stored_rankings(poll):
@@ -265,34 +293,72 @@ def _json_array(texts: list[str]) -> str:
     return '["' + '","'.join(texts) + '"]' if texts else "[]"
 
 
+def _json_pairs(texts: list[str], sources: list[str]) -> str:
+    """Stored rankings with their sources as a JSON array of pairs; a source's
+    value is lowercase letters and underscores, which need no escaping either."""
+    return (
+        "[" + ",".join([f'["{text}","{source}"]' for text, source in zip(texts, sources, strict=True)]) + "]"
+    )
+
+
 # One statement per batch of imported ballots, the rows made inside the
 # database from one parameter: a JSON array on SQLite, an array on PostgreSQL
 # (json_each and unnest give the elements in the array's order). Binding each
 # row's parameters in Python (executemany) cost more than storing them.
-_BULK_INSERT: dict[str, tuple[str, Callable[[list[str]], Any]]] = {
-    "sqlite": (
-        "INSERT INTO ballot (poll_id, ranking, created_at, updated_at, source) "
-        f"SELECT ?1, value, ?2, ?2, '{BallotSource.IMPORTED.value}' FROM json_each(?3)",
-        _json_array,
-    ),
-    "postgresql": (
-        "INSERT INTO ballot (poll_id, ranking, created_at, updated_at, source) "
-        f"SELECT %s, ranking, stamp, stamp, '{BallotSource.IMPORTED.value}' "
-        "FROM (SELECT %s::timestamptz AS stamp) AS now, "
-        "unnest(%s::text[]) AS given (ranking)",
-        list,
-    ),
+# Parameters: the poll, the time, then the batch. When every ballot of an
+# import has one source (a file without a source column: all imported), the
+# source is one parameter before the batch's rankings; otherwise each ranking
+# comes with its own.
+_INSERT = "INSERT INTO ballot (poll_id, ranking, created_at, updated_at, source) "
+_BULK_INSERT = {
+    "sqlite": _INSERT + "SELECT ?1, value, ?2, ?2, ?3 FROM json_each(?4)",
+    "postgresql": _INSERT + "SELECT %s, ranking, stamp, stamp, source "
+    "FROM (SELECT %s::timestamptz AS stamp, %s::text AS source) AS once, "
+    "unnest(%s::text[]) AS given (ranking)",
+}
+_BULK_INSERT_SOURCED = {
+    "sqlite": _INSERT + "SELECT ?1, json_extract(value, '$[0]'), ?2, ?2, json_extract(value, '$[1]') "
+    "FROM json_each(?3)",
+    "postgresql": _INSERT + "SELECT %s, ranking, stamp, stamp, source "
+    "FROM (SELECT %s::timestamptz AS stamp) AS once, "
+    "unnest(%s::text[], %s::text[]) AS given (ranking, source)",
 }
 
 
+def _import_batches(
+    dialect: str, stored: list[str], sources: Sequence[BallotSource] | None
+) -> tuple[str, Iterator[tuple[Any, ...]]]:
+    """The statement that stores a batch of imported ballots, and each batch's
+    parameters after the poll and the time."""
+    starts = range(0, len(stored), IMPORT_BATCH)
+    if not sources or len(set(sources)) == 1:
+        one = (sources[0] if sources else BallotSource.IMPORTED).value
+        pack = _json_array if dialect == "sqlite" else list
+        return _BULK_INSERT[dialect], ((one, pack(stored[i : i + IMPORT_BATCH])) for i in starts)
+    values = [source.value for source in sources]
+    batches = ((stored[i : i + IMPORT_BATCH], values[i : i + IMPORT_BATCH]) for i in starts)
+    if dialect == "sqlite":
+        return _BULK_INSERT_SOURCED[dialect], ((_json_pairs(texts, given),) for texts, given in batches)
+    return _BULK_INSERT_SOURCED[dialect], batches
+
+
 def import_ballots(
-    poll: Poll, rankings: Sequence[Sequence[str]], digest: str | None = None, *, again: bool = False
+    poll: Poll,
+    rankings: Sequence[Sequence[str]],
+    digest: str | None = None,
+    *,
+    again: bool = False,
+    sources: Sequence[BallotSource] | None = None,
 ) -> int:
     """Add already checked rankings as reader-less ballots, in one transaction.
 
-    ``digest`` (the file's SHA-256) is recorded with the import; a file imported
-    into the poll before raises ``AlreadyImported`` unless ``again``.
+    ``sources``: where each ballot was cast (one per ranking), as a ballots
+    file may say; without them every ballot counts as imported. ``digest`` (the
+    file's SHA-256) is recorded with the import; a file imported into the poll
+    before raises ``AlreadyImported`` unless ``again``.
     """
+    if sources is not None and len(sources) != len(rankings):
+        raise ValueError(f"{len(sources)} sources for {len(rankings)} rankings")
     if digest is not None and not again:
         earlier = db.session.execute(
             select(BallotImport)
@@ -319,11 +385,9 @@ def import_ballots(
             connection.dialect
         )
         stamp = to_driver(now) if to_driver else now
-        insert, as_parameter = _BULK_INSERT[connection.dialect.name]
-        for start in range(0, len(stored), IMPORT_BATCH):
-            connection.exec_driver_sql(
-                insert, (poll.id, stamp, as_parameter(stored[start : start + IMPORT_BATCH]))
-            )
+        insert, batches = _import_batches(connection.dialect.name, stored, sources)
+        for batch in batches:
+            connection.exec_driver_sql(insert, (poll.id, stamp, *batch))
         add_to_tally(poll.id, deltas)
         if digest is not None:
             db.session.add(BallotImport(poll_id=poll.id, digest=digest, ballots=len(stored), imported_at=now))

@@ -74,7 +74,11 @@ def describe(error: BallotFileError) -> str:
 @click.option("--again", is_flag=True, help="Import a file that was imported into this poll before.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_ballots(slug: str, kind: str | None, again: bool, file: Path) -> None:
-    """Add the ballots in FILE (CSV, .soi or CEF) to a poll; one bad line and nothing is imported."""
+    """Add the ballots in FILE (CSV, .soi or CEF) to a poll; one bad line and nothing is imported.
+
+    A CSV's source column keeps each ballot's source; ballots of a file without
+    one (a .soi or CEF file, a CSV without the column) count as imported.
+    """
     poll = poll_named(slug)
     content = file.read_bytes()
     keys = entry_keys(poll)
@@ -86,16 +90,19 @@ def import_ballots(slug: str, kind: str | None, again: bool, file: Path) -> None
         else:
             lines = map(bytes.decode, io.BytesIO(content))
         kind = kind or file_format(file.name, content[:200].decode("utf-8", "replace"))
+        sources = None  # a .soi or CEF file cannot say where its ballots were cast
         if kind == "soi":
             rankings = read_soi(lines, keys, [entry_name(entry) for entry in poll.entries])
         elif kind == "cef":
             rankings = read_cef(lines, keys)
         else:
-            rankings = read_ballots_csv(lines, keys)
+            rankings, sources = read_ballots_csv(lines, keys)
     except BallotFileError as error:
         raise click.ClickException(f"{file}: {describe(error)} Nothing was imported.") from error
     try:
-        count = store_ballots(poll, rankings, hashlib.sha256(content).hexdigest(), again=again)
+        count = store_ballots(
+            poll, rankings, hashlib.sha256(content).hexdigest(), again=again, sources=sources
+        )
     except AlreadyImported as earlier:
         raise click.ClickException(
             f"{file} was imported into {slug} before ({_ballots(earlier.ballots)}, "

@@ -7,10 +7,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from itertools import islice
 
 from ..ballots.files import ballots_header, cef_chunks, soi_chunks
-from ..ballots.service import stored_rankings
+from ..ballots.service import counted_ballots, stored_rankings
 from ..core.ranking import format_points
 from ..polls.models import Entry, Poll
 from .service import Results
@@ -18,6 +19,11 @@ from .service import Results
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 2_000
 BYTE_ORDER_MARK = "\ufeff"
+# What the downloads hold, by version: 2 gave the ballots CSV its source
+# column. A download's kept file and its ETag name the version, so a new one
+# is never answered with a file, or a copy revalidated by its ETag, made by an
+# older one (a closed poll's tally, and so its tag, never changes again).
+LAYOUT = 2
 RESULTS_HEADER = ["community_rank", "editor_rank", "key", "title", "subtitle", "points", "first_place_votes"]
 
 
@@ -52,24 +58,33 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Itera
 
 
 def ballots_csv(poll: Poll) -> Iterator[str]:
-    # Entry keys are lowercase letters, digits and hyphens (core.terms.KEY_PATTERN):
+    # Entry keys are lowercase letters, digits and hyphens (core.terms.KEY_PATTERN),
+    # a source's value lowercase letters and underscores (core.terms.BallotSource):
     # plain CSV cells that need neither quoting nor neutralising.
-    return _plain_ballots_csv(len(poll.entries), stored_rankings(poll))
+    return _plain_ballots_csv(len(poll.entries), counted_ballots(poll))
 
 
 def _plain_ballots_csv(size: int, stored: Iterable[str]) -> Iterator[str]:
-    """The rows ``csv_chunks`` would write, made straight from the stored rankings.
+    """The rows ``csv_chunks`` would write, made straight from the stored
+    ballots (``counted_ballots``: the source, a comma, the ranking).
 
     A stored ranking is plain keys joined by commas, which is already its CSV
     cells; a million ballots go out without a million calls to the writer.
     """
     yield "".join(csv_chunks(ballots_header(size), ()))
-    padding = ["," * (size - k) for k in range(size + 1)]
+    # After a ranking of k entries: its empty ranks, then the source's cell.
+    after = ["," * (size - k + 1) for k in range(size + 1)]
+
+    # Real ballots repeat: a row after its number is made once for the same
+    # ballot, while it is among the last few thousand distinct ones.
+    @lru_cache(maxsize=4_096)
+    def row(ballot: str) -> str:
+        source, _, ranking = ballot.partition(",")
+        return f"{ranking}{after[ranking.count(',') + 1]}{source}\r\n"
+
     numbered = enumerate(stored, start=1)
     while batch := list(islice(numbered, ROWS_PER_CHUNK)):
-        yield "".join(
-            [f"{number},{ranking}{padding[ranking.count(',') + 1]}\r\n" for number, ranking in batch]
-        )
+        yield "".join([f"{number},{row(ballot)}" for number, ballot in batch])
 
 
 def entry_name(entry: Entry) -> str:

@@ -178,13 +178,11 @@ def kept_download(
     """A download made once per tally tag and kept (``web.filecache``): with a
     weak ETag (304 on revalidation), gzip to a client that takes it, and a
     Cache-Control that says how stale it may be."""
-    tally = read_tally(poll)
+    tag = f"{read_tally(poll).tag}-v{downloads.LAYOUT}"
     fresh_for = float(current_app.config["DOWNLOADS_FRESH_FOR"])
     folder = Path(current_app.config["DOWNLOADS_FOLDER"] or Path(current_app.instance_path) / "downloads")
     # The rule is in the name: results under another rule are another file.
-    made = filecache.kept(
-        folder, f"{poll.slug}-{kind}-{suffix}-{poll.borda_rule}", tally.tag, fresh_for, make
-    )
+    made = filecache.kept(folder, f"{poll.slug}-{kind}-{suffix}-{poll.borda_rule}", tag, fresh_for, make)
     if request.if_none_match.contains_weak(made.tag):
         response = Response(status=304)
     elif request.accept_encodings["gzip"]:
@@ -198,7 +196,7 @@ def kept_download(
     response.headers["Content-Disposition"] = f'attachment; filename="{poll.slug}-{kind}.{suffix}"'
     response.headers["Vary"] = "Accept-Encoding, Cookie"
     response.set_etag(made.tag, weak=True)
-    response.cache_control.max_age = made.max_age(tally.tag, fresh_for)
+    response.cache_control.max_age = made.max_age(tag, fresh_for)
     if public:
         response.cache_control.public = True
     else:  # who may see it depends on the reader's own ballot
