@@ -500,3 +500,31 @@ def test_open_data_round_trip_and_the_second_import_on_each_database(make_app, d
         )
         assert sorted(set(created)) == sorted(recorded.scalars())
         assert len(imported_at) == 2
+
+
+def test_a_ballots_csv_keeps_its_sources_through_export_and_import_on_each_database(
+    make_app, database_uri, tmp_path
+):
+    app = make_app(database_uri=database_uri)
+    runner = app.test_cli_runner()
+    keys = [entry["key"] for entry in app.test_client().get(f"/api/polls/{POLL}").get_json()["entries"]]
+    for i, way in enumerate(WAYS):
+        cast_by(app, way, [keys[i], keys[i + 1]])
+    mixed, again, one = tmp_path / "mixed.csv", tmp_path / "again.csv", tmp_path / "one.csv"
+    assert invoke(runner, "ballots", "export", "--poll", POLL, str(mixed)).exit_code == 0
+    before = sources(app)
+    header, *rows = mixed.read_bytes().split(b"\r\n")
+    # Every ballot from one source: the statement that takes one source for all of them.
+    one.write_bytes(b"\r\n".join([header, *[row.rpartition(b",")[0] + b",api" for row in rows if row], b""]))
+
+    for path, expected in ((mixed, before), (one, {**dict.fromkeys(before, 0), "api": 7})):
+        with app.app_context():  # start again from an empty poll
+            db.session.execute(delete(TallyCell))
+            db.session.execute(delete(Ballot))
+            db.session.commit()
+        imported = invoke(runner, "ballots", "import", "--poll", POLL, str(path))
+        assert imported.output == f"Imported 7 ballots into {POLL}.\n"
+        assert sources(app) == expected
+        assert invoke(runner, "ballots", "export", "--poll", POLL, str(again)).exit_code == 0
+        assert again.read_bytes() == path.read_bytes()
+        assert tally_differences(app, POLL) == []
