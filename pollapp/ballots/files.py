@@ -112,9 +112,8 @@ class _Reading:
         # Real ballots repeat: cells seen before (so already checked) give the
         # same ballot without a second check.
         self.checked: dict[tuple[str, ...], tuple[list[str], BallotSource]] = {}
-        self.seen: dict[
-            str, tuple[list[str], BallotSource]
-        ] = {}  # the same, by the line's text after its first comma
+        # The same, by the line's text after its first comma.
+        self.seen: dict[str, tuple[list[str], BallotSource]] = {}
 
     def row(self, row: list[str], line: int) -> tuple[list[str], BallotSource] | None:
         """Take one record (the header first); the ballot it added, if any."""
