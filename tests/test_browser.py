@@ -101,7 +101,12 @@ def visit(browser: Browser, server: str) -> Iterator[Callable[..., Visit]]:
         problems: list[str] = []
         page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+        # A load the browser gave up because the page was left (net::ERR_ABORTED: the
+        # icon, a deferred script, a live refresh in flight) is no fault of the page.
+        page.on(
+            "requestfailed",
+            lambda r: problems.append(f"failed: {r.url}") if r.failure != "net::ERR_ABORTED" else None,
+        )
         # A form sent with mistakes answers 400 on purpose (a document); every resource must load.
         page.on(
             "response",
