@@ -15,6 +15,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..polls.models import Poll
+from ..storage.driver import DriverStatement
+from ..storage.engines import ballot_engine
 from .models import Ballot, TallyCell
 
 _cells = TallyCell.__table__
@@ -32,6 +34,9 @@ _POLL_TALLY = (
     .where(_cells.c.poll_id == bindparam("b_poll"))
     .order_by(_cells.c.entry_id, _cells.c.length, _cells.c.position)
 )
+
+
+_POLL_TALLY_ON_DRIVER = DriverStatement(_POLL_TALLY)
 
 
 @dataclass(frozen=True)
@@ -57,11 +62,15 @@ def read_counts(poll_id: int, keys: Mapping[int, str]) -> Counter[tuple[str, int
     """The running tally's counts alone, keyed by entry key (``keys``: entry id ->
     key): all a readers' ranking needs, without the held count or the tag.
 
-    Cells of an entry ``keys`` does not name (one added since they were read)
-    are left out: such an edit bumps the poll's revision, and whatever was
-    read for the old revision is read again for the new one.
+    Read straight on the driver through the ballot path's engine, outside the
+    session and its transaction: the embed's answer to a ballot needs nothing
+    else from the database, and starting the session would cost more than
+    the query. Cells of an entry ``keys`` does not name (one added since they
+    were read) are left out: such an edit bumps the poll's revision, and
+    whatever was read for the old revision is read again for the new one.
     """
-    return Counter({(keys[entry], k, p): n for entry, k, p, n in _filled_cells(poll_id) if entry in keys})
+    rows = _POLL_TALLY_ON_DRIVER.read(ballot_engine(), {"b_poll": poll_id})
+    return Counter({(keys[entry], k, p): n for entry, k, p, n in rows if n and entry in keys})
 
 
 def _filled_cells(poll_id: int) -> list[tuple[int, int, int, int]]:

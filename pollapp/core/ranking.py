@@ -151,24 +151,29 @@ def tally_points(
     ['5', '4', '3/2', '3/2']
     """
     n = len(entries)
-    ballots_of_length: Counter[int] = Counter()
-    ranked_on_length: Counter[tuple[K, int]] = Counter()
+    ballots_of_length: dict[int, int] = {}
+    ranked_on_length: dict[tuple[K, int], int] = {}
     # Whole points from ranked positions first, in integers: the fractions of
     # unranked shares are added once per entry and ballot length, not per cell.
     ranked_points = dict.fromkeys(entries, 0)
+    worth: dict[tuple[int, int], int] = {}  # what a position is worth, asked of the rule once per (k, p)
     for (entry, k, p), count in counts.items():
         if count == 0:
             continue
         if p == 1:
-            ballots_of_length[k] += count
-        ranked_on_length[entry, k] += count
-        ranked_points[entry] += count * position_points(n, k, p, rule)
+            ballots_of_length[k] = ballots_of_length.get(k, 0) + count
+        ranked_on_length[entry, k] = ranked_on_length.get((entry, k), 0) + count
+        points_here = worth.get((k, p))
+        if points_here is None:
+            points_here = worth[k, p] = position_points(n, k, p, rule)
+        ranked_points[entry] += count * points_here
     # Unranked shares are whole or half points: count them in halves.
     halves = {k: int(2 * unranked_points(n, k, rule)) for k in ballots_of_length}
     points = {}
     for entry in entries:
         shared = sum(
-            (ballots - ranked_on_length[entry, k]) * halves[k] for k, ballots in ballots_of_length.items()
+            (ballots - ranked_on_length.get((entry, k), 0)) * halves[k]
+            for k, ballots in ballots_of_length.items()
         )
         points[entry] = ranked_points[entry] + Fraction(shared, 2)
     return points

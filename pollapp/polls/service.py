@@ -120,8 +120,8 @@ def find_poll_state(slug: str) -> PollState | None:
     # request that needs nothing more of the database then never starts the
     # session (a pinged connection and a transaction), nor SQLAlchemy's
     # execution, each of which costs more than this query.
-    row = _POLL_STATE.read(ballot_engine(), {"slug": slug})
-    return None if row is None else PollState(*row)
+    rows = _POLL_STATE.read(ballot_engine(), {"slug": slug})
+    return PollState(*rows[0]) if rows else None
 
 
 def has_polls() -> bool:

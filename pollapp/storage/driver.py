@@ -110,23 +110,27 @@ class DriverStatement:
         """Run the statement, a write, as a transaction of its own; its first row."""
         # Should a lost attempt have been stored after all, the one tried again
         # replaces it with the same ranking, which leaves the tally as it was.
-        return self._execute(engine, values, write=True)
+        rows = self._execute(engine, values, write=True)
+        return rows[0] if rows else None
 
-    def read(self, engine: Engine, values: dict[str, Any]) -> tuple[Any, ...] | None:
+    def read(self, engine: Engine, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run the statement, a query, on its own (no transaction left open, no
-        writers' turn); its first row, each value read as its column's type reads it."""
-        row = self._execute(engine, values, write=False)
-        if row is None:
-            return None
+        writers' turn); its rows, each value read as its column's type reads it."""
+        rows = self._execute(engine, values, write=False)
         readers = self._readers.get(engine.dialect.name)
         if readers is None:
             readers = self._readers[engine.dialect.name] = tuple(
                 column.type.dialect_impl(engine.dialect).result_processor(engine.dialect, None)
                 for column in getattr(self.statement, "exported_columns", ())
             )
-        return tuple(value if read is None else read(value) for value, read in zip(row, readers, strict=True))
+        if not any(readers):  # e.g. integers alone: as the driver gives them
+            return rows
+        return [
+            tuple(value if read is None else read(value) for value, read in zip(row, readers, strict=True))
+            for row in rows
+        ]
 
-    def _execute(self, engine: Engine, values: dict[str, Any], *, write: bool) -> tuple[Any, ...] | None:
+    def _execute(self, engine: Engine, values: dict[str, Any], *, write: bool) -> list[tuple[Any, ...]]:
         sql, order, processors = self._for(engine.dialect)
         converted = {**values, **{name: convert(values[name]) for name, convert in processors.items()}}
         parameters = tuple(converted[name] for name in order) if order is not None else converted
@@ -140,7 +144,8 @@ class DriverStatement:
         return self._run(engine, sql, parameters, write)
 
     @staticmethod
-    def _run(engine: Engine, sql: str, parameters: Any, write: bool) -> tuple[Any, ...] | None:
+    def _run(engine: Engine, sql: str, parameters: Any, write: bool) -> list[tuple[Any, ...]]:
+        """A write's first row (its RETURNING), or every row a query reads."""
         connection = engine.raw_connection()
         driver = connection.dbapi_connection
         assert driver is not None, "a connection fresh from the pool has its driver connection"
@@ -151,17 +156,21 @@ class DriverStatement:
                 # As little as possible inside the turn; a read needs none (WAL).
                 with writer_turn(engine) if write else nullcontext():
                     cursor.execute(sql, parameters)
-                    row = cursor.fetchone()
+                    if write:
+                        row = cursor.fetchone()
+                        rows = [] if row is None else [tuple(row)]
+                    else:
+                        rows = list(cursor.fetchall())  # tuples, as both drivers give them
         except driver_error(engine) as error:
             if engine.dialect.is_disconnect(error, driver, cursor):  # type: ignore[arg-type]  # a raw driver connection, typed by SQLAlchemy as its own protocol
-                error.connection_lost = True  # type: ignore[attr-defined]  # a mark on the driver's own error, read by write()
+                error.connection_lost = True  # type: ignore[attr-defined]  # a mark on the driver's own error, read by _execute()
                 connection.invalidate(error)
             raise
         finally:
             if cursor is not None and connection.is_valid:
                 cursor.close()
             connection.close()  # back to the pool
-        return None if row is None else tuple(row)
+        return rows
 
 
 @contextmanager
