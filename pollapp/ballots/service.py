@@ -27,7 +27,15 @@ from ..core import ranking
 from ..core.terms import KEY_LENGTH, KEY_PATTERN, BallotSource, PollStatus
 from ..extensions import db
 from ..polls.models import Poll
-from ..polls.service import bump_revision, entry_ids, entry_keys, find_poll, plausible_slug
+from ..polls.service import (
+    POLL_STATE_COLUMNS,
+    PollState,
+    bump_revision,
+    entry_ids,
+    entry_keys,
+    find_poll,
+    plausible_slug,
+)
 from ..storage import locks, triggers
 from ..storage.driver import DriverStatement, driver_error
 from ..storage.engines import ballot_engine
@@ -66,6 +74,7 @@ class Cast:
 
     replaced: bool  # it replaced the reader's earlier ballot
     held: bool  # it waits for a check before it counts
+    poll: PollState | None = None  # where its poll stood as it was taken, when asked for
 
 
 class InvalidBallot(ValueError):
@@ -96,12 +105,13 @@ _polls = Poll.__table__
 _ballots = cast(Table, Ballot.__table__)  # declared as any FromClause; a mapped class's is its Table
 
 
-def _cast_statement(dialect_insert: Any) -> Any:
+def _cast_statement(dialect_insert: Any, with_poll: bool = False) -> Any:
     """Cast a reader's ballot, or replace their earlier one, in a poll named by slug.
 
     Returns the ballot's count of replacements (0 for a first ballot) and
-    whether it is held, and no row when there is no such poll or it is a
-    draft (to a reader a draft does not exist). A replacement keeps the
+    whether it is held (``with_poll``: and then the poll's ``PollState``
+    columns, read in the same statement), and no row when there is no such
+    poll or it is a draft (to a reader a draft does not exist). A replacement keeps the
     ballot's ``held`` and ``source``. The tally triggers do the rest, and refuse a ballot
     for any poll that is not open.
     """
@@ -133,12 +143,24 @@ def _cast_statement(dialect_insert: Any) -> Any:
             "order_seed": new.excluded.order_seed,
             "replacements": _ballots.c.replacements + literal_column("1"),
         },
-    ).returning(_ballots.c.replacements, _ballots.c.held)
+    ).returning(_ballots.c.replacements, _ballots.c.held, *(_of_the_poll() if with_poll else ()))
+
+
+def _of_the_poll() -> list[Any]:
+    """The ballot's poll's ``PollState`` columns, each as a subquery on its row (its primary key)."""
+    # Named as text: SQLAlchemy does not correlate a subquery inside RETURNING with the row written.
+    written = literal_column(f"{_ballots.name}.{_ballots.c.poll_id.name}")
+    return [select(column).where(_polls.c.id == written).scalar_subquery() for column in POLL_STATE_COLUMNS]
 
 
 _CAST = {
     "postgresql": DriverStatement(_cast_statement(postgresql_insert)),
     "sqlite": DriverStatement(_cast_statement(sqlite_insert)),
+}
+# The embed's answer shows the poll's results as they stand: its row comes back with the ballot.
+_CAST_WITH_POLL = {
+    "postgresql": DriverStatement(_cast_statement(postgresql_insert, with_poll=True)),
+    "sqlite": DriverStatement(_cast_statement(sqlite_insert, with_poll=True)),
 }
 
 
@@ -161,6 +183,7 @@ def cast_ballot(
     hold: bool = False,
     source: BallotSource = BallotSource.SITE,
     order_seed: int | None = None,
+    with_poll: bool = False,
 ) -> Cast:
     """Store a reader's ballot, replacing their earlier one.
 
@@ -192,7 +215,7 @@ def cast_ballot(
     engine = ballot_engine()
     keep_hour(engine, slug, now)
     try:
-        row = _CAST[engine.dialect.name].write(engine, values)
+        row = (_CAST_WITH_POLL if with_poll else _CAST)[engine.dialect.name].write(engine, values)
     except driver_error(engine) as error:
         said = str(error)
         if triggers.POLL_CLOSED in said:
@@ -204,6 +227,9 @@ def cast_ballot(
         raise
     if row is None:
         raise NoSuchPoll(slug)
+    if with_poll:
+        poll_state = PollState(*_CAST_WITH_POLL[engine.dialect.name].typed(engine, row)[2:])
+        return Cast(replaced=bool(row[0] > 0), held=bool(row[1]), poll=poll_state)
     return Cast(replaced=bool(row[0] > 0), held=bool(row[1]))
 
 

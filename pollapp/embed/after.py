@@ -42,8 +42,8 @@ class Parts:
     rendered: dict[str, Markup]  # each block of embed/after_parts.html, by name
 
 
-# (a poll's id, its revision, the language, the language asked for, the URL root, results shown) -> parts
-PartsKey = tuple[int, int, str, str | None, str, bool]
+# (a poll's id, its revision, the language, the language asked for, the address asked, results shown) -> parts
+PartsKey = tuple[int, int, str, str | None, tuple[str | None, ...], bool]
 Kept = OrderedDict[PartsKey, Parts]
 _lock = threading.Lock()
 
@@ -55,14 +55,20 @@ def _kept() -> Kept:
 
 
 def _key(poll: Poll | PollState, results_shown: bool) -> PartsKey:
+    environ = request.environ
     return (
         poll.id,
         poll.revision,
         languages.current_language(),
-        languages.asked_language(),
-        request.url_root,
+        languages.asked_language() if environ.get("QUERY_STRING") else None,
+        # What the links' absolute URLs are made of (as they stand after ProxyFix, when
+        # configured): the WSGI values themselves, cheaper to read than the URL they make.
+        tuple(environ.get(name) for name in _ADDRESS),
         results_shown,
     )
+
+
+_ADDRESS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
 
 
 def _made(poll: Poll, results_shown: bool) -> Parts:
@@ -109,10 +115,13 @@ def after_ballot(poll: Poll | PollState, mine: Sequence[str], message: str) -> s
     if results_shown:
         top = readers_top(poll, parts.entries, TOP)
         readers = [parts.labels[key] for key in top.entries] if top.ballots else []
-    # Straight from the template: it needs none of what render_template adds for a page.
-    return current_app.jinja_env.get_template("embed/after.html").render(
-        message=message,
-        picks=[parts.labels[key] for key in mine[:TOP] if key in parts.labels],
-        readers=readers,
-        parts=parts.rendered,
-    )
+    # Straight from the template, given only these: it needs none of what render_template
+    # adds for a page, nor the environment's globals (``shared``).
+    template = current_app.jinja_env.get_template("embed/after.html")
+    context = {
+        "message": message,
+        "picks": [parts.labels[key] for key in mine[:TOP] if key in parts.labels],
+        "readers": readers,
+        "parts": parts.rendered,
+    }
+    return "".join(template.root_render_func(template.new_context(context, shared=True)))

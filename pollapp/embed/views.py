@@ -40,7 +40,7 @@ from ..web.casting import Refused, take_ballot
 from ..web.errors import fail, handle_rate_limit, rate_limit_words
 from ..web.forms import BallotForm, add_error, ballot_form
 from ..web.limits import limit_ballots
-from ..web.lookup import not_taking_reason, poll_or_404, poll_state_or_404
+from ..web.lookup import not_taking_reason, poll_or_404
 from ..web.ordering import ballot_entries
 from ..web.readers import (
     IDEMPOTENCY_KEY,
@@ -51,6 +51,7 @@ from ..web.readers import (
     set_embed_cookie,
     with_embed_cookie,
 )
+from ..web.security import vary
 from ..words import ballot_taken
 from .after import after_ballot
 
@@ -175,7 +176,7 @@ def _cross_origin_headers(response: Response) -> Response:
         # The script sends the embed cookie where the frame kept one.
         response.headers["Access-Control-Allow-Credentials"] = "true"
         response.headers["Access-Control-Expose-Headers"] = "Retry-After"
-    response.vary.add("Origin")
+    vary(response, "Origin")
     return response
 
 
@@ -212,12 +213,14 @@ def cast(slug: str) -> tuple[Response, int]:
         poll_or_404(slug)  # a ballot for a poll that does not exist is refused for that first
         raise
     try:
-        taken = take_ballot(slug, request_key_reader(key), ranking, _source(key))
+        # With the poll's row as the ballot found it: the rest of the answer is kept per
+        # poll and revision (embed/after.py).
+        taken = take_ballot(slug, request_key_reader(key), ranking, _source(key), with_poll=True)
     except Refused as refusal:
         fail(400, refusal.code, refusal.reason)
     message = ballot_taken(taken)
-    # The poll's row alone: the rest of the answer is kept per poll and revision (embed/after.py).
-    poll = poll_state_or_404(slug)
+    poll = taken.poll
+    assert poll is not None, "asked for with the ballot"
     status = 202 if taken.held else 200 if taken.replaced else 201
     return jsonify(
         ranking=ranking,

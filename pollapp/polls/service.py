@@ -98,18 +98,18 @@ class PollState:
         return self.status == PollStatus.DRAFT
 
 
-_POLL_STATE = DriverStatement(
-    select(
-        Poll.id,
-        Poll.slug,
-        Poll.revision,
-        Poll.status,
-        Poll.results_visibility,
-        Poll.borda_rule,
-        Poll.opens_at,
-        Poll.closes_at,
-    ).where(Poll.slug == bindparam("slug"))
+# PollState's fields, in order; also what a ballot's statement may return of its poll.
+POLL_STATE_COLUMNS = (
+    Poll.id,
+    Poll.slug,
+    Poll.revision,
+    Poll.status,
+    Poll.results_visibility,
+    Poll.borda_rule,
+    Poll.opens_at,
+    Poll.closes_at,
 )
+_POLL_STATE = DriverStatement(select(*POLL_STATE_COLUMNS).where(Poll.slug == bindparam("slug")))
 
 
 def find_poll_state(slug: str) -> PollState | None:

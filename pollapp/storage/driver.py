@@ -117,18 +117,23 @@ class DriverStatement:
         """Run the statement, a query, on its own (no transaction left open, no
         writers' turn); its rows, each value read as its column's type reads it."""
         rows = self._execute(engine, values, write=False)
-        readers = self._readers.get(engine.dialect.name)
+        if not any(self._readers_for(engine.dialect)):  # e.g. integers alone: as the driver gives them
+            return rows
+        return [self.typed(engine, row) for row in rows]
+
+    def typed(self, engine: Engine, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A row as the driver gave it (a write's, say), each value read as its column's type reads it."""
+        readers = self._readers_for(engine.dialect)
+        return tuple(value if read is None else read(value) for value, read in zip(row, readers, strict=True))
+
+    def _readers_for(self, dialect: Dialect) -> tuple[Callable[[Any], Any] | None, ...]:
+        readers = self._readers.get(dialect.name)
         if readers is None:
-            readers = self._readers[engine.dialect.name] = tuple(
-                column.type.dialect_impl(engine.dialect).result_processor(engine.dialect, None)
+            readers = self._readers[dialect.name] = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in getattr(self.statement, "exported_columns", ())
             )
-        if not any(readers):  # e.g. integers alone: as the driver gives them
-            return rows
-        return [
-            tuple(value if read is None else read(value) for value, read in zip(row, readers, strict=True))
-            for row in rows
-        ]
+        return readers
 
     def _execute(self, engine: Engine, values: dict[str, Any], *, write: bool) -> list[tuple[Any, ...]]:
         sql, order, processors = self._for(engine.dialect)

@@ -24,17 +24,21 @@ class Refused(Exception):
         self.code = code
 
 
-def take_ballot(poll: Poll | str, reader: str, ranking: Sequence[str], source: BallotSource) -> Cast:
+def take_ballot(
+    poll: Poll | str, reader: str, ranking: Sequence[str], source: BallotSource, *, with_poll: bool = False
+) -> Cast:
     """Cast the reader's ballot from ``source``, held if the address's first-ballot budget is
     spent. 404 for no such poll, 409 for one closed or not open yet; ``Refused`` for a
     ranking that does not fit. The budget's place is given back unless the
-    ballot is a counted first ballot."""
+    ballot is a counted first ballot. ``with_poll``: the answer says where the poll stands."""
     slug = poll if isinstance(poll, str) else poll.slug
     with first_ballot_place() as place:
         try:
             # The API shows no ballot; a page's ballot showed the reader's own order.
             seed = None if source is BallotSource.API else order_seed(slug, reader)
-            cast = cast_ballot(poll, reader, ranking, hold=place.held, source=source, order_seed=seed)
+            cast = cast_ballot(
+                poll, reader, ranking, hold=place.held, source=source, order_seed=seed, with_poll=with_poll
+            )
         except NoSuchPoll:
             no_such_poll(slug)
         except PollNotOpenYet:

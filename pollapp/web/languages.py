@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
+from babel import Locale
 from flask import Flask, Response, has_request_context, request, url_for
 from flask_babel import get_locale, pgettext
 
@@ -21,6 +22,7 @@ from ..extensions import babel
 from ..polls.models import Poll
 from ..polls.service import EntryView
 from ..results.service import Results
+from .security import vary
 
 LANGUAGES: dict[str, str] = {"en": "English", "ko": "한국어"}  # each named in itself, for the switch
 DEFAULT = "en"
@@ -43,10 +45,25 @@ def select_language() -> str:
     """The language of this request (``DEFAULT`` outside one, e.g. on the command line)."""
     if not has_request_context():
         return DEFAULT
-    chosen = asked_language() or request.cookies.get(COOKIE)
+    # Asked for on every request that speaks: a header is parsed only when it was sent.
+    environ = request.environ
+    chosen = asked_language() if environ.get("QUERY_STRING") else None
+    if chosen is None and environ.get("HTTP_COOKIE"):
+        chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return str(chosen)
+    if not environ.get("HTTP_ACCEPT_LANGUAGE"):
+        return DEFAULT
     return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT) or DEFAULT
+
+
+# Each language's locale, made once: Flask-Babel takes a locale as it is, where
+# a code would be parsed again (and its locale data looked for) on every request.
+_LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
+
+
+def _selected_locale() -> Locale:
+    return _LOCALES[select_language()]
 
 
 def current_language() -> str:
@@ -123,15 +140,16 @@ def language_url(code: str, external: bool = False) -> str:
 
 def _remember(response: Response) -> Response:
     """Keep a language chosen with the switch, and say that pages vary by language."""
-    asked = asked_language()
+    # Run for every answer: the query string is parsed only when there is one.
+    asked = asked_language() if request.environ.get("QUERY_STRING") else None
     if (
         asked is not None
         and request.cookies.get(COOKIE) != asked
         and request.blueprint not in NO_COOKIE_BLUEPRINTS
     ):
         response.set_cookie(COOKIE, asked, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
-    if response.mimetype in ("text/html", "application/json"):
-        response.vary.add("Accept-Language")
+    if response.headers.get("Content-Type", "").startswith(("text/html", "application/json")):
+        vary(response, "Accept-Language")
     return response
 
 
@@ -145,7 +163,7 @@ def _template_globals() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    babel.init_app(app, locale_selector=select_language)
+    babel.init_app(app, locale_selector=_selected_locale)
     app.url_defaults(_keep_on_links)
     app.after_request(_remember)
     app.context_processor(_template_globals)

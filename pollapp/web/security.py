@@ -52,7 +52,9 @@ def _headers(response: Response) -> Response:
     headers = response.headers
     present = {name.lower() for name in headers.keys()}
     policy = current_policy()
-    inline = sources(policy.inline) if policy.inline else {}
+    # Only a page can hold an inline script or style; any other answer's CSP lets none run.
+    page = policy.inline and headers.get("Content-Type", "").startswith("text/html")
+    inline = sources(policy.inline) if page else {}
     defaults = _default_headers(
         policy.frame_ancestors(), inline.get("script-src", ""), inline.get("style-src", "")
     )
@@ -67,6 +69,16 @@ def _headers(response: Response) -> Response:
         # browser only, and only to ask again whether it changed.
         headers["Cache-Control"] = "no-cache, private"
     return response
+
+
+def vary(response: Response, name: str) -> None:
+    """Add ``name`` to the response's Vary header, as ``response.vary.add`` does,
+    without parsing the header into a set and back on every response."""
+    current = response.headers.get("Vary")
+    if not current:
+        response.headers["Vary"] = name
+    elif name.lower() not in (part.strip().lower() for part in current.split(",")):
+        response.headers["Vary"] = f"{current}, {name}"
 
 
 class SessionInterface(SecureCookieSessionInterface):
