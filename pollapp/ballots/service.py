@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.elements import ColumnClause
 
 from ..core import ranking
 from ..core.terms import KEY_LENGTH, KEY_PATTERN, BallotSource, PollStatus
@@ -149,7 +150,7 @@ def _cast_statement(dialect_insert: Any, with_poll: bool = False) -> Any:
 def _of_the_poll() -> list[Any]:
     """The ballot's poll's ``PollState`` columns, each as a subquery on its row (its primary key)."""
     # Named as text: SQLAlchemy does not correlate a subquery inside RETURNING with the row written.
-    written = literal_column(f"{_ballots.name}.{_ballots.c.poll_id.name}")
+    written: ColumnClause[int] = literal_column(f"{_ballots.name}.{_ballots.c.poll_id.name}", Integer())
     return [select(column).where(_polls.c.id == written).scalar_subquery() for column in POLL_STATE_COLUMNS]
 
 
