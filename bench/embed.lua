@@ -3,7 +3,8 @@
 --   "script": what the embed's script sends from WordPress's sandboxed frame
 --     (fetch, JSON, "Origin: null", the page's reader key as Idempotency-Key);
 --   "form": what its form sends with JavaScript off in a frame that allows
---     forms (a urlencoded form with the reader key, from the embed's own origin).
+--     forms (a urlencoded form with the reader key, from the embed's own origin,
+--     with no cookie), answered with a redirect to the page that shows it.
 -- args[3] is the Origin header; a fraction args[4] of requests re-vote with a
 -- reader key sent earlier on this thread (the same reader, so replaced); the
 -- rest carry a new key (a new reader). args[5..] are the poll's entry keys.
@@ -91,12 +92,15 @@ function response(status, headers, body)
     created = created + 1
   elseif status == 200 and way == "script" then
     replaced = replaced + 1
-  elseif status == 200 then
-    -- The form's answer is the page, 200 either way; its heading says which.
-    if body:find("replaced your earlier one", 1, true) then
+  elseif status == 303 and way == "form" then
+    -- The form's answer sends the frame on to the page; its address says which.
+    local location = headers["Location"] or ""
+    if location:find("taken=replaced", 1, true) then
       replaced = replaced + 1
-    else
+    elseif location:find("taken=", 1, true) then
       created = created + 1
+    else
+      failed = failed + 1
     end
   else
     failed = failed + 1

@@ -10,8 +10,11 @@ import base64
 import hashlib
 import re
 from typing import NamedTuple
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from pollapp.ballots.service import stored_rankings
+from pollapp.polls.service import find_poll
 from pollapp.web.readers import embed_key, sign
 
 from helpers import POLL, ballot_count, ballot_shown, database_state, set_poll, vote
@@ -85,7 +88,7 @@ def test_with_the_embed_cookie_kept_every_load_is_the_same_reader(app, client, k
     again = client.get(EMBED)
     assert "Set-Cookie" not in again.headers  # the kept cookie is not sent anew
     assert reader_key(again.get_data(as_text=True)) == first
-    assert client.post(EMBED, data=form_ballot([keys[0]], first)).status_code == 200
+    assert client.post(EMBED, data=form_ballot([keys[0]], first)).status_code == 303
     # A new load of the frame, then a ballot sent by its script: it replaces.
     key = reader_key(client.get(EMBED).get_data(as_text=True))
     replaced = from_frame(client, [keys[1]], key=key)
@@ -151,21 +154,84 @@ def test_a_poll_that_does_not_exist_has_no_embed(client):
 # ---------------------------------------------------------------- the form, JavaScript off
 
 
-def test_the_form_casts_a_ballot_that_counts_and_shows_the_tops(app, client, keys):
+def test_the_form_casts_a_ballot_that_counts_and_the_page_it_lands_on_shows_the_tops(app, client, keys):
     key = reader_key(client.get(EMBED).get_data(as_text=True))
     response = client.post(EMBED, data=form_ballot([keys[2], keys[0]], key))
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
+    # Sent on to the page (Post/Redirect/Get), at the message; the frame's cookie
+    # finds the reader again there, so the address carries no key.
+    assert response.status_code == 303
+    location = urlsplit(response.headers["Location"])
+    assert (location.path, location.fragment) == (EMBED, "ballot-message")
+    assert parse_qs(location.query) == {"taken": ["new"]}
+    assert counted(client) == 1
+    landed = client.get(response.headers["Location"])
+    assert landed.status_code == 200
+    page = landed.get_data(as_text=True)
     assert "Thank you! Your ballot is in." in page
     assert "Your picks" in page and "Readers' top" in page and "Editors' top" in page
     assert f'href="http://localhost/polls/{POLL}/results" target="_top"' in page
-    # The answer keeps the key, so sending the form again replaces the ballot.
+    # The page keeps the key and the picks, so sending the form again replaces the ballot.
     assert reader_key(page) == key
+    assert ballot_shown(page).selects[:3] == [keys[2], keys[0], ""]
+    # A reload of the page it landed on sends nothing again.
+    assert client.get(response.headers["Location"]).status_code == 200
     assert counted(client) == 1
-    again = client.post(EMBED, data=form_ballot([keys[1]], key))
+    again = client.post(EMBED, data=form_ballot([keys[1]], key), follow_redirects=True)
     assert "replaced your earlier one" in again.get_data(as_text=True)
     assert counted(client) == 1
     assert ballot_count(app) == 1
+
+
+def cookieless_ballot(client, ranking: list[str]) -> tuple[str, str]:
+    """A ballot sent with the form of a frame that keeps no cookie; its key and where it was sent on to."""
+    key = reader_key(client.get(EMBED).get_data(as_text=True))
+    client.delete_cookie(EMBED_COOKIE, path="/polls/")
+    response = client.post(EMBED, data=form_ballot(ranking, key), headers={"Origin": "null"})
+    assert response.status_code == 303
+    return key, response.headers["Location"]
+
+
+def test_without_a_cookie_the_address_carries_the_key_signed_and_a_ballot_sent_again_replaces(
+    app, client, keys
+):
+    key, location = cookieless_ballot(client, [keys[4]])
+    query = parse_qs(urlsplit(location).query)
+    assert query["taken"] == ["new"]
+    assert key not in location or query["reader"][0].startswith(f"{key}.")  # signed, never bare
+    landed = client.get(location).get_data(as_text=True)
+    assert "Thank you! Your ballot is in." in landed
+    assert reader_key(landed) == key
+    again = client.post(EMBED, data=form_ballot([keys[5]], reader_key(landed)), headers={"Origin": "null"})
+    assert parse_qs(urlsplit(again.headers["Location"]).query)["taken"] == ["replaced"]
+    assert "replaced your earlier one" in client.get(again.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert list(stored_rankings(find_poll(POLL))) == [keys[5]]
+
+
+@pytest.mark.parametrize("change", ["altered", "expired", "garbage"])
+def test_a_carried_key_that_is_not_good_is_not_honoured(make_app, keys, change):
+    # Expired: good for no time at all, so already too old when it comes back.
+    app = make_app(**({"EMBED_KEY_CARRIED_FOR": -1} if change == "expired" else {}))
+    client = app.test_client()
+    key, location = cookieless_ballot(client, [keys[4]])
+    query = parse_qs(urlsplit(location).query)
+    carried = query["reader"][0]
+    if change == "altered":
+        carried = "0" + carried[1:] if carried[0] != "0" else "1" + carried[1:]
+    elif change == "garbage":
+        carried = "not-a-key"
+    client.delete_cookie(EMBED_COOKIE, path="/polls/")
+    page = client.get(EMBED, query_string={"taken": "new", "reader": carried})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert reader_key(html) != key  # a new reader, as any other page load
+    assert "Your picks" not in html and "Thank you" not in html
+
+
+def test_an_address_saying_a_ballot_was_taken_shows_nothing_for_a_reader_without_one(client):
+    page = client.get(EMBED, query_string={"taken": "new"}).get_data(as_text=True)
+    assert "Your picks" not in page and "Thank you" not in page
+    assert "Cast my ballot" in page
 
 
 def test_the_form_needs_no_token_and_takes_no_cookie(make_app, keys):
@@ -174,7 +240,7 @@ def test_the_form_needs_no_token_and_takes_no_cookie(make_app, keys):
     client = app.test_client()
     # A sandboxed frame's form says Origin: null.
     response = client.post(EMBED, data=form_ballot([keys[0]], KEY), headers={"Origin": "null"})
-    assert response.status_code == 200
+    assert response.status_code == 303
     assert "Set-Cookie" not in response.headers
     assert client.post(f"/polls/{POLL}", data={"rank_1": keys[0]}).status_code == 400
     assert ballot_count(app) == 1
@@ -383,7 +449,8 @@ def test_cookieless_ballots_past_the_address_budget_are_held_and_the_frame_says_
     assert answers[2].get_json()["held"] is True
     assert "waits for a quick check" in answers[2].get_json()["message"]
     # The form without JavaScript spends the same budget and says the same.
-    page = client.post(EMBED, data=form_ballot([keys[1]], "form-page-load-key")).get_data(as_text=True)
+    form = client.post(EMBED, data=form_ballot([keys[1]], "form-page-load-key"), follow_redirects=True)
+    page = form.get_data(as_text=True)
     assert "waits for a quick check" in page
     assert counted(client) == 2
     assert ballot_count(app) == 5

@@ -184,7 +184,9 @@ def test_the_forms_answer_holds_the_same_fragment(app, client, keys, clock):
         assert key is not None
         ranking = [keys[2], keys[0]]
         answer = client.post(
-            EMBED + query, data={"reader_key": key.group(1), "rank_1": ranking[0], "rank_2": ranking[1]}
+            EMBED + query,
+            data={"reader_key": key.group(1), "rank_1": ranking[0], "rank_2": ranking[1]},
+            follow_redirects=True,
         )
         assert answer.status_code == 200
         page = answer.get_data(as_text=True)

@@ -4,7 +4,10 @@ page, an AMP article), and the ballot endpoint its script sends to.
 The embed's reader is the key its page holds: the form's hidden
 ``reader_key``, which the script sends as its ``Idempotency-Key``. The same key
 is the same reader, so voting again, or a request sent again after a lost
-answer, replaces the ballot and never counts twice.
+answer, replaces the ballot and never counts twice. A ballot sent with the form is
+sent on to the embed's page (``?taken=``), which shows the reader's picks; where
+the frame keeps no cookie, that address carries the key too, signed and dated
+(``readers.carry_key``).
 
 Where the frame may keep a cookie, the key is made from the embed's own
 partitioned reader cookie (``readers.set_embed_cookie``), so every load of the
@@ -23,13 +26,16 @@ ballots would spend theirs, and past the budget it is held.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, make_response, render_template, request, url_for
+from typing import Any, NamedTuple
+
+from flask import Blueprint, Response, jsonify, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
 from markupsafe import Markup
 from werkzeug.exceptions import Conflict, HTTPException
 
+from ..ballots.service import reader_ballot
 from ..core.terms import BallotSource
 from ..polls.models import Poll
 from ..polls.service import EntryView, entry_views, find_poll
@@ -44,6 +50,8 @@ from ..web.lookup import not_taking_reason, poll_or_404
 from ..web.ordering import ballot_entries
 from ..web.readers import (
     IDEMPOTENCY_KEY,
+    carried_key,
+    carry_key,
     embed_key,
     embed_token,
     new_embed_token,
@@ -115,42 +123,79 @@ def _source(key: str) -> BallotSource:
     return BallotSource.EMBED_COOKIE if with_embed_cookie(key) else BallotSource.EMBED_NO_COOKIE
 
 
+class _Outcome(NamedTuple):
+    """What became of a ballot, as the address after the form says (``words.Taken``)."""
+
+    replaced: bool
+    held: bool
+
+
+# ``?taken=`` on the address the form's ballot is sent on to.
+_TAKEN = {
+    "new": _Outcome(replaced=False, held=False),
+    "replaced": _Outcome(replaced=True, held=False),
+    "held": _Outcome(replaced=False, held=True),
+    "replaced-held": _Outcome(replaced=True, held=True),
+}
+_TAKEN_WORD = {outcome: word for word, outcome in _TAKEN.items()}
+
+
 @bp.route("/polls/<slug>/embed", methods=["GET", "POST"])
 @limit_ballots
 def embed(slug: str) -> ResponseReturnValue:
     """Show the ballot made for a frame, and take a ballot sent with its form."""
     poll = poll_or_404(slug)
     entries = languages.entries_shown(entry_views(poll))
-    kept = token = None
     if request.method == "GET":
-        kept = embed_token()
-        # A new token is kept only where the frame may keep a cookie; elsewhere
-        # the next load brings none and makes another, so another key.
-        token = kept or new_embed_token()
-    key = embed_key(token) if token else request.form.get("reader_key", "")
+        return _frame_page(poll, entries)
+    key = request.form.get("reader_key", "")
     form = ballot_form(_ballot_entries(poll, entries, key), reader_key=True, meta={"csrf": False})
-    if not form.is_submitted():
-        form["reader_key"].data = key
-        response = make_response(_page(poll, entries, form, None, 200))
-        if kept is None and token is not None:
-            set_embed_cookie(response, token)
-        return response
     _from_the_embed()
     if not poll.is_open:
         return _page(poll, entries, form, None, 409, not_taking_reason(poll))
     if not form.validate():
         return _page(poll, entries, form, None, 400)
     key = form["reader_key"].data
+    source = _source(key)
     try:
-        cast = take_ballot(poll, request_key_reader(key), form.ranking, _source(key))
+        cast = take_ballot(poll, request_key_reader(key), form.ranking, source)
     except Refused as refusal:
         add_error(form.position_fields()[0], refusal.reason)
         return _page(poll, entries, form, None, 400)
     except Conflict as refused:  # closed while the ballot was on its way
         return _page(poll, entries, form, None, 409, str(refused.description))
-    # No cookie can carry a message across a redirect in a frame, so the page
-    # answers the POST itself; sent again, it carries the same key and replaces.
-    return _page(poll, entries, form, after_ballot(poll, form.ranking, ballot_taken(cast)), 200)
+    # Sent on to the page, which shows the picks and what became of them, so
+    # that a reload there does not send the ballot again. A frame that keeps
+    # the cookie finds the key again by it; where none is kept, the address
+    # carries the key (signed, for a while), so a ballot sent again replaces.
+    address: dict[str, Any] = {"taken": _TAKEN_WORD[_Outcome(replaced=cast.replaced, held=cast.held)]}
+    if source is BallotSource.EMBED_NO_COOKIE:
+        address["reader"] = carry_key(key)
+    return redirect(url_for("embed.embed", slug=poll.slug, _anchor="ballot-message", **address), 303)
+
+
+def _frame_page(poll: Poll, entries: list[EntryView]) -> Response:
+    """The frame's page: the ballot of the reader its cookie, or its address, stands for,
+    and where the form's ballot was sent on to, that ballot's picks beside the tops."""
+    kept = embed_token()
+    carried = carried_key(request.args["reader"]) if "reader" in request.args else None
+    # A new token is kept only where the frame may keep a cookie; elsewhere
+    # the next load brings none and makes another, so another key.
+    token = None if carried else kept or new_embed_token()
+    key = carried or embed_key(token or "")
+    form = ballot_form(_ballot_entries(poll, entries, key), reader_key=True, meta={"csrf": False})
+    form["reader_key"].data = key
+    outcome = _TAKEN.get(request.args.get("taken", ""))
+    mine = reader_ballot(poll, request_key_reader(key)) if outcome else None
+    after = None
+    if outcome and mine:
+        for field, entry in zip(form.position_fields(), mine, strict=False):
+            field.data = entry
+        after = after_ballot(poll, mine, ballot_taken(outcome))
+    response = make_response(_page(poll, entries, form, after, 200))
+    if kept is None and token is not None:
+        set_embed_cookie(response, token)
+    return response
 
 
 @bp.errorhandler(RateLimitExceeded)
