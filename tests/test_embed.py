@@ -456,6 +456,20 @@ def test_cookieless_ballots_past_the_address_budget_are_held_and_the_frame_says_
     assert ballot_count(app) == 5
 
 
+def test_past_the_ballot_limit_the_script_may_read_when_to_try_again(make_app, keys):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_BALLOTS="1 per minute")
+    client = app.test_client()
+    taken = from_frame(client, [keys[0]], key="page-load-first")
+    assert taken.status_code == 201
+    assert "Access-Control-Expose-Headers" not in taken.headers  # nothing there to read
+    refused = from_frame(client, [keys[1]], key="page-load-second")
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["Access-Control-Allow-Origin"] == "null"
+    assert refused.headers["Access-Control-Expose-Headers"] == "Retry-After"
+    assert ballot_count(app) == 1
+
+
 # ---------------------------------------------------------------- framing
 
 

@@ -459,3 +459,25 @@ def test_after_voting_the_reader_lands_where_they_may_look(app, client, keys, vi
     assert "Your ballot is in" in page.get_data(as_text=True)
     # What the address opens at is on the page: the reader's own ranking, or their ballot.
     assert f'id="{lands_on.split("#")[1]}"' in page.get_data(as_text=True)
+
+
+def test_wtforms_own_messages_speak_the_readers_language_and_are_read_once(app, client, keys, monkeypatch):
+    from babel import support
+    from pollapp.web import forms
+
+    forms._wtforms_translations.cache_clear()
+    loads: list[list[str]] = []
+    real = support.Translations.load
+
+    def load(*args, **kwargs):
+        if kwargs.get("domain") == "wtforms":
+            loads.append([str(locale) for locale in args[1]])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(support.Translations, "load", load)
+    for language, words in (("ko", "올바르지 않은 선택값입니다."), ("en", "Not a valid choice.")) * 2:
+        data = {"csrf_token": csrf_token(client), "rank_1": keys[0], "rank_2": "no-such-scene"}
+        response = client.post(f"{PAGE}?lang={language}", data=data)
+        assert response.status_code == 400
+        assert words in BallotPage(response.get_data(as_text=True)).after["rank_2"], language
+    assert sorted(loads) == [["en"], ["ko"]]  # once each, not once a request

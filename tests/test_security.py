@@ -81,6 +81,24 @@ def test_every_response_carries_the_security_headers(client, keys):
         response.close()
 
 
+def test_the_opener_and_permissions_policies_come_with_documents_alone(client, keys):
+    documents = 0
+    for response in responses(client, keys):
+        where = f"{response.request.method} {response.request.path} -> {response.status_code}"
+        if response.mimetype in ("text/html", "image/svg+xml"):
+            documents += 1
+            assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin", where
+            assert "camera=()" in response.headers["Permissions-Policy"], where
+        else:  # JSON, CSV, a stylesheet: nothing a browser opens as a page
+            assert "Cross-Origin-Opener-Policy" not in response.headers, where
+            assert "Permissions-Policy" not in response.headers, where
+        response.close()
+    assert documents >= 5
+    chart = client.get("/static/favicon.svg")
+    assert chart.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    chart.close()
+
+
 DOWNLOADS = {"site.results_csv", "site.ballots_csv", "site.ballots_soi", "site.ballots_cef"}
 # Link preview images, for every crawler: a poll's kept a while, a shared ranking's revalidated each time.
 PREVIEWS = {

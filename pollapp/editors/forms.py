@@ -10,6 +10,7 @@ from wtforms.validators import AnyOf, DataRequired, Length
 
 from ..accounts.models import EMAIL_LENGTH
 from ..core.terms import PollStatus
+from ..web.forms import AppForm
 
 PASSWORD_LENGTH = 1024  # longer than any password manager makes
 
@@ -19,7 +20,7 @@ def _printable(form: FlaskForm, field: Field) -> None:
         raise ValidationError(gettext("Use only letters, digits and punctuation."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = StringField(
         _("Email"),
         validators=[
@@ -46,15 +47,15 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_("Log in"))
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(AppForm):
     submit = SubmitField(_("Log out"))
 
 
-class StatusForm(FlaskForm):
+class StatusForm(AppForm):
     """Open or close a poll: the status it is to have (a poll never goes back to draft)."""
 
     status = HiddenField(validators=[AnyOf([PollStatus.OPEN.value, PollStatus.CLOSED.value])])
 
 
-class ReleaseForm(FlaskForm):
+class ReleaseForm(AppForm):
     """Count a poll's held ballots."""

@@ -10,7 +10,6 @@ from typing import Any
 from flask import request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -49,6 +48,7 @@ from ..core.terms import (
 )
 from ..polls.models import Poll
 from ..polls.service import RescoreView, all_polls, rescores_needed
+from ..web.forms import AppForm
 from ..words import RULE_NAMES, rescore_sentence
 
 # The language the desk edits beside the original text (the poll file may
@@ -117,7 +117,7 @@ class EntryRow(Form):
     blurb_ko = TextAreaField(_("Blurb in Korean"), validators=[_at_most(BLURB_LENGTH)], filters=[_strip])
 
 
-class PollForm(FlaskForm):
+class PollForm(AppForm):
     """A poll's definition; ``poll`` is the poll being edited, None for a new one."""
 
     title = StringField(

@@ -21,6 +21,7 @@ from ..core.terms import RescoreCause
 from ..polls.models import Poll
 from ..suggestions.models import SUGGESTED_TITLE_LENGTH
 from ..suggestions.service import SuggestionError, approve, merge, queue, reject
+from ..web.forms import AppForm
 from ..web.lookup import poll_or_404
 from ..web.suggestions import suggestion_problem
 from ..words import RULE_NAMES
@@ -28,7 +29,7 @@ from . import sessions
 from .views import bp
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(AppForm):
     """Approve a nomination, optionally under a better title."""
 
     title = StringField(
@@ -38,11 +39,11 @@ class ApproveForm(FlaskForm):
     )
 
 
-class RejectForm(FlaskForm):
+class RejectForm(AppForm):
     """Reject a nomination: the form carries only its CSRF token."""
 
 
-class MergeForm(FlaskForm):
+class MergeForm(AppForm):
     """Merge a nomination into another: the one it joins."""
 
     into = IntegerField(

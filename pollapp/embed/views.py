@@ -220,7 +220,8 @@ def _cross_origin_headers(response: Response) -> Response:
         response.headers["Access-Control-Allow-Origin"] = "null"
         # The script sends the embed cookie where the frame kept one.
         response.headers["Access-Control-Allow-Credentials"] = "true"
-        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+        if "Retry-After" in response.headers:  # a refusal past the budget says when to try again
+            response.headers["Access-Control-Expose-Headers"] = "Retry-After"
     vary(response, "Origin")
     return response
 

@@ -28,6 +28,7 @@ from ..suggestions.service import (
     public_suggestions,
     reader_suggestions,
 )
+from ..web.forms import AppForm
 from ..web.suggestions import suggestion_problem
 
 # Where a form sends the reader back to: the page it was on.
@@ -45,7 +46,7 @@ def _checked_by(check: Callable[[str], str]) -> Callable[[FlaskForm, Field], Non
     return validate
 
 
-class MissingForm(FlaskForm):
+class MissingForm(AppForm):
     """ "Is something missing?": a title and an optional sentence."""
 
     title = StringField(
@@ -62,7 +63,7 @@ class MissingForm(FlaskForm):
     submit = SubmitField(_l("Suggest it"))
 
 
-class TakeAwayForm(FlaskForm):
+class TakeAwayForm(AppForm):
     """ "Anything you'd take away?": one of the poll's entries."""
 
     # The choice is checked below, with words of its own.

@@ -7,17 +7,40 @@ the same way whatever the reader used.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
+from babel import support
+from flask import current_app
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, SelectField, ValidationError
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; the stubs have not caught up
+from wtforms.i18n import messages_path
 
 from ..polls.service import EntryView
+from .languages import current_language
 from .readers import IDEMPOTENCY_KEY
 
 NOT_RANKED = ""
+
+
+@lru_cache(maxsize=8)
+def _wtforms_translations(language: str) -> support.NullTranslations:
+    """WTForms' own messages ("Not a valid choice") in a language, read once per process."""
+    return support.Translations.load(messages_path(), [language], domain="wtforms")
+
+
+class AppForm(FlaskForm):
+    """Every form of the app: Flask-WTF's, with WTForms' own messages in the reader's
+    language read once per process, where Flask-WTF reads their catalogue again for
+    every request that builds a form."""
+
+    class Meta:
+        def get_translations(self, form: FlaskForm) -> Any:
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return None  # WTForms' messages as they are written
+            return _wtforms_translations(current_language())
 
 
 def add_error(field: Field, message: str) -> None:
@@ -25,7 +48,7 @@ def add_error(field: Field, message: str) -> None:
     field.errors = [*field.errors, message]
 
 
-class BallotForm(FlaskForm):
+class BallotForm(AppForm):
     """Positions ``rank_1`` .. ``rank_n``; subclassed per poll by ``ballot_form``."""
 
     size = 0

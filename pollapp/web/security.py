@@ -26,11 +26,21 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 
-@lru_cache(maxsize=8)
+# What a browser opens as a document of its own, which may run script: the only
+# answers the opener and permissions policies mean anything for.
+DOCUMENT_TYPES = ("text/html", "application/xhtml+xml", "image/svg+xml")
+
+
+def _is_document(content_type: str) -> bool:
+    return content_type.partition(";")[0].strip().lower() in DOCUMENT_TYPES
+
+
+@lru_cache(maxsize=16)
 def _default_headers(
-    frame_ancestors: str, scripts: str = "", styles: str = ""
+    frame_ancestors: str, document: bool, scripts: str = "", styles: str = ""
 ) -> tuple[tuple[str, str, str], ...]:
     """(lowercase name, name, value) of each header a response gets unless it set its own;
+    ``document``: the answer is one a browser opens as a document (``DOCUMENT_TYPES``);
     ``scripts`` and ``styles`` are the hash sources of the inline ones the page may hold."""
     headers = {
         "Content-Security-Policy": (
@@ -40,9 +50,10 @@ def _default_headers(
         ),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
-        "Cross-Origin-Opener-Policy": "same-origin",
-        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     }
+    if document:  # a JSON answer, a download or a stylesheet opens no window and asks for no camera
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if frame_ancestors == "'none'":
         headers["X-Frame-Options"] = "DENY"
     return tuple((name.lower(), name, value) for name, value in headers.items())
@@ -52,11 +63,13 @@ def _headers(response: Response) -> Response:
     headers = response.headers
     present = {name.lower() for name in headers.keys()}
     policy = current_policy()
+    content_type = headers.get("Content-Type", "")
+    document = _is_document(content_type)
     # Only a page can hold an inline script or style; any other answer's CSP lets none run.
-    page = policy.inline and headers.get("Content-Type", "").startswith("text/html")
+    page = policy.inline and content_type.startswith("text/html")
     inline = sources(policy.inline) if page else {}
     defaults = _default_headers(
-        policy.frame_ancestors(), inline.get("script-src", ""), inline.get("style-src", "")
+        policy.frame_ancestors(), document, inline.get("script-src", ""), inline.get("style-src", "")
     )
     for lowered, name, value in defaults:
         if lowered not in present:
