@@ -6,9 +6,11 @@ in the reader's language when it is shown (Flask-Babel's catalogues)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Protocol
 
-from flask_babel import gettext, lazy_gettext, ngettext, pgettext
+from babel import Locale
+from flask_babel import get_locale, gettext, lazy_gettext, ngettext, pgettext
 
 from .core.ranking import BallotError, BallotProblem, Rule
 from .core.terms import BallotSource, RescoreCause
@@ -84,12 +86,19 @@ HELD = lazy_gettext(
 
 def ballot_taken(cast: Taken) -> str:
     """What a reader is told once their ballot is stored."""
+    return _taken(get_locale(), cast.replaced, cast.held)
+
+
+# Said after every ballot, in one of a few ways per language: each is looked up in
+# the catalogue once per process, not again for every ballot.
+@lru_cache(maxsize=64)
+def _taken(locale: Locale | None, replaced: bool, held: bool) -> str:
     start = (
         gettext("Your new ballot replaced your earlier one.")
-        if cast.replaced
+        if replaced
         else gettext("Thank you! Your ballot is in.")
     )
-    return f"{start} {HELD}" if cast.held else str(start)
+    return f"{start} {HELD}" if held else str(start)
 
 
 def ballot_sources(sources: Mapping[BallotSource, int]) -> str:
