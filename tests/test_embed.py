@@ -234,6 +234,70 @@ def test_an_address_saying_a_ballot_was_taken_shows_nothing_for_a_reader_without
     assert "Cast my ballot" in page
 
 
+def test_a_plain_ballot_from_the_form_is_taken_without_reading_the_poll_or_building_its_form(
+    app, client, keys, monkeypatch
+):
+    import pollapp.embed.views as views
+
+    def not_needed(*args, **kwargs):
+        raise AssertionError("a plain ballot needs neither the poll nor its form")
+
+    key = reader_key(client.get(EMBED).get_data(as_text=True))
+    monkeypatch.setattr(views, "poll_or_404", not_needed)
+    monkeypatch.setattr(views, "ballot_form", not_needed)
+    # As a browser sends the page's form: every rank, the unranked ones empty.
+    data = {
+        "reader_key": key,
+        **{f"rank_{p}": "" for p in range(1, 10)},
+        "rank_1": keys[6],
+        "rank_2": keys[1],
+    }
+    response = client.post(EMBED, data=data)
+    assert response.status_code == 303
+    monkeypatch.undo()
+    assert "Thank you! Your ballot is in." in client.get(response.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert list(stored_rankings(find_poll(POLL))) == [f"{keys[6]},{keys[1]}"]
+
+
+class LongWay(NamedTuple):
+    name: str
+    data: dict[str, str]  # the form's ranks (the reader key is added); "k<n>" is the poll's nth key
+    status: int
+    words: str
+
+
+LONG_WAYS = [
+    LongWay(
+        "an entry the poll does not have",
+        {"rank_1": "k0", "rank_2": "no-such-scene"},
+        400,
+        "Not a valid choice",
+    ),
+    LongWay("a rank left out between two", {"rank_1": "k0", "rank_3": "k1"}, 400, "close the gap"),
+    LongWay("the same entry twice", {"rank_1": "k2", "rank_2": "k2"}, 400, "pick each one once"),
+    LongWay("nothing ranked", {"rank_1": ""}, 400, "Pick your favourite first"),
+]
+
+
+@pytest.mark.parametrize("case", LONG_WAYS, ids=[case.name for case in LONG_WAYS])
+def test_a_ballot_with_something_to_say_goes_the_long_way_and_stores_nothing(app, client, keys, case):
+    data = {
+        name: keys[int(value[1:])] if value[:1] == "k" and value[1:].isdigit() else value
+        for name, value in case.data.items()
+    }
+    before = database_state(app)
+    response = client.post(EMBED, data={"reader_key": KEY, **data})
+    assert response.status_code == case.status
+    assert case.words in response.get_data(as_text=True)
+    assert database_state(app) == before
+
+
+def test_a_ballot_for_a_poll_that_does_not_exist_is_404_whichever_way(client, keys):
+    response = client.post("/polls/no-such-poll/embed", data=form_ballot([keys[0]], KEY))
+    assert response.status_code == 404
+
+
 def test_the_form_needs_no_token_and_takes_no_cookie(make_app, keys):
     # CSRF protection on for real: the embed's form still works, the site's still refuses.
     app = make_app(WTF_CSRF_ENABLED=True)

@@ -8,6 +8,8 @@ from typing import NamedTuple
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from helpers import (
     POLL,
@@ -481,3 +483,29 @@ def test_wtforms_own_messages_speak_the_readers_language_and_are_read_once(app, 
         assert response.status_code == 400
         assert words in BallotPage(response.get_data(as_text=True)).after["rank_2"], language
     assert sorted(loads) == [["en"], ["ko"]]  # once each, not once a request
+
+
+# ---------------------------------------------------------------- the form's rules without the form
+
+NAMES = ["a", "b", "c", "d"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    sent=st.dictionaries(
+        st.sampled_from([f"rank_{p}" for p in range(1, 5)] + ["rank_0", "rank_x", "reader_key"]),
+        st.sampled_from(["", *NAMES]),
+    )
+)
+def test_a_plain_ranking_is_exactly_what_the_whole_form_takes(app, sent):
+    """``plain_ranking`` (the embed's form taken without building the form) says there is a
+    ranking exactly when the whole form finds nothing wrong, and it is the same ranking."""
+    from pollapp.polls.service import EntryView
+    from pollapp.web.forms import ballot_form, plain_ranking
+    from werkzeug.datastructures import MultiDict
+
+    entries = [EntryView(key, rank, key.upper(), "", "", "", None) for rank, key in enumerate(NAMES, 1)]
+    with app.test_request_context(method="POST", data=sent):
+        form = ballot_form(entries, meta={"csrf": False})
+        whole = form.ranking if form.validate() else None
+        assert plain_ranking(MultiDict(sent)) == whole

@@ -35,7 +35,7 @@ from flask_limiter import RateLimitExceeded
 from markupsafe import Markup
 from werkzeug.exceptions import Conflict, HTTPException
 
-from ..ballots.service import reader_ballot
+from ..ballots.service import Cast, reader_ballot
 from ..core.terms import BallotSource
 from ..polls.models import Poll
 from ..polls.service import EntryView, entry_views, find_poll
@@ -44,7 +44,7 @@ from ..web import languages, policy
 from ..web.ballot_requests import ranking_from_json, same_origin
 from ..web.casting import Refused, take_ballot
 from ..web.errors import fail, handle_rate_limit, rate_limit_words
-from ..web.forms import BallotForm, add_error, ballot_form
+from ..web.forms import BallotForm, add_error, ballot_form, plain_ranking
 from ..web.limits import limit_ballots
 from ..web.lookup import not_taking_reason, poll_or_404
 from ..web.ordering import ballot_entries
@@ -108,13 +108,16 @@ def _page(
     ), status
 
 
-def _from_the_embed() -> None:
-    """403 for a ballot sent by another site's page.
+def _sent_by_the_embed() -> bool:
+    """Whether a ballot comes from the embed's own document: in an opaque origin (a
+    sandboxed frame, ``Origin: null``) or on this site (a frame that is not
+    sandboxed). No real embed sends any other origin."""
+    return request.headers.get("Origin") == "null" or same_origin()
 
-    The embed's form and script run in the embed's own document: in an opaque
-    origin (a sandboxed frame, ``Origin: null``) or on this site (a frame that
-    is not sandboxed). No real embed sends any other origin."""
-    if request.headers.get("Origin") != "null" and not same_origin():
+
+def _from_the_embed() -> None:
+    """403 for a ballot sent by another site's page."""
+    if not _sent_by_the_embed():
         fail(403, "cross_site", gettext("Ballots are accepted here only from the poll's own embed."))
 
 
@@ -144,6 +147,8 @@ _TAKEN_WORD = {outcome: word for word, outcome in _TAKEN.items()}
 @limit_ballots
 def embed(slug: str) -> ResponseReturnValue:
     """Show the ballot made for a frame, and take a ballot sent with its form."""
+    if request.method == "POST" and (taken := _plainly_taken(slug)) is not None:
+        return taken
     poll = poll_or_404(slug)
     entries = languages.entries_shown(entry_views(poll))
     if request.method == "GET":
@@ -164,14 +169,36 @@ def embed(slug: str) -> ResponseReturnValue:
         return _page(poll, entries, form, None, 400)
     except Conflict as refused:  # closed while the ballot was on its way
         return _page(poll, entries, form, None, 409, str(refused.description))
-    # Sent on to the page, which shows the picks and what became of them, so
-    # that a reload there does not send the ballot again. A frame that keeps
-    # the cookie finds the key again by it; where none is kept, the address
-    # carries the key (signed, for a while), so a ballot sent again replaces.
+    return _sent_on(poll.slug, key, cast, source)
+
+
+def _plainly_taken(slug: str) -> ResponseReturnValue | None:
+    """Take a ballot sent with the form when nothing about it needs saying, without
+    reading the poll or building its form: what most ballots are. None when
+    something does (a mistake, an entry the poll does not have, a closed poll, no
+    such poll, another site's page): nothing was stored, and the long way, with
+    the poll and its form, says what."""
+    key = request.form.get("reader_key", "")
+    ranking = plain_ranking(request.form)
+    if ranking is None or not IDEMPOTENCY_KEY.fullmatch(key) or not _sent_by_the_embed():
+        return None
+    source = _source(key)
+    try:
+        cast = take_ballot(slug, request_key_reader(key), ranking, source)
+    except (Refused, HTTPException):
+        return None
+    return _sent_on(slug, key, cast, source)
+
+
+def _sent_on(slug: str, key: str, cast: Cast, source: BallotSource) -> ResponseReturnValue:
+    """Send the frame on to the page, which shows the picks and what became of them,
+    so that a reload there does not send the ballot again. A frame that keeps the
+    cookie finds the key again by it; where none is kept, the address carries the
+    key (signed, for a while), so that the ballot sent again from there replaces."""
     address: dict[str, Any] = {"taken": _TAKEN_WORD[_Outcome(replaced=cast.replaced, held=cast.held)]}
     if source is BallotSource.EMBED_NO_COOKIE:
         address["reader"] = carry_key(key)
-    return redirect(url_for("embed.embed", slug=poll.slug, _anchor="ballot-message", **address), 303)
+    return redirect(url_for("embed.embed", slug=slug, _anchor="ballot-message", **address), 303)
 
 
 def _frame_page(poll: Poll, entries: list[EntryView]) -> Response:

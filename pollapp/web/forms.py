@@ -6,9 +6,10 @@ the same way whatever the reader used.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 from babel import support
 from flask import current_app
@@ -64,31 +65,69 @@ class BallotForm(AppForm):
     def validate(self, extra_validators: Any = None) -> bool:
         valid: bool = super().validate(extra_validators)
         fields = self.position_fields()
-        chosen = [field.data or NOT_RANKED for field in fields]
-        if not any(chosen):
-            add_error(fields[0], gettext("Pick your favourite first, then as many more as you like."))
-            return False
-        last = max(p for p, key in enumerate(chosen) if key)
-        for p in range(last):
-            if not chosen[p]:
-                add_error(
-                    fields[p],
-                    gettext("Rank %(rank)s is empty but a later rank is filled: close the gap.", rank=p + 1),
+        problems = ranking_problems([field.data or NOT_RANKED for field in fields])
+        for problem in problems:
+            add_error(fields[problem.position], _problem_words(problem))
+        return valid and not problems
+
+
+class PositionProblem(NamedTuple):
+    """What is wrong at one position of a ballot form (0 for rank 1)."""
+
+    position: int
+    kind: Literal["nothing ranked", "gap", "repeat"]
+    first: int = 0  # for a repeat, the position the entry was ranked at first
+
+
+def ranking_problems(chosen: Sequence[str]) -> list[PositionProblem]:
+    """What is wrong with the entries chosen at each position, most loved first
+    (``NOT_RANKED`` where none was): nothing chosen at all, a gap before a later
+    choice, an entry chosen twice. Whether the entries are the poll's own is
+    for the form's choices, or the ballot's statement, to say."""
+    if not any(chosen):
+        return [PositionProblem(0, "nothing ranked")]
+    last = max(p for p, key in enumerate(chosen) if key)
+    problems = [PositionProblem(p, "gap") for p in range(last) if not chosen[p]]
+    seen: dict[str, int] = {}
+    for p, key in enumerate(chosen):
+        if key in seen:
+            problems.append(PositionProblem(p, "repeat", seen[key]))
+        elif key:
+            seen[key] = p
+    return problems
+
+
+def _problem_words(problem: PositionProblem) -> str:
+    match problem.kind:
+        case "nothing ranked":
+            return str(gettext("Pick your favourite first, then as many more as you like."))
+        case "gap":
+            return str(
+                gettext(
+                    "Rank %(rank)s is empty but a later rank is filled: close the gap.",
+                    rank=problem.position + 1,
                 )
-                valid = False
-        seen: dict[str, int] = {}
-        for p, key in enumerate(chosen):
-            if not key:
-                continue
-            if key in seen:
-                add_error(
-                    fields[p],
-                    gettext("Already ranked at %(rank)s: pick each one once.", rank=seen[key] + 1),
-                )
-                valid = False
-            else:
-                seen[key] = p
-        return valid
+            )
+        case "repeat":
+            return str(gettext("Already ranked at %(rank)s: pick each one once.", rank=problem.first + 1))
+
+
+_POSITION = re.compile(r"rank_([1-9][0-9]{0,2})")
+
+
+def plain_ranking(data: Mapping[str, str]) -> list[str] | None:
+    """The ranking sent with a ballot form (its ``rank_1`` .. ``rank_n`` values) when
+    nothing about it needs saying (``ranking_problems``), without building the form;
+    None when something does. Whether the entries are the poll's is left to the
+    ballot's statement, which refuses any other."""
+    chosen: dict[int, str] = {}
+    for name, value in data.items():
+        if (position := _POSITION.fullmatch(name)) is not None:
+            chosen[int(position.group(1))] = value
+    if not chosen:
+        return None
+    values = [chosen.get(p, NOT_RANKED) for p in range(1, max(chosen) + 1)]
+    return None if ranking_problems(values) else [key for key in values if key]
 
 
 def _reader_key_is_well_formed(form: BallotForm, field: Field) -> None:
