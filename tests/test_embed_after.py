@@ -18,6 +18,7 @@ from itertools import count
 from pathlib import Path
 from typing import NamedTuple
 
+import pollapp.embed.after
 import pollapp.results.top
 import pollapp.web.casting
 import pytest
@@ -138,6 +139,10 @@ def kept_parts(app: Flask) -> int:
     return len(app.extensions.get("pollapp_embed_after", {}))
 
 
+def kept_fragments(app: Flask) -> int:
+    return len(app.extensions.get("pollapp_embed_fragments", {}))
+
+
 # ---------------------------------------------------------------- the same HTML as a full render
 
 
@@ -169,7 +174,8 @@ def test_the_fragment_made_and_kept_is_what_a_full_render_makes(app, client, key
     elif way.setup == "escaped-title":
         edit_entry(app, keys[1], ESCAPED_TITLE)
     path = ENDPOINT + way.query
-    rankings = [[keys[1], keys[4]], [keys[1]], keys[::-1]]  # the first made, the others kept
+    # The parts made by the first and kept for the others; the last fragment is one made before.
+    rankings = [[keys[1], keys[4]], [keys[1]], keys[::-1], [keys[1], keys[4], keys[0]]]
     for ranking in rankings:
         html = from_frame(client, ranking, way.query, way.headers)
         assert html == full_render(app, ranking, html, path, way.headers)
@@ -330,3 +336,36 @@ def test_the_polls_row_read_on_the_driver_is_what_the_orm_reads(app):
         assert state.is_closed and not state.is_draft
         assert find_poll_state("no-such-poll") is None
         assert find_poll_state("not a slug") is None
+
+
+def test_a_fragment_made_once_is_given_again_for_the_same_picks_message_and_top(
+    app, client, keys, clock, monkeypatch
+):
+    a_hundred_ballots(app, keys)  # past the threshold, so the readers' top stays put for a moment
+    first = from_frame(client, [keys[3], keys[5], keys[6], keys[7]])
+    real = app.jinja_env.get_template
+
+    def not_again(name, *args, **kwargs):
+        assert name != "embed/after.html", "the fragment was made again"
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(app.jinja_env, "get_template", not_again)
+    again = from_frame(client, [keys[3], keys[5], keys[6]])  # the same top three picks, another reader
+    monkeypatch.setattr(app.jinja_env, "get_template", real)
+    assert again == first and kept_fragments(app) == 1
+    assert again == full_render(app, [keys[3], keys[5], keys[6]], again)
+    other = from_frame(client, [keys[5], keys[3]])
+    assert other != first and kept_fragments(app) == 2
+    # The readers' top moves (worked out again a second on): a fragment of its own.
+    vote_many(app, [[keys[8]]] * 150)
+    clock.now += 1
+    moved = from_frame(client, [keys[3], keys[5], keys[6]])
+    assert readers_top(moved) == labels(app, keys[8], keys[0], keys[3])
+    assert moved == full_render(app, [keys[3], keys[5], keys[6]], moved) and kept_fragments(app) == 3
+
+
+def test_the_fragments_kept_are_bounded(app, client, keys, clock, monkeypatch):
+    monkeypatch.setattr(pollapp.embed.after, "_FRAGMENTS", 4)
+    for first in keys:
+        from_frame(client, [first])
+    assert kept_fragments(app) == 4

@@ -9,7 +9,9 @@ asked for) and whether the reader may see the results: each app renders it
 once for those (``templates/embed/after_parts.html``, block by block) and
 keeps it with the entries' ids and labels. Every edit bumps the revision, so
 nothing kept outlives the text it was made from. A ballot's answer then costs
-the poll's row, the readers' top (``results.top``) and a small render.
+the poll's row, the readers' top (``results.top``) and a small render, or not
+even that: each app keeps the last fragments it made, by what they were made
+of (the parts, the message, the picks and the readers' top they show).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app, request
 from markupsafe import Markup
@@ -85,24 +88,44 @@ def _made(poll: Poll, results_shown: bool) -> Parts:
     )
 
 
-def _parts(poll: Poll | PollState, results_shown: bool) -> Parts:
-    """The kept parts for this poll and request, made now if there are none."""
+def _parts(poll: Poll | PollState, results_shown: bool) -> tuple[PartsKey, Parts]:
+    """The kept parts for this poll and request, made now if there are none, with their key."""
     kept = _kept()
+    key = _key(poll, results_shown)
     with _lock:
-        found = kept.get(_key(poll, results_shown))
+        found = kept.get(key)
     if found is not None:
-        return found
+        return key, found
     full = poll if isinstance(poll, Poll) else find_poll(poll.slug)
     if full is None:  # removed since the ballot was taken
         no_such_poll(poll.slug)
     parts = _made(full, results_shown)
     key = _key(full, results_shown)  # the revision of the text just rendered
     with _lock:
-        kept[key] = parts
-        kept.move_to_end(key)
-        while len(kept) > _KEPT:
-            kept.popitem(last=False)
-    return parts
+        _keep(kept, key, parts, _KEPT)
+    return key, parts
+
+
+def _keep(kept: OrderedDict[Any, Any], key: Any, value: Any, most: int) -> None:
+    """Keep ``value`` as the newest of at most ``most`` (the caller holds ``_lock``)."""
+    kept[key] = value
+    kept.move_to_end(key)
+    while len(kept) > most:
+        kept.popitem(last=False)
+
+
+# A fragment made: what it was made of (the parts' key, the message, the picks and the
+# readers' top shown) -> its text. A few hundred cover the ways a poll's top three can
+# begin, so most ballots find theirs made.
+FragmentKey = tuple[PartsKey, str, tuple[str, ...], tuple[str, ...] | None]
+_FRAGMENTS = 1024  # how many fragments each app keeps
+
+
+def _fragments() -> OrderedDict[FragmentKey, str]:
+    made: OrderedDict[FragmentKey, str] = current_app.extensions.setdefault(
+        "pollapp_embed_fragments", OrderedDict()
+    )
+    return made
 
 
 def after_ballot(poll: Poll | PollState, mine: Sequence[str], message: str) -> str:
@@ -110,18 +133,23 @@ def after_ballot(poll: Poll | PollState, mine: Sequence[str], message: str) -> s
     beside the readers' top (when the poll shows the results to a reader who
     voted) and the editors', and the way to the full results."""
     results_shown = visible_to(poll, has_ballot=True)
-    parts = _parts(poll, results_shown)
+    parts_key, parts = _parts(poll, results_shown)
     readers = None
     if results_shown:
         top = readers_top(poll, parts.entries, TOP)
-        readers = [parts.labels[key] for key in top.entries] if top.ballots else []
+        readers = tuple(parts.labels[key] for key in top.entries) if top.ballots else ()
+    picks = tuple(parts.labels[key] for key in mine[:TOP] if key in parts.labels)
+    made = _fragments()
+    key = (parts_key, message, picks, readers)
+    with _lock:
+        found = made.get(key)
+    if found is not None:
+        return found
     # Straight from the template, given only these: it needs none of what render_template
     # adds for a page, nor the environment's globals (``shared``).
     template = current_app.jinja_env.get_template("embed/after.html")
-    context = {
-        "message": message,
-        "picks": [parts.labels[key] for key in mine[:TOP] if key in parts.labels],
-        "readers": readers,
-        "parts": parts.rendered,
-    }
-    return "".join(template.root_render_func(template.new_context(context, shared=True)))
+    context = {"message": message, "picks": picks, "readers": readers, "parts": parts.rendered}
+    fragment = "".join(template.root_render_func(template.new_context(context, shared=True)))
+    with _lock:
+        _keep(made, key, fragment, _FRAGMENTS)
+    return fragment

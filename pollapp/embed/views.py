@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from flask import Blueprint, Response, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
@@ -172,7 +172,7 @@ def embed(slug: str) -> ResponseReturnValue:
     return _sent_on(poll.slug, key, cast, source)
 
 
-def _plainly_taken(slug: str) -> ResponseReturnValue | None:
+def _plainly_taken(slug: str) -> Response | None:
     """Take a ballot sent with the form when nothing about it needs saying, without
     reading the poll or building its form: what most ballots are. None when
     something does (a mistake, an entry the poll does not have, a closed poll, no
@@ -190,7 +190,7 @@ def _plainly_taken(slug: str) -> ResponseReturnValue | None:
     return _sent_on(slug, key, cast, source)
 
 
-def _sent_on(slug: str, key: str, cast: Cast, source: BallotSource) -> ResponseReturnValue:
+def _sent_on(slug: str, key: str, cast: Cast, source: BallotSource) -> Response:
     """Send the frame on to the page, which shows the picks and what became of them,
     so that a reload there does not send the ballot again. A frame that keeps the
     cookie finds the key again by it; where none is kept, the address carries the
@@ -198,7 +198,9 @@ def _sent_on(slug: str, key: str, cast: Cast, source: BallotSource) -> ResponseR
     address: dict[str, Any] = {"taken": _TAKEN_WORD[_Outcome(replaced=cast.replaced, held=cast.held)]}
     if source is BallotSource.EMBED_NO_COOKIE:
         address["reader"] = carry_key(key)
-    return redirect(url_for("embed.embed", slug=slug, _anchor="ballot-message", **address), 303)
+    # No page of its own to show while the browser goes on, so none is made.
+    location = url_for("embed.embed", slug=slug, _anchor="ballot-message", **address)
+    return Response(status=303, headers={"Location": location}, mimetype="text/plain")
 
 
 def _frame_page(poll: Poll, entries: list[EntryView]) -> Response:

@@ -161,16 +161,20 @@ def with_embed_cookie(key: str) -> bool:
     return token is not None and hmac.compare_digest(embed_key(token), key)
 
 
+@lru_cache(maxsize=8)
+def _dated_signer(secret_key: str) -> TimestampSigner:
+    return TimestampSigner(secret_key, salt=CARRIED_SALT)
+
+
 def carry_key(key: str) -> str:
     """The reader key as the address after the embed's form carries it where no cookie can:
     signed and dated, so that it is good for ``EMBED_KEY_CARRIED_FOR`` seconds only."""
-    signer = TimestampSigner(str(current_app.config["SECRET_KEY"]), salt=CARRIED_SALT)
-    return signer.sign(key).decode("ascii")
+    return _dated_signer(str(current_app.config["SECRET_KEY"])).sign(key).decode("ascii")
 
 
 def carried_key(value: str) -> str | None:
     """The reader key an address after the embed's form carries, if it is good and not too old."""
-    signer = TimestampSigner(str(current_app.config["SECRET_KEY"]), salt=CARRIED_SALT)
+    signer = _dated_signer(str(current_app.config["SECRET_KEY"]))
     try:
         key = signer.unsign(value, max_age=int(current_app.config["EMBED_KEY_CARRIED_FOR"])).decode("ascii")
     except (BadSignature, UnicodeError):  # a forged, altered or expired one alike
