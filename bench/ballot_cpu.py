@@ -1,7 +1,8 @@
 """CPU time per accepted ballot in one process, through Flask's test client on
 a fresh SQLite database: the API's path (figure 1) beside the embed script's
 (figure 11, as from WordPress's sandbox: ``Origin: null``, a new reader key
-each time), with no server, proxy or network in between. What it measures is
+each time) and the embed form's (figure 11, JavaScript off), with no server,
+proxy or network in between. What it measures is
 the app's own work per ballot, which a shared machine's load does not move
 as much as it moves the rates of ``run.py``.
 
@@ -33,7 +34,9 @@ def main() -> None:
     parser.add_argument("--ballots", type=int, default=1000, help="ballots per round (default 1,000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per path; the best is shown")
     parser.add_argument("--warm", type=int, default=300, help="ballots cast first, not timed (default 300)")
-    parser.add_argument("--profile", choices=("api", "embed"), help="profile one more round of this path")
+    parser.add_argument(
+        "--profile", choices=("api", "embed", "form"), help="profile one more round of this path"
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="pollapp-ballot-cpu-"))
@@ -61,12 +64,21 @@ def main() -> None:
             headers={"Origin": "null", "Idempotency-Key": uuid.uuid4().hex},
         ).status_code
 
-    paths: dict[str, Callable[[], int]] = {"api": api, "embed": embed}
+    def form() -> int:
+        # The embed's form with JavaScript off, as from its own page: a new reader key each time.
+        picks = {f"rank_{position}": key for position, key in enumerate(ranking(), start=1)}
+        return frame.post(
+            f"/polls/{SLUG}/embed",
+            data={"reader_key": uuid.uuid4().hex, **picks},
+            headers={"Origin": "http://localhost"},
+        ).status_code
+
+    paths: dict[str, Callable[[], int]] = {"api": api, "embed": embed, "form": form}
 
     def cast(path: str, ballots: int) -> None:
         for _ in range(ballots):
             status = paths[path]()
-            assert status in (200, 201, 202), f"{path}: {status}"
+            assert status in (200, 201, 202, 303), f"{path}: {status}"
 
     for path in paths:
         cast(path, args.warm)
