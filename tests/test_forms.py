@@ -498,14 +498,14 @@ NAMES = ["a", "b", "c", "d"]
     )
 )
 def test_a_plain_ranking_is_exactly_what_the_whole_form_takes(app, sent):
-    """``plain_ranking`` (the embed's form taken without building the form) says there is a
+    """``BallotForm.plain_ranking`` (the embed's form taken without building it) says there is a
     ranking exactly when the whole form finds nothing wrong, and it is the same ranking."""
     from pollapp.polls.service import EntryView
-    from pollapp.web.forms import ballot_form, plain_ranking
+    from pollapp.web.forms import BallotForm, ballot_form
     from werkzeug.datastructures import MultiDict
 
     entries = [EntryView(key, rank, key.upper(), "", "", "", None) for rank, key in enumerate(NAMES, 1)]
     with app.test_request_context(method="POST", data=sent):
         form = ballot_form(entries, meta={"csrf": False})
         whole = form.ranking if form.validate() else None
-        assert plain_ranking(MultiDict(sent)) == whole
+        assert BallotForm.plain_ranking(MultiDict(sent)) == whole

@@ -44,7 +44,7 @@ from ..web import languages, policy
 from ..web.ballot_requests import ranking_from_json, same_origin
 from ..web.casting import Refused, take_ballot
 from ..web.errors import fail, handle_rate_limit, rate_limit_words
-from ..web.forms import BallotForm, add_error, ballot_form, plain_ranking
+from ..web.forms import BallotForm, add_error, ballot_form
 from ..web.limits import limit_ballots
 from ..web.lookup import not_taking_reason, poll_or_404
 from ..web.ordering import ballot_entries
@@ -179,7 +179,7 @@ def _plainly_taken(slug: str) -> Response | None:
     such poll, another site's page): nothing was stored, and the long way, with
     the poll and its form, says what."""
     key = request.form.get("reader_key", "")
-    ranking = plain_ranking(request.form)
+    ranking = BallotForm.plain_ranking(request.form)
     if ranking is None or not IDEMPOTENCY_KEY.fullmatch(key) or not _sent_by_the_embed():
         return None
     source = _source(key)

@@ -70,6 +70,26 @@ class BallotForm(AppForm):
             add_error(fields[problem.position], _problem_words(problem))
         return valid and not problems
 
+    @staticmethod
+    def plain_ranking(data: Mapping[str, str]) -> list[str] | None:
+        """The ranking sent with this form (its ``rank_1`` .. ``rank_n`` values) when
+        nothing about it needs saying, by the rules ``validate`` applies
+        (``ranking_problems``), read without building the form, which costs more than
+        the ballot's own statement; None when something does need saying, for the
+        whole form to say. Whether the entries are the poll's is left to the ballot's
+        statement, which refuses any other."""
+        chosen: dict[int, str] = {}
+        for name, value in data.items():
+            if (position := _POSITION.fullmatch(name)) is not None:
+                chosen[int(position.group(1))] = value
+        if not chosen:
+            return None
+        values = [chosen.get(p, NOT_RANKED) for p in range(1, max(chosen) + 1)]
+        return None if ranking_problems(values) else [key for key in values if key]
+
+
+_POSITION = re.compile(r"rank_([1-9][0-9]{0,2})")  # a position field's name, as ballot_form names them
+
 
 class PositionProblem(NamedTuple):
     """What is wrong at one position of a ballot form (0 for rank 1)."""
@@ -110,24 +130,6 @@ def _problem_words(problem: PositionProblem) -> str:
             )
         case "repeat":
             return str(gettext("Already ranked at %(rank)s: pick each one once.", rank=problem.first + 1))
-
-
-_POSITION = re.compile(r"rank_([1-9][0-9]{0,2})")
-
-
-def plain_ranking(data: Mapping[str, str]) -> list[str] | None:
-    """The ranking sent with a ballot form (its ``rank_1`` .. ``rank_n`` values) when
-    nothing about it needs saying (``ranking_problems``), without building the form;
-    None when something does. Whether the entries are the poll's is left to the
-    ballot's statement, which refuses any other."""
-    chosen: dict[int, str] = {}
-    for name, value in data.items():
-        if (position := _POSITION.fullmatch(name)) is not None:
-            chosen[int(position.group(1))] = value
-    if not chosen:
-        return None
-    values = [chosen.get(p, NOT_RANKED) for p in range(1, max(chosen) + 1)]
-    return None if ranking_problems(values) else [key for key in values if key]
 
 
 def _reader_key_is_well_formed(form: BallotForm, field: Field) -> None:
