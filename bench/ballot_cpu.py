@@ -1,8 +1,8 @@
 """CPU time per accepted ballot in one process, through Flask's test client on
 a fresh SQLite database: the API's path (figure 1) beside the embed script's
 (figure 11, as from WordPress's sandbox: ``Origin: null``, a new reader key
-each time) and the embed form's (figure 11, JavaScript off), with no server,
-proxy or network in between. What it measures is
+each time) and the embed form's (figure 11, JavaScript off, in a frame that
+kept the embed's cookie), with no server, proxy or network in between. What it measures is
 the app's own work per ballot, which a shared machine's load does not move
 as much as it moves the rates of ``run.py``.
 
@@ -43,6 +43,7 @@ def main() -> None:
     os.environ["POLLAPP_SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{folder / 'ballots.sqlite3'}"
     os.environ["POLLAPP_RATELIMIT_ENABLED"] = "false"
     from pollapp import create_app  # after the settings above: create_app reads them
+    from pollapp.web import readers
 
     app = create_app()
     app.test_cli_runner().invoke(args=["init-db"])
@@ -65,12 +66,17 @@ def main() -> None:
         ).status_code
 
     def form() -> int:
-        # The embed's form with JavaScript off, as from its own page: a new reader key each time.
-        picks = {f"rank_{position}": key for position, key in enumerate(ranking(), start=1)}
-        return frame.post(
-            f"/polls/{SLUG}/embed",
-            data={"reader_key": uuid.uuid4().hex, **picks},
-            headers={"Origin": "http://localhost"},
+        # The embed's form with JavaScript off, as from its own page in a frame that kept the
+        # embed's cookie: a new reader each time, its cookie and key made as the page makes them.
+        client = app.test_client()
+        with app.app_context():
+            token = readers.new_embed_token()
+            cookie = readers.sign(token, str(app.config["SECRET_KEY"]), readers.EMBED_SALT)
+            key = readers.embed_key(token)
+        client.set_cookie(app.config["EMBED_READER_COOKIE"], cookie, path="/polls/")
+        picks = {f"rank_{position}": entry for position, entry in enumerate(ranking(), start=1)}
+        return client.post(
+            f"/polls/{SLUG}/embed", data={"reader_key": key, **picks}, headers={"Origin": "http://localhost"}
         ).status_code
 
     paths: dict[str, Callable[[], int]] = {"api": api, "embed": embed, "form": form}

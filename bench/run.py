@@ -336,14 +336,21 @@ def fmt(value: float, digits: int = 0) -> str:
 
 
 def intake_load(
-    front: Front, label: str, script: tuple[str, ...], args: argparse.Namespace, failures: list[str]
+    front: Front,
+    label: str,
+    script: tuple[str, ...],
+    args: argparse.Namespace,
+    failures: list[str],
+    before: Callable[[], None] = lambda: None,
 ) -> Callable[[], float]:
     """One intake run: a second to warm up, then ``args.duration`` seconds of wrk running
     ``script`` (a wrk script and its arguments); accepted ballots per second. A request that
-    failed is added to ``failures``."""
+    failed is added to ``failures``. ``before`` runs before each wrk (not timed)."""
 
     def run() -> float:
+        before()
         wrk(front.url, 1, args.connections, 2, *script, headers=front.headers)
+        before()
         got = wrk(front.url, args.duration, args.connections, 2, *script, headers=front.headers)
         if got["failed"] or got["socket_errors"]:
             failures.append(f"{label}: {got}")
@@ -405,6 +412,26 @@ def measure_intake(
     ]
 
 
+def embed_readers(prefix: str, seconds: float, threads: int = 2) -> None:
+    """Readers who have loaded the embed in a frame that keeps its cookie, for embed.lua:
+    ``<prefix>-<thread>.txt`` for each wrk thread, a line per reader with the cookie's
+    value and the reader key the page made from it. New ones before every wrk run, so
+    that each run's first ballots are new readers'; enough for 3,000 a second."""
+    from flask import Flask
+    from pollapp.web import readers
+
+    app = Flask("bench-readers")
+    app.config["SECRET_KEY"] = SECRET_KEY  # the servers' own, so they take these cookies as theirs
+    with app.app_context():
+        for thread in range(1, threads + 1):
+            lines = []
+            for _ in range(int(3000 * max(seconds, 1) / threads)):
+                token = readers.new_embed_token()
+                cookie = readers.sign(token, SECRET_KEY, readers.EMBED_SALT)
+                lines.append(f"{cookie} {readers.embed_key(token)}\n")
+            Path(f"{prefix}-{thread}.txt").write_text("".join(lines))
+
+
 def measure_embed_intake(
     label: str, uri: str, keys: list[str], args: argparse.Namespace, options: Options, folder: Path
 ) -> list[Row]:
@@ -422,14 +449,27 @@ def measure_embed_intake(
         embed, baseline = (stack.enter_context(in_front(server, folder, False)) for server in (real, minimal))
         failures: list[str] = []
         revote = str(args.revote)
-        script = ("embed.lua", f"/polls/{SLUG}/embed/ballots", "script", "null", revote, *keys)
-        # The form is sent from the embed's own page, so from the app's own origin.
-        form = ("embed.lua", f"/polls/{SLUG}/embed", "form", real.url, revote, *keys)
+        readers = str(folder / "embed-readers")
+        script = ("embed.lua", f"/polls/{SLUG}/embed/ballots", "script", "null", revote, "-", *keys)
+        # The form is sent from the embed's own page, so from the app's own origin: by a frame
+        # that kept the embed's cookie (the page's key made from it), and by one that kept none.
+        form = ("embed.lua", f"/polls/{SLUG}/embed", "form", real.url, revote, readers, *keys)
+        bare = ("embed.lua", f"/polls/{SLUG}/embed", "form-no-cookie", real.url, revote, "-", *keys)
         rates = alternate(
             args.rounds,
             {
                 "script": intake_load(embed, f"embed script ({label})", script, args, failures),
-                "form": intake_load(embed, f"embed form ({label})", form, args, failures),
+                "form": intake_load(
+                    embed,
+                    f"embed form ({label})",
+                    form,
+                    args,
+                    failures,
+                    lambda: embed_readers(readers, args.duration),
+                ),
+                "form-no-cookie": intake_load(
+                    embed, f"embed form, no cookie ({label})", bare, args, failures
+                ),
                 "minimal": intake_load(
                     baseline, f"minimal ({label})", ("vote.lua", "/ballots", revote, *keys), args, failures
                 ),
@@ -440,7 +480,11 @@ def measure_embed_intake(
     verify = flask(uri, "tally", "verify", "--poll", SLUG)
     say(f"after the embed intake load ({label}): {verify.stdout.strip()}")
     rows = []
-    for way, words in (("script", "the script's path (WordPress's sandbox)"), ("form", "the form's path")):
+    for way, words in (
+        ("script", "the script's path (WordPress's sandbox)"),
+        ("form", "the form's path, the frame's cookie kept"),
+        ("form-no-cookie", "the form's path, no cookie kept"),
+    ):
         ratio = rates[way] / rates["minimal"]
         rows.append(
             Row(
@@ -493,7 +537,7 @@ def measure_embed_intake_alone(
         return rows
     with postgres_database(args.postgres) as uri:
         if uri is None:
-            for way in ("script", "form"):
+            for way in ("script", "form", "form-no-cookie"):
                 rows.append(skipped(f"11. embed intake, {way}, PostgreSQL", "≥ 1.0", "no server answered"))
         else:
             rows += measure_embed_intake("PostgreSQL", uri, keys, args, options, folder)

@@ -91,10 +91,6 @@ READER_COOKIE_MAX_AGE = 60 * 60 * 24 * 400  # about 13 months, the longest brows
 # The embed's reader cookie (SameSite=None; Secure; Partitioned; Path=/polls/),
 # kept by a frame that may keep one; it lasts as long as the site's.
 EMBED_READER_COOKIE = "pollapp_embed_reader"
-# After a ballot sent with the embed's form, the frame is sent on to the embed's page;
-# where the frame keeps no cookie, that address carries the reader key, signed and
-# good for this many seconds, so the ballot sent again from there still replaces.
-EMBED_KEY_CARRIED_FOR = 60 * 60
 SESSION_COOKIE_SAMESITE = "Lax"
 # None: Secure (HTTPS only) in production, not in development. Also applies to the reader cookie.
 SESSION_COOKIE_SECURE: bool | None = None

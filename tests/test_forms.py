@@ -499,7 +499,10 @@ NAMES = ["a", "b", "c", "d"]
 )
 def test_a_plain_ranking_is_exactly_what_the_whole_form_takes(app, sent):
     """``BallotForm.plain_ranking`` (the embed's form taken without building it) says there is a
-    ranking exactly when the whole form finds nothing wrong, and it is the same ranking."""
+    ranking exactly when the whole form finds nothing wrong, and it is the same ranking, for
+    every form of the poll's own positions and entries (or none) and of stray fields. Ranks
+    past the poll's size or entries it does not have are the ballot statement's to refuse,
+    which sends the ballot the long way (test_embed)."""
     from pollapp.polls.service import EntryView
     from pollapp.web.forms import BallotForm, ballot_form
     from werkzeug.datastructures import MultiDict

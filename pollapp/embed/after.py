@@ -115,8 +115,9 @@ def _keep(kept: OrderedDict[Any, Any], key: Any, value: Any, most: int) -> None:
 
 
 # A fragment made: what it was made of (the parts' key, the message, the picks and the
-# readers' top shown) -> its text. A few hundred cover the ways a poll's top three can
-# begin, so most ballots find theirs made.
+# readers' top shown) -> its text, the least recently given first out. A poll of 9
+# entries has 585 ways its picks can begin (1, 2 or 3 of them, in order): the popular
+# ones stay, so most ballots find theirs made.
 FragmentKey = tuple[PartsKey, str, tuple[str, ...], tuple[str, ...] | None]
 _FRAGMENTS = 1024  # how many fragments each app keeps
 
@@ -143,6 +144,8 @@ def after_ballot(poll: Poll | PollState, mine: Sequence[str], message: str) -> s
     key = (parts_key, message, picks, readers)
     with _lock:
         found = made.get(key)
+        if found is not None:
+            made.move_to_end(key)
     if found is not None:
         return found
     # Straight from the template, given only these: it needs none of what render_template

@@ -4,10 +4,11 @@ page, an AMP article), and the ballot endpoint its script sends to.
 The embed's reader is the key its page holds: the form's hidden
 ``reader_key``, which the script sends as its ``Idempotency-Key``. The same key
 is the same reader, so voting again, or a request sent again after a lost
-answer, replaces the ballot and never counts twice. A ballot sent with the form is
-sent on to the embed's page (``?taken=``), which shows the reader's picks; where
-the frame keeps no cookie, that address carries the key too, signed and dated
-(``readers.carry_key``).
+answer, replaces the ballot and never counts twice. A ballot sent with the form
+from a frame that keeps the cookie is sent on to the embed's page (``?taken=``),
+which finds the reader again by the cookie and shows their picks; where the frame
+keeps none, the page answers the ballot itself, the key in its form, so that no
+reader key is ever put in an address (logs, history, a Referer would keep it).
 
 Where the frame may keep a cookie, the key is made from the embed's own
 partitioned reader cookie (``readers.set_embed_cookie``), so every load of the
@@ -26,7 +27,7 @@ ballots would spend theirs, and past the budget it is held.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from flask import Blueprint, Response, jsonify, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -50,8 +51,6 @@ from ..web.lookup import not_taking_reason, poll_or_404
 from ..web.ordering import ballot_entries
 from ..web.readers import (
     IDEMPOTENCY_KEY,
-    carried_key,
-    carry_key,
     embed_key,
     embed_token,
     new_embed_token,
@@ -169,49 +168,51 @@ def embed(slug: str) -> ResponseReturnValue:
         return _page(poll, entries, form, None, 400)
     except Conflict as refused:  # closed while the ballot was on its way
         return _page(poll, entries, form, None, 409, str(refused.description))
-    return _sent_on(poll.slug, key, cast, source)
+    if source is BallotSource.EMBED_COOKIE:
+        return _sent_on(poll.slug, cast)
+    # No cookie to find the reader by after a redirect: the page answers the ballot
+    # itself, and sent again it carries the same key and replaces.
+    return _page(poll, entries, form, after_ballot(poll, form.ranking, ballot_taken(cast)), 200)
 
 
 def _plainly_taken(slug: str) -> Response | None:
-    """Take a ballot sent with the form when nothing about it needs saying, without
-    reading the poll or building its form: what most ballots are. None when
-    something does (a mistake, an entry the poll does not have, a closed poll, no
-    such poll, another site's page): nothing was stored, and the long way, with
-    the poll and its form, says what."""
+    """Take a ballot sent with the form of a frame that keeps the cookie when nothing
+    about it needs saying, without reading the poll or building its form: what most
+    such ballots are. None when something does (a mistake, an entry the poll does
+    not have, a closed poll, no such poll, another site's page) or when the frame
+    keeps no cookie: nothing was stored, and the long way, with the poll and its
+    form, says what or answers with the page."""
     key = request.form.get("reader_key", "")
     ranking = BallotForm.plain_ranking(request.form)
     if ranking is None or not IDEMPOTENCY_KEY.fullmatch(key) or not _sent_by_the_embed():
         return None
-    source = _source(key)
+    if _source(key) is not BallotSource.EMBED_COOKIE:
+        return None
     try:
-        cast = take_ballot(slug, request_key_reader(key), ranking, source)
+        cast = take_ballot(slug, request_key_reader(key), ranking, BallotSource.EMBED_COOKIE)
     except (Refused, HTTPException):
         return None
-    return _sent_on(slug, key, cast, source)
+    return _sent_on(slug, cast)
 
 
-def _sent_on(slug: str, key: str, cast: Cast, source: BallotSource) -> Response:
-    """Send the frame on to the page, which shows the picks and what became of them,
-    so that a reload there does not send the ballot again. A frame that keeps the
-    cookie finds the key again by it; where none is kept, the address carries the
-    key (signed, for a while), so that the ballot sent again from there replaces."""
-    address: dict[str, Any] = {"taken": _TAKEN_WORD[_Outcome(replaced=cast.replaced, held=cast.held)]}
-    if source is BallotSource.EMBED_NO_COOKIE:
-        address["reader"] = carry_key(key)
+def _sent_on(slug: str, cast: Cast) -> Response:
+    """Send the frame on to the page, which finds the reader again by their cookie and
+    shows the picks and what became of them, so that a reload there does not send
+    the ballot again."""
+    taken = _TAKEN_WORD[_Outcome(replaced=cast.replaced, held=cast.held)]
     # No page of its own to show while the browser goes on, so none is made.
-    location = url_for("embed.embed", slug=slug, _anchor="ballot-message", **address)
+    location = url_for("embed.embed", slug=slug, taken=taken, _anchor="ballot-message")
     return Response(status=303, headers={"Location": location}, mimetype="text/plain")
 
 
 def _frame_page(poll: Poll, entries: list[EntryView]) -> Response:
-    """The frame's page: the ballot of the reader its cookie, or its address, stands for,
-    and where the form's ballot was sent on to, that ballot's picks beside the tops."""
+    """The frame's page: the ballot of the reader its cookie stands for (a new one
+    without), and where the form's ballot was sent on to, its picks beside the tops."""
     kept = embed_token()
-    carried = carried_key(request.args["reader"]) if "reader" in request.args else None
     # A new token is kept only where the frame may keep a cookie; elsewhere
     # the next load brings none and makes another, so another key.
-    token = None if carried else kept or new_embed_token()
-    key = carried or embed_key(token or "")
+    token = kept or new_embed_token()
+    key = embed_key(token)
     form = ballot_form(_ballot_entries(poll, entries, key), reader_key=True, meta={"csrf": False})
     form["reader_key"].data = key
     outcome = _TAKEN.get(request.args.get("taken", ""))
@@ -222,7 +223,7 @@ def _frame_page(poll: Poll, entries: list[EntryView]) -> Response:
             field.data = entry
         after = after_ballot(poll, mine, ballot_taken(outcome))
     response = make_response(_page(poll, entries, form, after, 200))
-    if kept is None and token is not None:
+    if kept is None:
         set_embed_cookie(response, token)
     return response
 

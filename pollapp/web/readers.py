@@ -15,13 +15,12 @@ import secrets
 from functools import lru_cache
 
 from flask import Flask, Response, current_app, g, request
-from itsdangerous import BadSignature, Signer, TimestampSigner, URLSafeSerializer
+from itsdangerous import BadSignature, Signer, URLSafeSerializer
 
 from .policy import current_policy
 
 SALT = "pollapp-reader"
 EMBED_SALT = "pollapp-embed-reader"  # an embed cookie is never taken for a site cookie, nor the other way
-CARRIED_SALT = "pollapp-embed-carried-key"  # a reader key in the address after the embed's form
 TOKEN_LENGTH = 43  # secrets.token_urlsafe(32)
 
 
@@ -159,27 +158,6 @@ def with_embed_cookie(key: str) -> bool:
     """Whether a request sending this reader key carries the embed cookie the key was made for."""
     token = embed_token()
     return token is not None and hmac.compare_digest(embed_key(token), key)
-
-
-@lru_cache(maxsize=8)
-def _dated_signer(secret_key: str) -> TimestampSigner:
-    return TimestampSigner(secret_key, salt=CARRIED_SALT)
-
-
-def carry_key(key: str) -> str:
-    """The reader key as the address after the embed's form carries it where no cookie can:
-    signed and dated, so that it is good for ``EMBED_KEY_CARRIED_FOR`` seconds only."""
-    return _dated_signer(str(current_app.config["SECRET_KEY"])).sign(key).decode("ascii")
-
-
-def carried_key(value: str) -> str | None:
-    """The reader key an address after the embed's form carries, if it is good and not too old."""
-    signer = _dated_signer(str(current_app.config["SECRET_KEY"]))
-    try:
-        key = signer.unsign(value, max_age=int(current_app.config["EMBED_KEY_CARRIED_FOR"])).decode("ascii")
-    except (BadSignature, UnicodeError):  # a forged, altered or expired one alike
-        return None
-    return key if IDEMPOTENCY_KEY.fullmatch(key) else None
 
 
 def set_embed_cookie(response: Response, token: str) -> None:
