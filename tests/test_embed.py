@@ -265,6 +265,22 @@ def test_a_ballot_with_something_to_say_goes_the_long_way_and_stores_nothing(app
     assert database_state(app) == before
 
 
+def test_a_ballot_refused_on_the_short_way_spends_no_first_ballot_place(make_app, keys):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_FIRST_BALLOTS="1 per minute")
+    client = app.test_client()
+    key = reader_key(client.get(EMBED).get_data(as_text=True))
+    refused = client.post(EMBED, data={"reader_key": key, "rank_1": keys[0], "rank_2": "no-such-scene"})
+    assert refused.status_code == 400
+    # The address's one first ballot counted at once is still there for this one.
+    taken = client.post(EMBED, data=form_ballot([keys[0]], key))
+    assert taken.status_code == 303 and "taken=new" in taken.headers["Location"]
+    other = app.test_client()
+    second = reader_key(other.get(EMBED).get_data(as_text=True))
+    held = other.post(EMBED, data=form_ballot([keys[1]], second))
+    assert held.status_code == 303 and "taken=held" in held.headers["Location"]
+    assert counted(client) == 1 and ballot_count(app) == 2
+
+
 def test_a_ballot_for_a_poll_that_does_not_exist_is_404_whichever_way(client, keys):
     response = client.post("/polls/no-such-poll/embed", data=form_ballot([keys[0]], KEY))
     assert response.status_code == 404

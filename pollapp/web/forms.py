@@ -81,6 +81,8 @@ class BallotForm(AppForm):
         chosen: dict[int, str] = {}
         for name, value in data.items():
             if (position := _POSITION.fullmatch(name)) is not None:
+                if len(position.group(1)) > _MOST_DIGITS:
+                    return None  # a position this reading does not go to: the whole form's to say
                 chosen[int(position.group(1))] = value
         if not chosen:
             return None
@@ -88,7 +90,8 @@ class BallotForm(AppForm):
         return None if ranking_problems(values) else [key for key in values if key]
 
 
-_POSITION = re.compile(r"rank_([1-9][0-9]{0,2})")  # a position field's name, as ballot_form names them
+_POSITION = re.compile(r"rank_([1-9][0-9]*)")  # a position field's name, as ballot_form names them
+_MOST_DIGITS = 3  # positions up to 999 are read plainly; a ballot reaching further goes the long way
 
 
 class PositionProblem(NamedTuple):
