@@ -71,7 +71,7 @@ def main() -> None:
         client = app.test_client()
         with app.app_context():
             token = readers.new_embed_token()
-            cookie = readers.sign(token, str(app.config["SECRET_KEY"]), readers.EMBED_SALT)
+            cookie = readers.embed_cookie_value(token)
             key = readers.embed_key(token)
         client.set_cookie(app.config["EMBED_READER_COOKIE"], cookie, path="/polls/")
         picks = {f"rank_{position}": entry for position, entry in enumerate(ranking(), start=1)}

@@ -427,8 +427,7 @@ def embed_readers(prefix: str, seconds: float, threads: int = 2) -> None:
             lines = []
             for _ in range(int(3000 * max(seconds, 1) / threads)):
                 token = readers.new_embed_token()
-                cookie = readers.sign(token, SECRET_KEY, readers.EMBED_SALT)
-                lines.append(f"{cookie} {readers.embed_key(token)}\n")
+                lines.append(f"{readers.embed_cookie_value(token)} {readers.embed_key(token)}\n")
             Path(f"{prefix}-{thread}.txt").write_text("".join(lines))
 
 

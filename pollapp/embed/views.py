@@ -219,8 +219,7 @@ def _frame_page(poll: Poll, entries: list[EntryView]) -> Response:
     mine = reader_ballot(poll, request_key_reader(key)) if outcome else None
     after = None
     if outcome and mine:
-        for field, entry in zip(form.position_fields(), mine, strict=False):
-            field.data = entry
+        form.show(mine)
         after = after_ballot(poll, mine, ballot_taken(outcome))
     response = make_response(_page(poll, entries, form, after, 200))
     if kept is None:

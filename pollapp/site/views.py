@@ -89,8 +89,7 @@ def poll_page(poll: Poll) -> ResponseReturnValue:
                 return redirect(url_for("site.results", slug=poll.slug, _anchor="your-ranking"))
             return redirect(url_for("site.show_poll", slug=poll.slug, _anchor="ballot"))
     elif not form.is_submitted() and view.mine:
-        for field, key in zip(form.position_fields(), view.mine, strict=False):
-            field.data = key
+        form.show(view.mine)
     return _ballot_page(view, form, 400 if form.errors else 200)
 
 

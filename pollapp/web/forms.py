@@ -57,6 +57,11 @@ class BallotForm(AppForm):
     def position_fields(self) -> list[SelectField]:
         return [self[f"rank_{p}"] for p in range(1, self.size + 1)]
 
+    def show(self, ranking: Sequence[str]) -> None:
+        """Select a ranking in the position fields, most loved first (a reader's earlier ballot)."""
+        for field, key in zip(self.position_fields(), ranking, strict=False):
+            field.data = key
+
     @property
     def ranking(self) -> list[str]:
         """The chosen entry keys, most loved first."""

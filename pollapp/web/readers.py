@@ -160,6 +160,11 @@ def with_embed_cookie(key: str) -> bool:
     return token is not None and hmac.compare_digest(embed_key(token), key)
 
 
+def embed_cookie_value(token: str) -> str:
+    """The embed reader cookie's value for a token: the token and its signature."""
+    return sign(token, str(current_app.config["SECRET_KEY"]), EMBED_SALT)
+
+
 def set_embed_cookie(response: Response, token: str) -> None:
     """Give the response the embed's reader cookie: partitioned, for the poll pages only.
 
@@ -170,7 +175,7 @@ def set_embed_cookie(response: Response, token: str) -> None:
     config = current_app.config
     response.set_cookie(
         config["EMBED_READER_COOKIE"],
-        sign(token, str(config["SECRET_KEY"]), EMBED_SALT),
+        embed_cookie_value(token),
         max_age=int(config["READER_COOKIE_MAX_AGE"]),
         path="/polls/",
         secure=True,
