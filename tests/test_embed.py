@@ -258,8 +258,10 @@ def test_a_ballot_with_something_to_say_goes_the_long_way_and_stores_nothing(app
         name: keys[int(value[1:])] if value[:1] == "k" and value[1:].isdigit() else value
         for name, value in case.data.items()
     }
+    # A reader whose frame kept the cookie, so that the short way is tried first.
+    key = reader_key(client.get(EMBED).get_data(as_text=True))
     before = database_state(app)
-    response = client.post(EMBED, data={"reader_key": KEY, **data})
+    response = client.post(EMBED, data={"reader_key": key, **data})
     assert response.status_code == case.status
     assert case.words in response.get_data(as_text=True)
     assert database_state(app) == before
@@ -281,9 +283,12 @@ def test_a_ballot_refused_on_the_short_way_spends_no_first_ballot_place(make_app
     assert counted(client) == 1 and ballot_count(app) == 2
 
 
-def test_a_ballot_for_a_poll_that_does_not_exist_is_404_whichever_way(client, keys):
-    response = client.post("/polls/no-such-poll/embed", data=form_ballot([keys[0]], KEY))
-    assert response.status_code == 404
+def test_a_ballot_for_a_poll_that_does_not_exist_is_404_whichever_way(app, client, keys):
+    key = reader_key(client.get(EMBED).get_data(as_text=True))  # the cookie is for every poll's embed
+    for sent in (key, KEY):  # with the cookie's key (the short way tried first), and without
+        response = client.post("/polls/no-such-poll/embed", data=form_ballot([keys[0]], sent))
+        assert response.status_code == 404, sent
+    assert ballot_count(app) == 0
 
 
 def test_the_form_needs_no_token_and_takes_no_cookie(make_app, keys):
